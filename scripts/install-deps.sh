@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(
   cmake ninja-build g++ pkg-config
   libboost-dev libboost-system-dev rapidjson-dev libsqlite3-dev libpq-dev
-  libpugixml-dev libre2-dev libicu-dev libhowardhinnant-date-dev libroaring-dev
+  libpugixml-dev libre2-dev libdfp-dev libicu-dev libhowardhinnant-date-dev libroaring-dev
   libspdlog-dev libfmt-dev libcli11-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql curl python3
