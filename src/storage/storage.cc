@@ -79,7 +79,7 @@ Status Migrate(Database& db, std::string_view module, const std::vector<Migratio
     RP_RETURN_IF_ERROR(c.ExecuteScript(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
         " module TEXT NOT NULL, version INTEGER NOT NULL, description TEXT NOT NULL,"
-        " applied_at INTEGER NOT NULL, PRIMARY KEY (module, version))"));
+        " applied_at BIGINT NOT NULL, PRIMARY KEY (module, version))"));
     for (const Migration& m : migrations) {
       Status s = InTransaction(c, [&]() -> Status {
         RP_ASSIGN_OR_RETURN(QueryResult done,

@@ -133,3 +133,18 @@ struct Migration {
 Status Migrate(Database& db, std::string_view module, const std::vector<Migration>& migrations);
 
 }  // namespace rapport::storage
+
+namespace rapport::storage {
+
+// Connects to PostgreSQL with a libpq connection string or URI
+// ("postgresql://user@host:5432/db", "host=/tmp/sock dbname=rapport").
+// '?' placeholders are rewritten to $1..$n; values are sent as text
+// parameters and typed by the server. Rows come back typed by column OID
+// (integers, floating point and numeric, booleans as 0/1, the rest as text).
+Result<std::unique_ptr<Database>> OpenPostgres(const std::string& conninfo);
+
+// Rewrites '?' placeholders to $1..$n, leaving quoted strings, quoted
+// identifiers and comments untouched. Exposed for tests.
+std::string RewritePlaceholders(std::string_view sql);
+
+}  // namespace rapport::storage
