@@ -1,0 +1,360 @@
+#pragma once
+// FEEL (DMN 1.5 chapter 10): values, compilation of expressions and unary
+// tests, evaluation. Values are immutable and cheap to copy; a compiled
+// Expression or UnaryTests is immutable and safe to evaluate from many threads
+// at once. Scope and EvalContext are per-evaluation and not thread-safe.
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+#include "common/time.h"
+
+namespace rapport::feel {
+
+// ---------------------------------------------------------------------------
+// Numbers: IEEE 754-2008 decimal128 (34 significant digits, round half even).
+// A 16-byte trivially copyable value (BID encoding).
+class Decimal {
+ public:
+  Decimal() = default;  // 0
+  static Decimal FromInt(int64_t v);
+  static Decimal FromDouble(double v);  // shortest round-trip text of v
+  // "12.5", "-1e-3", "1.23E+4". Fails on anything else (also on NaN/Inf).
+  static Result<Decimal> Parse(std::string_view text);
+
+  // Canonical FEEL text: plain notation, no exponent, trailing zeros kept as
+  // computed ("1.50" stays "1.50"), e.g. "-0.001", "12300".
+  std::string ToString() const;
+  // The number with trailing fractional zeros removed ("1.50" -> "1.5").
+  Decimal Normalized() const;
+  // Saturating conversion; fractional part truncated toward zero. Sets *exact
+  // to whether the value is an integer that fits.
+  int64_t ToInt64(bool* exact = nullptr) const;
+  double ToDouble() const;
+
+  bool IsZero() const;
+  bool IsNegative() const;   // strictly below zero
+  bool IsInteger() const;
+  bool IsFinite() const;     // false after overflow to infinity or NaN
+
+  // Arithmetic; results that are not finite (overflow, 0/0) are reported by
+  // IsFinite() == false and the evaluator turns them into null.
+  friend Decimal operator+(Decimal a, Decimal b);
+  friend Decimal operator-(Decimal a, Decimal b);
+  friend Decimal operator*(Decimal a, Decimal b);
+  friend Decimal operator/(Decimal a, Decimal b);
+  Decimal operator-() const;
+  // -1, 0, 1; numerically (1.0 == 1).
+  static int Compare(Decimal a, Decimal b);
+  friend bool operator==(Decimal a, Decimal b) { return Compare(a, b) == 0; }
+  friend bool operator<(Decimal a, Decimal b) { return Compare(a, b) < 0; }
+
+  uint64_t high_bits() const { return hi_; }
+  uint64_t low_bits() const { return lo_; }
+  static Decimal FromBits(uint64_t hi, uint64_t lo) {
+    Decimal d;
+    d.hi_ = hi;
+    d.lo_ = lo;
+    return d;
+  }
+
+ private:
+  uint64_t lo_ = 0;
+  uint64_t hi_ = 0x3040000000000000ULL;  // +0E0
+};
+
+// ---------------------------------------------------------------------------
+// Value model.
+
+enum class Type : uint8_t {
+  kNull,
+  kNumber,
+  kString,
+  kBoolean,
+  kDate,
+  kTime,
+  kDateTime,
+  kDaysTimeDuration,
+  kYearsMonthsDuration,
+  kList,
+  kContext,
+  kRange,
+  kFunction,
+};
+// "null", "number", "string", "boolean", "date", "time", "date and time",
+// "days and time duration", "years and months duration", "list", "context",
+// "range", "function".
+std::string_view TypeName(Type type);
+
+class Value;
+class EvalContext;
+class Function;
+struct Range;
+
+// Ordered key -> value; keys unique (a later Put replaces in place).
+using ContextEntries = std::vector<std::pair<std::string, Value>>;
+
+// Time zone of a time or date-and-time value.
+enum class ZoneKind : uint8_t {
+  kLocal,   // no offset, no zone: "10:30:00"
+  kOffset,  // fixed offset: "10:30:00+02:00", "Z"
+  kZone,    // IANA zone id: "10:30:00@Europe/Paris"
+};
+
+class Value {
+ public:
+  Value() = default;  // null
+
+  // Factories.
+  static Value Null() { return Value(); }
+  static Value Number(Decimal d);
+  static Value Number(int64_t v) { return Number(Decimal::FromInt(v)); }
+  static Value String(std::string s);
+  static Value Boolean(bool b);
+  // Date: days since 1970-01-01 (proleptic Gregorian).
+  static Value Date(int64_t epoch_days);
+  static Value DateYmd(int64_t year, unsigned month, unsigned day);  // no validation
+  // Time: nanoseconds since midnight [0, 86400e9), with zone info.
+  static Value Time(int64_t nanos_of_day, ZoneKind zone = ZoneKind::kLocal,
+                    int32_t offset_seconds = 0, std::string zone_id = {});
+  // Date and time: local date-time fields (days since epoch and nanoseconds
+  // of that day, in the value's own offset or zone), with zone info. For
+  // kZone the offset is derived from the zone database.
+  static Value DateTime(int64_t epoch_days, int64_t nanos_of_day,
+                        ZoneKind zone = ZoneKind::kLocal, int32_t offset_seconds = 0,
+                        std::string zone_id = {});
+  // Instant in UTC (common/time.h) as a date and time with offset Z.
+  static Value FromTimestamp(Timestamp t);
+  static Value DaysTimeDuration(__int128 nanos);
+  static Value YearsMonthsDuration(int64_t months);
+  static Value List(std::vector<Value> items);
+  static Value Context(ContextEntries entries);
+  static Value MakeRange(Range range);
+  static Value MakeFunction(std::shared_ptr<const Function> fn);
+
+  Type type() const { return type_; }
+  bool is_null() const { return type_ == Type::kNull; }
+  bool is(Type t) const { return type_ == t; }
+
+  // Accessors; precondition: the matching type() (checked by assert).
+  Decimal number() const;
+  const std::string& string() const;
+  bool boolean() const;
+  int64_t epoch_days() const;          // date, date and time
+  int64_t nanos_of_day() const;        // time, date and time
+  ZoneKind zone_kind() const;          // time, date and time
+  int32_t offset_seconds() const;      // time, date and time (kOffset/kZone)
+  const std::string& zone_id() const;  // time, date and time (kZone), else ""
+  __int128 duration_nanos() const;     // days and time duration
+  int64_t duration_months() const;     // years and months duration
+  const std::vector<Value>& list() const;
+  const ContextEntries& context() const;
+  const Range& range() const;
+  const std::shared_ptr<const Function>& function() const;
+
+  // Context lookup by key; nullptr when absent or not a context.
+  const Value* Get(std::string_view key) const;
+  // For a date and time with offset or zone: the UTC instant in nanoseconds
+  // since the epoch. For local ones: as if UTC.
+  __int128 InstantNanos() const;
+
+  // FEEL literal syntax: 1.5, "a\"b", true, date("2020-01-01"),
+  // time("10:00:00"), date and time("2020-01-01T10:00:00@Europe/Paris"),
+  // duration("P1DT2H"), duration("P1Y2M"), [1, 2], {a: 1, "b c": 2},
+  // [1..10), function(a, b), null.
+  std::string ToString() const;
+
+  // FEEL "=": returns true/false, or null when the values are not comparable
+  // (different types other than null). Null = null is true.
+  friend Value Equal(const Value& a, const Value& b);
+  // Equal() == true, as a plain bool (null counts as false).
+  friend bool operator==(const Value& a, const Value& b);
+
+  // FEEL ordering (<): -1/0/1, or nullopt when not comparable (mixed types,
+  // non-ordered types, local vs zoned times).
+  friend std::optional<int> CompareValues(const Value& a, const Value& b);
+
+ private:
+  Type type_ = Type::kNull;
+  ZoneKind zone_ = ZoneKind::kLocal;
+  bool flag_ = false;     // boolean value
+  int32_t offset_ = 0;    // seconds east of UTC
+  uint64_t w0_ = 0;       // number low bits / days / duration low / months
+  uint64_t w1_ = 0;       // number high bits / nanos / duration high
+  std::shared_ptr<const void> obj_;  // string, list, context, range, function, zone id
+};
+
+Value Equal(const Value& a, const Value& b);
+std::optional<int> CompareValues(const Value& a, const Value& b);
+
+// A range (interval). An absent bound (`< 10` is a range with no start) is
+// unbounded on that side. Bounds are numbers, strings, dates, times,
+// date-and-times or durations of one kind.
+struct Range {
+  std::optional<Value> low;
+  std::optional<Value> high;
+  bool low_closed = false;
+  bool high_closed = false;
+};
+
+// ---------------------------------------------------------------------------
+// Functions: built-ins, FEEL function definitions, and callables registered by
+// the dmn module (BKMs, decision services, external functions). Calls are
+// const and may run on many threads at once.
+
+class Function {
+ public:
+  virtual ~Function() = default;
+  // Formal parameter names, for named invocation f(a: 1, b: 2). Empty with
+  // variadic() == true for functions taking any number of arguments.
+  virtual const std::vector<std::string>& parameters() const = 0;
+  virtual bool variadic() const { return false; }
+  // Positional arguments already matched to parameters (missing optional
+  // ones are null). Errors: return null and add a warning to ctx.
+  virtual Value Call(std::span<const Value> args, EvalContext& ctx) const = 0;
+  // Text for ToString(), e.g. "function(a, b)".
+  virtual std::string Describe() const;
+};
+
+using NativeFn = std::function<Value(std::span<const Value> args, EvalContext& ctx)>;
+// A Function around a C++ callable (thread-safe if fn is).
+std::shared_ptr<const Function> MakeNativeFunction(std::vector<std::string> parameters, NativeFn fn);
+
+// ---------------------------------------------------------------------------
+// Types, for `instance of`, typed function parameters, and item definitions.
+
+struct FeelType {
+  enum class Kind : uint8_t {
+    kAny, kNull, kNumber, kString, kBoolean, kDate, kTime, kDateTime,
+    kDaysTimeDuration, kYearsMonthsDuration, kList, kContext, kRange, kFunction,
+  };
+  Kind kind = Kind::kAny;
+  std::shared_ptr<const FeelType> element;  // list<T>, range<T>, function return
+  std::vector<std::pair<std::string, FeelType>> fields;  // context<a: T>; empty = any context
+  std::vector<FeelType> parameters;  // function<T1, T2> -> R
+  std::string ToString() const;
+};
+// "number", "list<string>", "context<a: number, b: date>", "range<date>",
+// "function<number> -> string", "Any", "Null", "date and time".
+Result<FeelType> ParseType(std::string_view text);
+bool IsInstance(const Value& v, const FeelType& t);
+
+// ---------------------------------------------------------------------------
+// Evaluation environment.
+
+// Named variables visible to an evaluation, chained to a parent scope. Names
+// may contain spaces ("Monthly Salary"). Not thread-safe; build one per
+// evaluation (or share read-only).
+class Scope {
+ public:
+  Scope() = default;
+  explicit Scope(const Scope* parent) : parent_(parent) {}
+
+  // Adds or replaces a variable.
+  void Set(std::string_view name, Value value);
+  // The innermost binding of name, or nullptr.
+  const Value* Find(std::string_view name) const;
+  const Scope* parent() const { return parent_; }
+  // Own variables, in insertion order.
+  const std::vector<std::pair<std::string, Value>>& variables() const { return vars_; }
+
+ private:
+  const Scope* parent_ = nullptr;
+  std::vector<std::pair<std::string, Value>> vars_;
+};
+
+// Per-evaluation state: diagnostics and the clock for now()/today(). Not
+// thread-safe; one per evaluating thread.
+class EvalContext {
+ public:
+  EvalContext() = default;
+  explicit EvalContext(const Clock* clock) : clock_(clock) {}
+
+  void Warn(std::string message) { warnings_.push_back(std::move(message)); }
+  const std::vector<std::string>& warnings() const { return warnings_; }
+  void ClearWarnings() { warnings_.clear(); }
+  const Clock& clock() const;
+
+ private:
+  const Clock* clock_ = nullptr;  // nullptr: system clock
+  std::vector<std::string> warnings_;
+};
+
+// ---------------------------------------------------------------------------
+// Compilation.
+
+struct CompileOptions {
+  // Names in scope at evaluation time, needed to parse names with spaces
+  // and operator characters ("Monthly Salary", "Date-Time"). Single-word
+  // names need not be listed. Built-in function names are always known.
+  std::vector<std::string> known_names;
+};
+
+class Program;  // internal compiled form
+
+// A compiled FEEL expression. Immutable; copy is cheap (shared); evaluable
+// from many threads at once.
+class Expression {
+ public:
+  // Never throws; errors give null and add warnings to ctx.
+  Value Evaluate(const Scope& scope, EvalContext& ctx) const;
+  // Convenience: a fresh EvalContext, warnings discarded.
+  Value Evaluate(const Scope& scope) const;
+  const std::string& text() const;
+
+  explicit Expression(std::shared_ptr<const Program> program) : program_(std::move(program)) {}
+
+ private:
+  std::shared_ptr<const Program> program_;
+};
+
+// Compiled unary tests (a decision-table input entry): `"a","b"`, `< 10`,
+// `[1..5]`, `not(1, 2)`, `-`, or expressions using `?`. Immutable; evaluable
+// from many threads at once.
+class UnaryTests {
+ public:
+  // true/false, or null when the test cannot be decided (null is "no match").
+  Value Evaluate(const Value& input, const Scope& scope, EvalContext& ctx) const;
+  // Evaluate(...) is true. The fast path for decision tables.
+  bool Matches(const Value& input, const Scope& scope, EvalContext& ctx) const;
+  bool is_any() const;  // "-"
+  const std::string& text() const;
+
+  explicit UnaryTests(std::shared_ptr<const Program> program) : program_(std::move(program)) {}
+
+ private:
+  std::shared_ptr<const Program> program_;
+};
+
+// Parse errors are kInvalidArgument with field "position N" (0-based byte
+// offset into text) and a message naming what was expected.
+Result<Expression> Compile(std::string_view text, const CompileOptions& options = {});
+Result<UnaryTests> CompileUnaryTests(std::string_view text, const CompileOptions& options = {});
+// The byte position from a compile error's field ("position 12" -> 12), or -1.
+int ErrorPosition(const Status& status);
+
+// ---------------------------------------------------------------------------
+// Helpers for callers.
+
+// Evaluates text once with the given scope (compile + evaluate).
+Value EvaluateText(std::string_view text, const Scope& scope, EvalContext& ctx);
+// Calls a function value with positional arguments (null + warning if fn is
+// not a function).
+Value CallFunction(const Value& fn, std::span<const Value> args, EvalContext& ctx);
+// The built-in function of that name ("substring", "date and time"), or
+// nullptr.
+std::shared_ptr<const Function> FindBuiltin(std::string_view name);
+// Converts an input value to the FEEL semantics of DMN coercion: a singleton
+// list used where a non-list is expected becomes its element; used by dmn
+// when checking typeRefs. Returns null when v does not conform to t.
+Value CoerceTo(const Value& v, const FeelType& t);
+
+}  // namespace rapport::feel
