@@ -7,7 +7,7 @@ packages=(
   libpugixml-dev libre2-dev libdfp-dev libicu-dev libhowardhinnant-date-dev libroaring-dev
   libspdlog-dev libfmt-dev libcli11-dev libsodium-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  postgresql curl python3
+  postgresql curl python3 tzdata
 )
 missing=()
 for p in "${packages[@]}"; do
