@@ -1,0 +1,97 @@
+// Bulk upsert of customers from a source system: one transaction per batch,
+// idempotent by the identifier "source:source_key", history only for the
+// attributes whose value changes.
+
+#include <algorithm>
+
+#include "customer/customer.h"
+#include "customer/internal/codec.h"
+#include "customer/internal/store_impl.h"
+
+namespace rapport::customer {
+
+using storage::Connection;
+
+Result<UpsertOutcome::Action> CustomerStore::Impl::UpsertRecord(Connection& c, const internal::Catalog& cat,
+                                                                const std::string& scheme, const CustomerRecord& rec,
+                                                                Timestamp now) {
+  Impl& impl = *this;
+  if (rec.source_key.empty()) return Status::InvalidArgument("a record needs its source key", "/sourceKey");
+  auto key = NormalizeIdentifier({scheme, rec.source_key});
+  if (!key.ok()) return Status::InvalidArgument(key.status().message(), "/sourceKey");
+  internal::AttributeMap attrs;
+  RP_RETURN_IF_ERROR(impl.ValidateAttributes(cat, rec.attributes, true, "", &attrs));
+  Timestamp valid_from = rec.valid_from.value_or(now);
+  if (valid_from > now) return Status::InvalidArgument("validFrom cannot be in the future", "/validFrom");
+
+  std::vector<Identifier> ids;
+  std::vector<size_t> positions;  // index of each id in rec.identifiers, for error fields
+  ids.reserve(rec.identifiers.size() + 1);
+  ids.push_back(*key);
+  positions.push_back(0);
+  for (size_t j = 0; j < rec.identifiers.size(); ++j) {
+    auto n = NormalizeIdentifier(rec.identifiers[j]);
+    if (!n.ok()) return Status::InvalidArgument(n.status().message(), "/identifiers/" + std::to_string(j));
+    if (std::find(ids.begin(), ids.end(), *n) != ids.end()) continue;
+    ids.push_back(std::move(*n));
+    positions.push_back(j);
+  }
+
+  RP_ASSIGN_OR_RETURN(std::optional<CustomerId> owner, impl.OwnerOf(c, *key));
+  for (size_t j = 1; j < ids.size(); ++j) {
+    RP_ASSIGN_OR_RETURN(std::optional<CustomerId> other, impl.OwnerOf(c, ids[j]));
+    if (other && (!owner || *other != *owner)) {
+      return Status::Conflict("identifier " + ids[j].ToString() + " belongs to customer " + std::to_string(*other),
+                              "/identifiers/" + std::to_string(positions[j]));
+    }
+  }
+
+  if (!owner) {
+    RP_RETURN_IF_ERROR(impl.InsertCustomer(c, rec.kind, attrs, ids, scheme, valid_from, now).status());
+    return UpsertOutcome::Action::kCreated;
+  }
+  RP_ASSIGN_OR_RETURN(StoredCustomer row, impl.LoadCustomer(c, *owner, "/sourceKey"));
+  if (row.kind != rec.kind) {
+    return Status::Unprocessable("customer " + key->ToString() + " is a " + std::string(KindName(row.kind)) +
+                                     ", not a " + std::string(KindName(rec.kind)),
+                                 "/kind");
+  }
+  RP_ASSIGN_OR_RETURN(bool changed, impl.AppendAssertions(c, cat, &row, attrs, scheme, valid_from, now));
+  for (size_t j = 1; j < ids.size(); ++j) {
+    RP_ASSIGN_OR_RETURN(bool added,
+                        impl.AttachIdentifier(c, row.id, ids[j], now, "/identifiers/" + std::to_string(positions[j])));
+    changed = changed || added;
+  }
+  if (!changed) return UpsertOutcome::Action::kUnchanged;
+  RP_RETURN_IF_ERROR(impl.SaveCustomer(c, &row, now));
+  return UpsertOutcome::Action::kUpdated;
+}
+
+Result<CustomerStore::BatchResult> CustomerStore::UpsertCustomers(std::string_view source,
+                                                                  const std::vector<CustomerRecord>& records) {
+  auto scheme = NormalizeIdentifier({std::string(source), "-"});
+  if (!scheme.ok()) return Status::InvalidArgument(scheme.status().message(), "/source");
+  auto cat = impl_->Catalog();
+  Timestamp now = impl_->clock->Now();
+  BatchResult out;
+  out.errors.assign(records.size(), Status::Ok());
+  RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
+    for (size_t i = 0; i < records.size(); ++i) {
+      Result<UpsertOutcome::Action> r = impl_->UpsertRecord(c, *cat, scheme->scheme, records[i], now);
+      if (!r.ok()) {
+        if (!IsRecordError(r.status())) return r.status();
+        out.errors[i] = r.status();
+        continue;
+      }
+      switch (*r) {
+        case UpsertOutcome::Action::kCreated: ++out.created; break;
+        case UpsertOutcome::Action::kUpdated: ++out.updated; break;
+        case UpsertOutcome::Action::kUnchanged: ++out.unchanged; break;
+      }
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+}  // namespace rapport::customer

@@ -1,0 +1,114 @@
+#pragma once
+// The state behind CustomerStore and the row-level operations its public
+// calls are built from. Every function here runs on a connection the caller
+// borrowed (and, for writes, inside the caller's transaction).
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "customer/customer.h"
+#include "customer/internal/codec.h"
+
+namespace rapport::customer {
+
+// The customers row: current state plus the bounds of its history.
+struct StoredCustomer {
+  CustomerId id = 0;
+  Kind kind = Kind::kPerson;
+  std::string display_name, email, phone;
+  internal::AttributeMap attributes;  // valid now; no monostate entries
+  Timestamp valid_from;               // earliest valid time of any assertion
+  Timestamp latest_valid_from;        // latest valid time of any assertion
+  Timestamp created_at, updated_at;
+};
+
+// One row of customer_attribute_history.
+struct Assertion {
+  int64_t id = 0;
+  Timestamp valid_from, recorded_at;
+  std::string source;
+  internal::AttributeMap changes;  // monostate: removed
+};
+
+struct CustomerStore::Impl {
+  storage::Database* db = nullptr;
+  const Clock* clock = nullptr;
+
+  std::mutex catalog_mu;
+  std::shared_ptr<const internal::Catalog> catalog;  // guarded by catalog_mu; replaced, never mutated
+
+  std::mutex sections_mu;
+  std::vector<std::pair<std::string, ViewSection>> sections;  // guarded by sections_mu
+
+  std::shared_ptr<const internal::Catalog> Catalog();
+  Status ReloadCatalog(storage::Connection& c);
+
+  // Checks names against the catalog and coerces values; errors carry
+  // "<prefix>/<name>" as field. monostate entries are kept when allowed.
+  Status ValidateAttributes(const internal::Catalog& catalog, const std::map<std::string, AttributeValue>& in,
+                            bool allow_removal, std::string_view prefix, internal::AttributeMap* out);
+
+  Result<StoredCustomer> LoadCustomer(storage::Connection& c, CustomerId id, std::string_view field);
+  Status CheckCustomerExists(storage::Connection& c, CustomerId id, std::string_view field);
+  Result<std::vector<Identifier>> LoadIdentifiers(storage::Connection& c, CustomerId id);
+  Result<std::vector<Assertion>> LoadHistory(storage::Connection& c, CustomerId id, const internal::Catalog& catalog,
+                                             std::optional<Timestamp> up_to);
+  Result<std::optional<CustomerId>> OwnerOf(storage::Connection& c, const Identifier& id);
+  Result<CustomerSummary> LoadSummary(storage::Connection& c, CustomerId id);
+
+  // Inserts a new customer with its first assertion, identifiers and tokens.
+  // Identifiers must be normalized and known to be free.
+  Result<StoredCustomer> InsertCustomer(storage::Connection& c, Kind kind, const internal::AttributeMap& attributes,
+                                        const std::vector<Identifier>& identifiers, std::string_view source,
+                                        Timestamp valid_from, Timestamp now);
+  // Appends the assertions among `changes` that differ from the value valid
+  // at valid_from, and recomputes row->attributes. Returns whether anything
+  // was appended. Does not write the customers row (see SaveCustomer).
+  Result<bool> AppendAssertions(storage::Connection& c, const internal::Catalog& catalog, StoredCustomer* row,
+                                const internal::AttributeMap& changes, std::string_view source,
+                                Timestamp valid_from, Timestamp now);
+  // Adds an identifier to a customer; kConflict (field `field`) when it
+  // belongs to another. Returns whether it was new.
+  Result<bool> AttachIdentifier(storage::Connection& c, CustomerId id, const Identifier& ident, Timestamp now,
+                                std::string_view field);
+  // Rederives display name, email and phone, rewrites the search tokens that
+  // changed and stores the customers row.
+  Status SaveCustomer(storage::Connection& c, StoredCustomer* row, Timestamp now);
+
+  // A batch row's customer: its customer_id, or the owner of ident.
+  Result<CustomerId> ResolveCustomer(storage::Connection& c, CustomerId id, const Identifier& ident);
+  // Validates and writes one record of UpsertCustomers.
+  Result<UpsertOutcome::Action> UpsertRecord(storage::Connection& c, const internal::Catalog& catalog,
+                                             const std::string& scheme, const CustomerRecord& rec, Timestamp now);
+
+  Result<Customer> ReadCustomer(storage::Connection& c, CustomerId id, const ReadOptions& opt);
+};
+
+// Reads for the 360 view, each one index range scan.
+// Relationships valid at `at`, from the customer (outgoing) or to it.
+Result<std::vector<Relationship>> LoadRelationships(storage::Connection& c, CustomerId id, bool outgoing, Timestamp at,
+                                                    int64_t limit);
+Result<std::vector<Account>> LoadAccounts(storage::Connection& c, CustomerId id, Timestamp at);
+Result<std::vector<Transaction>> LoadRecentTransactions(storage::Connection& c, CustomerId id, Timestamp at,
+                                                        int64_t limit);
+Result<std::vector<Interaction>> LoadRecentInteractions(storage::Connection& c, CustomerId id, Timestamp at,
+                                                        int64_t limit);
+
+// True for errors about one record of a batch; anything else aborts it.
+inline bool IsRecordError(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kNotFound:
+    case StatusCode::kConflict:
+    case StatusCode::kUnprocessable: return true;
+    default: return false;
+  }
+}
+
+// The value of each attribute after applying assertions in order
+// (valid_from, recorded_at, id) up to and including `at`.
+internal::AttributeMap FoldAssertions(const std::vector<Assertion>& history, Timestamp at);
+
+}  // namespace rapport::customer

@@ -1,0 +1,546 @@
+// CustomerStore: opening, the attribute catalog, and the customer rows with
+// their bitemporal attribute history, identifiers and search tokens.
+
+#include <algorithm>
+#include <cctype>
+
+#include "customer/customer.h"
+#include "customer/internal/codec.h"
+#include "customer/internal/schema.h"
+#include "customer/internal/store_impl.h"
+
+namespace rapport::customer {
+
+using internal::AttributeMap;
+using storage::Connection;
+using storage::QueryResult;
+using storage::Value;
+
+namespace {
+
+constexpr std::string_view kSelectCustomer =
+    "SELECT kind, display_name, email, phone, attributes, valid_from, latest_valid_from, created_at, updated_at "
+    "FROM customers WHERE id = ?";
+
+bool ValidAttributeName(std::string_view s) {
+  if (s.empty() || s.size() > 64 || !std::isalpha(static_cast<unsigned char>(s.front()))) return false;
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+}
+
+bool SameValue(const AttributeMap& m, const std::string& name, const AttributeValue& v) {
+  auto it = m.find(name);
+  if (it == m.end()) return std::holds_alternative<std::monostate>(v);
+  return it->second == v;
+}
+
+}  // namespace
+
+AttributeMap FoldAssertions(const std::vector<Assertion>& history, Timestamp at) {
+  AttributeMap out;
+  for (const Assertion& a : history) {
+    if (a.valid_from > at) continue;
+    for (const auto& [name, value] : a.changes) {
+      if (std::holds_alternative<std::monostate>(value)) {
+        out.erase(name);
+      } else {
+        out.insert_or_assign(name, value);
+      }
+    }
+  }
+  return out;
+}
+
+// ---- Impl: catalog ----------------------------------------------------------
+
+std::shared_ptr<const internal::Catalog> CustomerStore::Impl::Catalog() {
+  std::lock_guard<std::mutex> lock(catalog_mu);
+  return catalog;
+}
+
+Status CustomerStore::Impl::ReloadCatalog(Connection& c) {
+  RP_ASSIGN_OR_RETURN(QueryResult r,
+                      c.Query("SELECT name, type, pii, description FROM customer_attribute_catalog ORDER BY name"));
+  auto fresh = std::make_shared<internal::Catalog>();
+  for (const auto& row : r.rows) {
+    AttributeDefinition def;
+    def.name = row[0].AsText();
+    auto type = ParseAttributeType(row[1].AsText());
+    if (!type.ok()) return Status::Internal("attribute catalog: " + type.status().message());
+    def.type = *type;
+    def.pii = row[2].AsInt() != 0;
+    def.description = row[3].AsText();
+    fresh->emplace(def.name, std::move(def));
+  }
+  std::lock_guard<std::mutex> lock(catalog_mu);
+  catalog = std::move(fresh);
+  return Status::Ok();
+}
+
+Status CustomerStore::Impl::ValidateAttributes(const internal::Catalog& cat,
+                                               const std::map<std::string, AttributeValue>& in, bool allow_removal,
+                                               std::string_view prefix, AttributeMap* out) {
+  for (const auto& [name, value] : in) {
+    std::string field = std::string(prefix) + "/attributes/" + name;
+    auto def = cat.find(name);
+    if (def == cat.end()) {
+      return Status::InvalidArgument("unknown attribute '" + name + "': define it in the attribute catalog first",
+                                     field);
+    }
+    if (std::holds_alternative<std::monostate>(value)) {
+      if (!allow_removal) continue;  // nothing to create
+      out->insert_or_assign(name, value);
+      continue;
+    }
+    auto coerced = CoerceAttribute(def->second, value);
+    if (!coerced.ok()) return Status::InvalidArgument(coerced.status().message(), field);
+    out->insert_or_assign(name, std::move(*coerced));
+  }
+  return Status::Ok();
+}
+
+// ---- Impl: reads --------------------------------------------------------------
+
+Result<StoredCustomer> CustomerStore::Impl::LoadCustomer(Connection& c, CustomerId id, std::string_view field) {
+  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(kSelectCustomer, {id}));
+  if (r.empty()) return Status::NotFound("customer " + std::to_string(id) + " does not exist", std::string(field));
+  const auto& row = r.rows[0];
+  StoredCustomer s;
+  s.id = id;
+  RP_ASSIGN_OR_RETURN(s.kind, ParseKind(row[0].AsText()));
+  s.display_name = row[1].AsText();
+  s.email = row[2].AsText();
+  s.phone = row[3].AsText();
+  auto cat = Catalog();
+  RP_ASSIGN_OR_RETURN(s.attributes, internal::DecodeAttributes(row[4].AsText(), *cat));
+  s.valid_from = {row[5].AsInt()};
+  s.latest_valid_from = {row[6].AsInt()};
+  s.created_at = {row[7].AsInt()};
+  s.updated_at = {row[8].AsInt()};
+  return s;
+}
+
+Status CustomerStore::Impl::CheckCustomerExists(Connection& c, CustomerId id, std::string_view field) {
+  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query("SELECT kind FROM customers WHERE id = ?", {id}));
+  if (r.empty()) return Status::NotFound("customer " + std::to_string(id) + " does not exist", std::string(field));
+  return Status::Ok();
+}
+
+Result<std::vector<Identifier>> CustomerStore::Impl::LoadIdentifiers(Connection& c, CustomerId id) {
+  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query("SELECT scheme, value FROM customer_identifiers WHERE customer_id = ? "
+                                             "ORDER BY created_at, scheme, value",
+                                             {id}));
+  std::vector<Identifier> out;
+  out.reserve(r.rows.size());
+  for (auto& row : r.rows) out.push_back({row[0].AsText(), row[1].AsText()});
+  return out;
+}
+
+Result<std::vector<Assertion>> CustomerStore::Impl::LoadHistory(Connection& c, CustomerId id,
+                                                                const internal::Catalog& cat,
+                                                                std::optional<Timestamp> up_to) {
+  QueryResult r;
+  if (up_to) {
+    RP_ASSIGN_OR_RETURN(r, c.Query("SELECT id, valid_from, recorded_at, source, changes FROM "
+                                   "customer_attribute_history WHERE customer_id = ? AND valid_from <= ? "
+                                   "ORDER BY valid_from, recorded_at, id",
+                                   {id, up_to->micros}));
+  } else {
+    RP_ASSIGN_OR_RETURN(r, c.Query("SELECT id, valid_from, recorded_at, source, changes FROM "
+                                   "customer_attribute_history WHERE customer_id = ? "
+                                   "ORDER BY valid_from, recorded_at, id",
+                                   {id}));
+  }
+  std::vector<Assertion> out;
+  out.reserve(r.rows.size());
+  for (const auto& row : r.rows) {
+    Assertion a;
+    a.id = row[0].AsInt();
+    a.valid_from = {row[1].AsInt()};
+    a.recorded_at = {row[2].AsInt()};
+    a.source = row[3].AsText();
+    RP_ASSIGN_OR_RETURN(a.changes, internal::DecodeAttributes(row[4].AsText(), cat));
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+Result<std::optional<CustomerId>> CustomerStore::Impl::OwnerOf(Connection& c, const Identifier& id) {
+  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query("SELECT customer_id FROM customer_identifiers WHERE scheme = ? AND "
+                                             "value = ?",
+                                             {id.scheme, id.value}));
+  if (r.empty()) return std::optional<CustomerId>();
+  return std::optional<CustomerId>(r.rows[0][0].AsInt());
+}
+
+Result<CustomerSummary> CustomerStore::Impl::LoadSummary(Connection& c, CustomerId id) {
+  RP_ASSIGN_OR_RETURN(QueryResult r,
+                      c.Query("SELECT kind, display_name, email, phone FROM customers WHERE id = ?", {id}));
+  if (r.empty()) return Status::NotFound("customer " + std::to_string(id) + " does not exist");
+  CustomerSummary s;
+  s.id = id;
+  RP_ASSIGN_OR_RETURN(s.kind, ParseKind(r.rows[0][0].AsText()));
+  s.display_name = r.rows[0][1].AsText();
+  s.email = r.rows[0][2].AsText();
+  s.phone = r.rows[0][3].AsText();
+  return s;
+}
+
+Result<Customer> CustomerStore::Impl::ReadCustomer(Connection& c, CustomerId id, const ReadOptions& opt) {
+  RP_ASSIGN_OR_RETURN(StoredCustomer row, LoadCustomer(c, id, "/customerId"));
+  Customer out;
+  out.id = id;
+  out.kind = row.kind;
+  out.created_at = row.created_at;
+  out.updated_at = row.updated_at;
+  if (!opt.as_of || *opt.as_of >= row.latest_valid_from) {
+    out.display_name = std::move(row.display_name);
+    out.attributes = std::move(row.attributes);
+  } else {
+    if (*opt.as_of < row.valid_from) {
+      return Status::NotFound("customer " + std::to_string(id) + " did not exist at " + FormatRfc3339(*opt.as_of),
+                              "/asOf");
+    }
+    auto cat = Catalog();
+    RP_ASSIGN_OR_RETURN(std::vector<Assertion> history, LoadHistory(c, id, *cat, opt.as_of));
+    out.attributes = FoldAssertions(history, *opt.as_of);
+    out.display_name = internal::DisplayName(out.attributes);
+  }
+  RP_ASSIGN_OR_RETURN(out.identifiers, LoadIdentifiers(c, id));
+  return out;
+}
+
+// ---- Impl: writes ---------------------------------------------------------------
+
+Result<StoredCustomer> CustomerStore::Impl::InsertCustomer(Connection& c, Kind kind, const AttributeMap& attributes,
+                                                           const std::vector<Identifier>& identifiers,
+                                                           std::string_view source, Timestamp valid_from,
+                                                           Timestamp now) {
+  StoredCustomer row;
+  row.kind = kind;
+  for (const auto& [name, value] : attributes) {
+    if (!std::holds_alternative<std::monostate>(value)) row.attributes.emplace(name, value);
+  }
+  row.display_name = internal::DisplayName(row.attributes);
+  auto text_attr = [&](const char* name) -> std::string {
+    auto it = row.attributes.find(name);
+    return it != row.attributes.end() && std::holds_alternative<std::string>(it->second)
+               ? std::get<std::string>(it->second)
+               : std::string();
+  };
+  row.email = text_attr("email");
+  row.phone = text_attr("phone");
+  for (const Identifier& i : identifiers) {
+    if (row.email.empty() && i.scheme == "email") row.email = i.value;
+    if (row.phone.empty() && i.scheme == "phone") row.phone = i.value;
+  }
+  row.valid_from = row.latest_valid_from = valid_from;
+  row.created_at = row.updated_at = now;
+
+  std::string json;
+  internal::EncodeAttributes(row.attributes, &json);
+  RP_ASSIGN_OR_RETURN(
+      QueryResult ins,
+      c.Query("INSERT INTO customers (kind, display_name, email, phone, attributes, valid_from, latest_valid_from, "
+              "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+              {KindName(kind), row.display_name, row.email, row.phone, json, valid_from.micros, valid_from.micros,
+               now.micros, now.micros}));
+  row.id = ins.rows.at(0)[0].AsInt();
+  if (!row.attributes.empty()) {
+    RP_RETURN_IF_ERROR(c.Execute("INSERT INTO customer_attribute_history (customer_id, valid_from, recorded_at, "
+                                 "source, changes) VALUES (?, ?, ?, ?, ?)",
+                                 {row.id, valid_from.micros, now.micros, source, json})
+                           .status());
+  }
+  for (const Identifier& i : identifiers) {
+    RP_RETURN_IF_ERROR(c.Execute("INSERT INTO customer_identifiers (scheme, value, customer_id, created_at) "
+                                 "VALUES (?, ?, ?, ?)",
+                                 {i.scheme, i.value, row.id, now.micros})
+                           .status());
+  }
+  for (const std::string& t : internal::SearchTokens(row.display_name, row.email, row.phone)) {
+    RP_RETURN_IF_ERROR(
+        c.Execute("INSERT INTO customer_search_tokens (token, customer_id) VALUES (?, ?)", {t, row.id}).status());
+  }
+  return row;
+}
+
+Result<bool> CustomerStore::Impl::AppendAssertions(Connection& c, const internal::Catalog& cat, StoredCustomer* row,
+                                                   const AttributeMap& changes, std::string_view source,
+                                                   Timestamp valid_from, Timestamp now) {
+  // The common case: the new assertion is the latest in valid time, so the
+  // current values are its baseline. A back-dated one is compared with what
+  // was valid at its valid_from, and the current values are refolded.
+  bool latest = valid_from >= row->latest_valid_from;
+  std::vector<Assertion> history;
+  AttributeMap baseline_storage;
+  const AttributeMap* baseline = &row->attributes;
+  if (!latest) {
+    RP_ASSIGN_OR_RETURN(history, LoadHistory(c, row->id, cat, std::nullopt));
+    baseline_storage = FoldAssertions(history, valid_from);
+    baseline = &baseline_storage;
+  }
+  AttributeMap diff;
+  for (const auto& [name, value] : changes) {
+    if (!SameValue(*baseline, name, value)) diff.emplace(name, value);
+  }
+  if (diff.empty()) return false;
+
+  std::string json;
+  internal::EncodeAttributes(diff, &json);
+  RP_RETURN_IF_ERROR(c.Execute("INSERT INTO customer_attribute_history (customer_id, valid_from, recorded_at, "
+                               "source, changes) VALUES (?, ?, ?, ?, ?)",
+                               {row->id, valid_from.micros, now.micros, source, json})
+                         .status());
+  if (latest) {
+    for (auto& [name, value] : diff) {
+      if (std::holds_alternative<std::monostate>(value)) {
+        row->attributes.erase(name);
+      } else {
+        row->attributes.insert_or_assign(name, std::move(value));
+      }
+    }
+    row->latest_valid_from = valid_from;
+  } else {
+    Assertion added;
+    added.id = c.LastInsertId();
+    added.valid_from = valid_from;
+    added.recorded_at = now;
+    added.changes = std::move(diff);
+    // Appended last: among equal valid times it is the latest recorded.
+    auto pos = std::upper_bound(history.begin(), history.end(), valid_from,
+                                [](Timestamp t, const Assertion& a) { return t < a.valid_from; });
+    history.insert(pos, std::move(added));
+    row->attributes = FoldAssertions(history, row->latest_valid_from);
+    row->valid_from = std::min(row->valid_from, valid_from);
+  }
+  return true;
+}
+
+Result<bool> CustomerStore::Impl::AttachIdentifier(Connection& c, CustomerId id, const Identifier& ident,
+                                                   Timestamp now, std::string_view field) {
+  RP_ASSIGN_OR_RETURN(int64_t n, c.Execute("INSERT INTO customer_identifiers (scheme, value, customer_id, created_at) "
+                                           "VALUES (?, ?, ?, ?) ON CONFLICT (scheme, value) DO NOTHING",
+                                           {ident.scheme, ident.value, id, now.micros}));
+  if (n == 1) return true;
+  RP_ASSIGN_OR_RETURN(std::optional<CustomerId> owner, OwnerOf(c, ident));
+  if (owner && *owner != id) {
+    return Status::Conflict("identifier " + ident.ToString() + " belongs to customer " + std::to_string(*owner),
+                            std::string(field));
+  }
+  return false;
+}
+
+Status CustomerStore::Impl::SaveCustomer(Connection& c, StoredCustomer* row, Timestamp now) {
+  std::vector<std::string> old_tokens = internal::SearchTokens(row->display_name, row->email, row->phone);
+  row->display_name = internal::DisplayName(row->attributes);
+  auto text_attr = [&](const char* name) -> std::string {
+    auto it = row->attributes.find(name);
+    return it != row->attributes.end() && std::holds_alternative<std::string>(it->second)
+               ? std::get<std::string>(it->second)
+               : std::string();
+  };
+  row->email = text_attr("email");
+  row->phone = text_attr("phone");
+  if (row->email.empty() || row->phone.empty()) {
+    RP_ASSIGN_OR_RETURN(std::vector<Identifier> ids, LoadIdentifiers(c, row->id));
+    for (const Identifier& i : ids) {
+      if (row->email.empty() && i.scheme == "email") row->email = i.value;
+      if (row->phone.empty() && i.scheme == "phone") row->phone = i.value;
+    }
+  }
+  std::vector<std::string> new_tokens = internal::SearchTokens(row->display_name, row->email, row->phone);
+  if (new_tokens != old_tokens) {
+    std::vector<std::string> gone, added;
+    std::set_difference(old_tokens.begin(), old_tokens.end(), new_tokens.begin(), new_tokens.end(),
+                        std::back_inserter(gone));
+    std::set_difference(new_tokens.begin(), new_tokens.end(), old_tokens.begin(), old_tokens.end(),
+                        std::back_inserter(added));
+    for (const std::string& t : gone) {
+      RP_RETURN_IF_ERROR(c.Execute("DELETE FROM customer_search_tokens WHERE token = ? AND customer_id = ?",
+                                   {t, row->id})
+                             .status());
+    }
+    for (const std::string& t : added) {
+      RP_RETURN_IF_ERROR(
+          c.Execute("INSERT INTO customer_search_tokens (token, customer_id) VALUES (?, ?)", {t, row->id}).status());
+    }
+  }
+  row->updated_at = now;
+  std::string json;
+  internal::EncodeAttributes(row->attributes, &json);
+  return c.Execute("UPDATE customers SET display_name = ?, email = ?, phone = ?, attributes = ?, valid_from = ?, "
+                   "latest_valid_from = ?, updated_at = ? WHERE id = ?",
+                   {row->display_name, row->email, row->phone, json, row->valid_from.micros,
+                    row->latest_valid_from.micros, now.micros, row->id})
+      .status();
+}
+
+// ---- CustomerStore ------------------------------------------------------------------
+
+CustomerStore::CustomerStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+CustomerStore::~CustomerStore() = default;
+
+Result<std::unique_ptr<CustomerStore>> CustomerStore::Open(storage::Database* db, const Clock* clock) {
+  RP_RETURN_IF_ERROR(storage::Migrate(*db, "customer", internal::Migrations(db->dialect())));
+  auto impl = std::make_unique<Impl>();
+  impl->db = db;
+  impl->clock = clock;
+  Impl* p = impl.get();
+  RP_RETURN_IF_ERROR(db->WithConnection([p](Connection& c) { return p->ReloadCatalog(c); }));
+  return std::unique_ptr<CustomerStore>(new CustomerStore(std::move(impl)));
+}
+
+storage::Database& CustomerStore::database() { return *impl_->db; }
+const Clock& CustomerStore::clock() const { return *impl_->clock; }
+
+Result<std::vector<AttributeDefinition>> CustomerStore::ListAttributes() {
+  auto cat = impl_->Catalog();
+  std::vector<AttributeDefinition> out;
+  out.reserve(cat->size());
+  for (const auto& [name, def] : *cat) out.push_back(def);
+  return out;
+}
+
+Status CustomerStore::DefineAttribute(const AttributeDefinition& def) {
+  if (!ValidAttributeName(def.name)) {
+    return Status::InvalidArgument("attribute names start with a letter and hold letters, digits and '_'", "/name");
+  }
+  if (def.description.size() > 1000) {
+    return Status::InvalidArgument("a description is at most 1000 bytes", "/description");
+  }
+  return impl_->db->WithTransaction([&](Connection& c) -> Status {
+    RP_ASSIGN_OR_RETURN(QueryResult r,
+                        c.Query("SELECT type FROM customer_attribute_catalog WHERE name = ?", {def.name}));
+    std::string type(AttributeTypeName(def.type));
+    if (!r.empty() && r.rows[0][0].AsText() != type) {
+      return Status::Conflict("attribute " + def.name + " is " + r.rows[0][0].AsText() +
+                                  "; its type cannot change once values may exist",
+                              "/type");
+    }
+    RP_RETURN_IF_ERROR(c.Execute("INSERT INTO customer_attribute_catalog (name, type, pii, description) "
+                                 "VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET pii = excluded.pii, "
+                                 "description = excluded.description",
+                                 {def.name, type, def.pii, def.description})
+                           .status());
+    return impl_->ReloadCatalog(c);
+  });
+}
+
+Result<Customer> CustomerStore::Create(const NewCustomer& nc) {
+  auto cat = impl_->Catalog();
+  AttributeMap attrs;
+  RP_RETURN_IF_ERROR(impl_->ValidateAttributes(*cat, nc.attributes, false, "", &attrs));
+  std::vector<Identifier> ids;
+  for (size_t i = 0; i < nc.identifiers.size(); ++i) {
+    auto n = NormalizeIdentifier(nc.identifiers[i]);
+    if (!n.ok()) return Status::InvalidArgument(n.status().message(), "/identifiers/" + std::to_string(i));
+    if (std::find(ids.begin(), ids.end(), *n) == ids.end()) ids.push_back(std::move(*n));
+  }
+  Timestamp now = impl_->clock->Now();
+  Timestamp valid_from = nc.valid_from.value_or(now);
+  if (valid_from > now) return Status::InvalidArgument("validFrom cannot be in the future", "/validFrom");
+  if (nc.source.empty()) return Status::InvalidArgument("a source is required", "/source");
+  Customer out;
+  RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
+    for (size_t i = 0; i < ids.size(); ++i) {
+      RP_ASSIGN_OR_RETURN(std::optional<CustomerId> owner, impl_->OwnerOf(c, ids[i]));
+      if (owner) {
+        return Status::Conflict("identifier " + ids[i].ToString() + " belongs to customer " + std::to_string(*owner),
+                                "/identifiers/" + std::to_string(i));
+      }
+    }
+    RP_ASSIGN_OR_RETURN(StoredCustomer row, impl_->InsertCustomer(c, nc.kind, attrs, ids, nc.source, valid_from, now));
+    out.id = row.id;
+    out.kind = row.kind;
+    out.display_name = std::move(row.display_name);
+    out.attributes = std::move(row.attributes);
+    out.identifiers = ids;
+    out.created_at = row.created_at;
+    out.updated_at = row.updated_at;
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<Customer> CustomerStore::Get(CustomerId id, const ReadOptions& opt) {
+  Customer out;
+  RP_RETURN_IF_ERROR(impl_->db->WithConnection([&](Connection& c) -> Status {
+    RP_ASSIGN_OR_RETURN(out, impl_->ReadCustomer(c, id, opt));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<Customer> CustomerStore::Update(CustomerId id, const CustomerPatch& patch) {
+  auto cat = impl_->Catalog();
+  AttributeMap changes;
+  RP_RETURN_IF_ERROR(impl_->ValidateAttributes(*cat, patch.attributes, true, "", &changes));
+  std::vector<Identifier> add, remove;
+  for (size_t i = 0; i < patch.add_identifiers.size(); ++i) {
+    auto n = NormalizeIdentifier(patch.add_identifiers[i]);
+    if (!n.ok()) return Status::InvalidArgument(n.status().message(), "/addIdentifiers/" + std::to_string(i));
+    add.push_back(std::move(*n));
+  }
+  for (size_t i = 0; i < patch.remove_identifiers.size(); ++i) {
+    auto n = NormalizeIdentifier(patch.remove_identifiers[i]);
+    if (!n.ok()) return Status::InvalidArgument(n.status().message(), "/removeIdentifiers/" + std::to_string(i));
+    remove.push_back(std::move(*n));
+  }
+  Timestamp now = impl_->clock->Now();
+  Timestamp valid_from = patch.valid_from.value_or(now);
+  if (valid_from > now) return Status::InvalidArgument("validFrom cannot be in the future", "/validFrom");
+  if (patch.source.empty()) return Status::InvalidArgument("a source is required", "/source");
+  Customer out;
+  RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
+    RP_ASSIGN_OR_RETURN(StoredCustomer row, impl_->LoadCustomer(c, id, "/customerId"));
+    RP_ASSIGN_OR_RETURN(bool changed, impl_->AppendAssertions(c, *cat, &row, changes, patch.source, valid_from, now));
+    for (size_t i = 0; i < remove.size(); ++i) {
+      RP_ASSIGN_OR_RETURN(int64_t n, c.Execute("DELETE FROM customer_identifiers WHERE scheme = ? AND value = ? AND "
+                                               "customer_id = ?",
+                                               {remove[i].scheme, remove[i].value, id}));
+      if (n == 0) {
+        return Status::NotFound("customer " + std::to_string(id) + " has no identifier " + remove[i].ToString(),
+                                "/removeIdentifiers/" + std::to_string(i));
+      }
+      changed = true;
+    }
+    for (size_t i = 0; i < add.size(); ++i) {
+      RP_ASSIGN_OR_RETURN(bool added, impl_->AttachIdentifier(c, id, add[i], now, "/addIdentifiers/" + std::to_string(i)));
+      changed = changed || added;
+    }
+    if (changed) RP_RETURN_IF_ERROR(impl_->SaveCustomer(c, &row, now));
+    RP_ASSIGN_OR_RETURN(out, impl_->ReadCustomer(c, id, {}));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::optional<CustomerId>> CustomerStore::FindByIdentifier(const Identifier& id) {
+  auto n = NormalizeIdentifier(id);
+  if (!n.ok()) return Status::InvalidArgument(n.status().message(), "/identifier");
+  std::optional<CustomerId> out;
+  RP_RETURN_IF_ERROR(impl_->db->WithConnection([&](Connection& c) -> Status {
+    RP_ASSIGN_OR_RETURN(out, impl_->OwnerOf(c, *n));
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Result<std::vector<AttributeChange>> CustomerStore::History(CustomerId id) {
+  auto cat = impl_->Catalog();
+  std::vector<AttributeChange> out;
+  RP_RETURN_IF_ERROR(impl_->db->WithConnection([&](Connection& c) -> Status {
+    RP_RETURN_IF_ERROR(impl_->CheckCustomerExists(c, id, "/customerId"));
+    RP_ASSIGN_OR_RETURN(std::vector<Assertion> history, impl_->LoadHistory(c, id, *cat, std::nullopt));
+    for (Assertion& a : history) {
+      for (auto& [name, value] : a.changes) {
+        out.push_back({name, std::move(value), a.valid_from, a.recorded_at, a.source});
+      }
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+}  // namespace rapport::customer
