@@ -1,0 +1,228 @@
+// Bulk upserts from source systems, and several threads using one store.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "customer/customer.h"
+#include "customer_test_util.h"
+
+namespace rapport::customer {
+namespace {
+
+CustomerRecord Record(std::string key, std::string first, std::string last, std::string city) {
+  CustomerRecord r;
+  r.source_key = std::move(key);
+  r.attributes = {{"firstName", std::move(first)}, {"lastName", std::move(last)}, {"city", std::move(city)}};
+  return r;
+}
+
+TEST_F(StoreTest, BatchUpsertReportsBadRecordsAndWritesTheRest) {
+  std::vector<CustomerRecord> batch = {
+      Record("1", "Anna", "Schmidt", "Berlin"),
+      Record("2", "Ben", "Meyer", "Hamburg"),
+      Record("3", "Carla", "Rossi", "Munich"),
+      Record("4", "Dan", "Okafor", "Cologne"),
+      Record("", "No", "Key", "Bonn"),
+      Record("6", "Eve", "Kim", "Essen"),
+      Record("7", "Finn", "Berg", "Kiel"),
+  };
+  batch[2].attributes["birthDate"] = std::string("1990-02-31");     // bad value
+  batch[3].identifiers = {{"email", "anna@example.com"}};            // fine
+  batch[5].identifiers = {{"billing", "x"}, {"email", "ANNA@example.com"}};  // taken by record 4
+  batch[6].attributes["shoeSize"] = int64_t{44};                     // unknown attribute
+  auto r = store_->UpsertCustomers("crm", batch);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->errors.size(), batch.size());
+  struct Expect {
+    StatusCode code;
+    std::string field;
+  };
+  const Expect expected[] = {
+      {StatusCode::kOk, ""},
+      {StatusCode::kOk, ""},
+      {StatusCode::kInvalidArgument, "/attributes/birthDate"},
+      {StatusCode::kOk, ""},
+      {StatusCode::kInvalidArgument, "/sourceKey"},
+      {StatusCode::kConflict, "/identifiers/1"},
+      {StatusCode::kInvalidArgument, "/attributes/shoeSize"},
+  };
+  for (size_t i = 0; i < batch.size(); ++i) {
+    EXPECT_EQ(r->errors[i].code(), expected[i].code) << i << ": " << r->errors[i].ToString();
+    EXPECT_EQ(r->errors[i].field(), expected[i].field) << i;
+  }
+  EXPECT_EQ(r->created, 3);
+  EXPECT_EQ(r->updated, 0);
+  auto found = store_->FindByIdentifier({"crm", "4"});
+  ASSERT_TRUE(found.ok() && found->has_value());
+  EXPECT_EQ(store_->Get(**found)->display_name, "Dan Okafor");
+  EXPECT_FALSE(store_->FindByIdentifier({"crm", "3"})->has_value());
+  EXPECT_FALSE(store_->FindByIdentifier({"billing", "x"})->has_value());  // record 6 left nothing behind
+  EXPECT_EQ(store_->UpsertCustomers("Bad Source", batch).status().field(), "/source");
+}
+
+TEST_F(StoreTest, BatchUpsertIsIdempotentAndHistorizesOnlyChanges) {
+  std::vector<CustomerRecord> batch = {Record("1", "Anna", "Schmidt", "Berlin"),
+                                       Record("2", "Ben", "Meyer", "Hamburg")};
+  auto first = store_->UpsertCustomers("crm", batch);
+  ASSERT_TRUE(first.ok());
+  EXPECT_EQ(first->created, 2);
+  clock_.Advance(kMicrosPerDay);
+  auto again = store_->UpsertCustomers("crm", batch);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->created, 0);
+  EXPECT_EQ(again->unchanged, 2);
+
+  clock_.Advance(kMicrosPerDay);
+  batch[1].attributes["city"] = std::string("Bremen");
+  batch[1].identifiers = {{"email", "ben@example.com"}};
+  auto third = store_->UpsertCustomers("crm", batch);
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->unchanged, 1);
+  EXPECT_EQ(third->updated, 1);
+  CustomerId ben = **store_->FindByIdentifier({"crm", "2"});
+  auto h = store_->History(ben);
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->size(), 4u);  // three first values, then one city change
+  EXPECT_EQ(h->back().name, "city");
+  EXPECT_EQ(h->back().source, "crm");
+  auto g = store_->Get(ben);
+  EXPECT_EQ(g->identifiers.size(), 2u);
+  EXPECT_EQ(**store_->FindByIdentifier({"email", "ben@example.com"}), ben);
+  // The email identifier is searchable: it fills the summary's email.
+  SearchQuery q;
+  q.q = "ben@example";
+  auto s = store_->Search(q);
+  ASSERT_TRUE(s.ok());
+  ASSERT_EQ(s->items.size(), 1u);
+  EXPECT_EQ(s->items[0].email, "ben@example.com");
+
+  // A record may not change the kind of an existing customer.
+  batch[0].kind = Kind::kOrganization;
+  auto kind = store_->UpsertCustomers("crm", {batch[0]});
+  ASSERT_TRUE(kind.ok());
+  EXPECT_EQ(kind->errors[0].code(), StatusCode::kUnprocessable);
+  EXPECT_EQ(kind->errors[0].field(), "/kind");
+}
+
+TEST_F(StoreTest, BatchUpsertWithBackDatedRecords) {
+  clock_.Set(T("2025-01-01T00:00:00Z"));
+  CustomerRecord r = Record("1", "Anna", "Schmidt", "Berlin");
+  r.valid_from = T("2020-01-01T00:00:00Z");
+  ASSERT_TRUE(store_->UpsertCustomers("crm", {r}).ok());
+  r.attributes["city"] = std::string("Hamburg");
+  r.valid_from = T("2022-01-01T00:00:00Z");
+  auto up = store_->UpsertCustomers("crm", {r});
+  ASSERT_TRUE(up.ok());
+  EXPECT_EQ(up->updated, 1);
+  CustomerId id = **store_->FindByIdentifier({"crm", "1"});
+  auto at = [&](const char* t) { return std::get<std::string>(store_->Get(id, {T(t)})->attributes.at("city")); };
+  EXPECT_EQ(at("2021-01-01T00:00:00Z"), "Berlin");
+  EXPECT_EQ(at("2023-01-01T00:00:00Z"), "Hamburg");
+}
+
+TEST_F(StoreTest, ActivityBatchesResolveCustomersByIdentifier) {
+  CustomerId anna = NewPerson("Anna", "Schmidt", {{"billing", "88231"}});
+  std::vector<std::pair<Identifier, Account>> accounts(3);
+  accounts[0].first = {"billing", "88231"};
+  accounts[0].second.source = "billing";
+  accounts[0].second.source_key = "K1";
+  accounts[1].first = {"billing", "nobody"};
+  accounts[1].second.source = "billing";
+  accounts[1].second.source_key = "K2";
+  accounts[2] = accounts[0];
+  accounts[2].second.source_key = "K3";
+  auto a = store_->UpsertAccounts(accounts);
+  ASSERT_TRUE(a.ok());
+  EXPECT_EQ(a->created, 2);
+  EXPECT_EQ(a->errors[1].code(), StatusCode::kNotFound);
+  EXPECT_EQ(a->errors[1].field(), "/customer");
+  auto again = store_->UpsertAccounts(accounts);
+  EXPECT_EQ(again->unchanged, 2);
+
+  std::vector<std::pair<Identifier, Transaction>> txs;
+  for (int i = 0; i < 5; ++i) {
+    Transaction t;
+    t.source = "shop";
+    t.source_key = "o" + std::to_string(i);
+    t.amount = 10;
+    t.occurred_at = T("2025-01-01T00:00:00Z");
+    txs.push_back({{"billing", "88231"}, t});
+  }
+  txs[2].second.currency = "XX";
+  auto t1 = store_->AddTransactions(txs);
+  ASSERT_TRUE(t1.ok());
+  EXPECT_EQ(t1->created, 4);
+  EXPECT_EQ(t1->errors[2].field(), "/currency");
+  auto t2 = store_->AddTransactions(txs);
+  EXPECT_EQ(t2->created, 0);
+  EXPECT_EQ(t2->unchanged, 4);
+
+  std::vector<std::pair<Identifier, Interaction>> its(2);
+  its[0].first = {"billing", "88231"};
+  its[0].second.source = "web";
+  its[0].second.source_key = "e1";
+  its[1].first = {"email", "not-an-email"};
+  its[1].second.source = "web";
+  auto i1 = store_->AddInteractions(its);
+  ASSERT_TRUE(i1.ok());
+  EXPECT_EQ(i1->created, 1);
+  EXPECT_EQ(i1->errors[1].code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->AddInteractions(its)->unchanged, 1);
+
+  auto v = store_->View(anna);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->accounts.size(), 2u);
+  EXPECT_EQ(v->transaction_summary.count, 4);
+  EXPECT_EQ(v->recent_interactions.size(), 1u);
+}
+
+// Writers and readers on several threads share one store; every write lands
+// and reads never see a half-written customer.
+TEST_F(StoreTest, ThreadsWriteAndReadConcurrently) {
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 40;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        std::string key = std::to_string(t) + "-" + std::to_string(i);
+        NewCustomer nc;
+        nc.attributes = {{"firstName", std::string("T") + std::to_string(t)}, {"lastName", key}};
+        nc.identifiers = {{"test", key}};
+        auto c = store_->Create(nc);
+        if (!c.ok()) {
+          ++failures;
+          continue;
+        }
+        CustomerPatch p;
+        p.attributes = {{"city", std::string("City") + std::to_string(i)}};
+        if (!store_->Update(c->id, p).ok()) ++failures;
+        auto v = store_->View(c->id);
+        if (!v.ok() || v->customer.identifiers.size() != 1) ++failures;
+        std::vector<CustomerRecord> batch = {Record("b" + key, "B", key, "X")};
+        auto b = store_->UpsertCustomers("bulk", batch);
+        if (!b.ok() || b->created != 1) ++failures;
+        SearchQuery q;
+        q.q = "t" + std::to_string(t);
+        if (!store_->Search(q).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(failures.load(), 0);
+  SearchQuery all;
+  all.limit = 1000;
+  auto page = store_->Search(all);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->items.size(), static_cast<size_t>(2 * kThreads * kPerThread));
+  SearchQuery q;
+  q.q = "t2";
+  q.limit = 1000;
+  EXPECT_EQ(store_->Search(q)->items.size(), static_cast<size_t>(kPerThread));
+}
+
+}  // namespace
+}  // namespace rapport::customer
