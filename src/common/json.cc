@@ -1,0 +1,295 @@
+#include "common/json.h"
+
+#include <rapidjson/error/en.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+namespace rapport::json {
+namespace {
+
+// Returns the offset of the first bracket nested deeper than max_depth, or
+// npos. Scanning first keeps hostile input from ever reaching a recursive
+// reader or writer.
+size_t FindTooDeep(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return i;
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return std::string_view::npos;
+}
+
+std::string Lowercase(std::string s) {
+  if (!s.empty() && s.back() == '.') s.pop_back();
+  if (!s.empty()) s[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(s[0])));
+  return s;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<rapidjson::Document>> Parse(std::string_view text, const ParseLimits& limits) {
+  if (text.size() > limits.max_bytes) {
+    return Status::PayloadTooLarge("the JSON document is " + std::to_string(text.size()) + " bytes; the limit is " +
+                                   std::to_string(limits.max_bytes));
+  }
+  if (size_t at = FindTooDeep(text, limits.max_depth); at != std::string_view::npos) {
+    return Status::InvalidArgument("malformed JSON at offset " + std::to_string(at) + ": nesting deeper than " +
+                                   std::to_string(limits.max_depth) + " levels");
+  }
+  auto doc = std::make_unique<rapidjson::Document>();
+  constexpr unsigned kFlags =
+      rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag;
+  doc->Parse<kFlags>(text.data(), text.size());
+  if (doc->HasParseError()) {
+    return Status::InvalidArgument("malformed JSON at offset " + std::to_string(doc->GetErrorOffset()) + ": " +
+                                   Lowercase(rapidjson::GetParseError_En(doc->GetParseError())));
+  }
+  return doc;
+}
+
+std::string EscapePointerToken(std::string_view token) {
+  std::string out;
+  out.reserve(token.size());
+  for (char c : token) {
+    if (c == '~') {
+      out += "~0";
+    } else if (c == '/') {
+      out += "~1";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string Child(std::string_view pointer, std::string_view token) {
+  std::string out(pointer);
+  out += '/';
+  out += EscapePointerToken(token);
+  return out;
+}
+
+std::string Child(std::string_view pointer, size_t index) { return std::string(pointer) + "/" + std::to_string(index); }
+
+std::string_view TypeName(const rapidjson::Value& v) {
+  switch (v.GetType()) {
+    case rapidjson::kNullType: return "null";
+    case rapidjson::kFalseType:
+    case rapidjson::kTrueType: return "a boolean";
+    case rapidjson::kObjectType: return "an object";
+    case rapidjson::kArrayType: return "an array";
+    case rapidjson::kStringType: return "a string";
+    case rapidjson::kNumberType: return "a number";
+  }
+  return "a value";
+}
+
+// ---- ObjectReader -------------------------------------------------------------
+
+ObjectReader::ObjectReader(const rapidjson::Value* object, std::string pointer)
+    : object_(object), pointer_(std::move(pointer)) {}
+
+Result<ObjectReader> ObjectReader::Of(const rapidjson::Value& v, std::string pointer) {
+  if (!v.IsObject()) {
+    return Status::InvalidArgument("expected an object, got " + std::string(TypeName(v)), pointer);
+  }
+  return ObjectReader(&v, std::move(pointer));
+}
+
+const rapidjson::Value* ObjectReader::FindRaw(std::string_view key) {
+  known_.emplace_back(key);
+  auto it = object_->FindMember(rapidjson::Value(rapidjson::StringRef(key.data(), key.size())));
+  if (it == object_->MemberEnd()) return nullptr;
+  return &it->value;
+}
+
+const rapidjson::Value* ObjectReader::Find(std::string_view key) {
+  const rapidjson::Value* v = FindRaw(key);
+  return v == nullptr || v->IsNull() ? nullptr : v;
+}
+
+bool ObjectReader::Has(std::string_view key) const {
+  return object_->FindMember(rapidjson::Value(rapidjson::StringRef(key.data(), key.size()))) != object_->MemberEnd();
+}
+
+namespace {
+Status Missing(const ObjectReader& r, std::string_view key) {
+  return Status::InvalidArgument("a value is required", r.Pointer(key));
+}
+Status Expected(const ObjectReader& r, std::string_view key, std::string_view what, const rapidjson::Value& got) {
+  return Status::InvalidArgument("expected " + std::string(what) + ", got " + std::string(TypeName(got)),
+                                 r.Pointer(key));
+}
+}  // namespace
+
+Status ObjectReader::String(std::string_view key, std::string* out, Need need) {
+  const rapidjson::Value* v = Find(key);
+  if (v == nullptr) return need == Need::kRequired ? Missing(*this, key) : Status::Ok();
+  if (!v->IsString()) return Expected(*this, key, "a string", *v);
+  out->assign(v->GetString(), v->GetStringLength());
+  return Status::Ok();
+}
+
+Status ObjectReader::Int64(std::string_view key, int64_t* out, Need need) {
+  const rapidjson::Value* v = Find(key);
+  if (v == nullptr) return need == Need::kRequired ? Missing(*this, key) : Status::Ok();
+  if (!v->IsInt64()) return Expected(*this, key, "an integer", *v);
+  *out = v->GetInt64();
+  return Status::Ok();
+}
+
+Status ObjectReader::Int64(std::string_view key, std::optional<int64_t>* out) {
+  if (Find(key) == nullptr) return Status::Ok();
+  int64_t v = 0;
+  RP_RETURN_IF_ERROR(Int64(key, &v, Need::kRequired));
+  *out = v;
+  return Status::Ok();
+}
+
+Status ObjectReader::Double(std::string_view key, double* out, Need need) {
+  const rapidjson::Value* v = Find(key);
+  if (v == nullptr) return need == Need::kRequired ? Missing(*this, key) : Status::Ok();
+  if (!v->IsNumber()) return Expected(*this, key, "a number", *v);
+  *out = v->GetDouble();
+  return Status::Ok();
+}
+
+Status ObjectReader::Bool(std::string_view key, bool* out, Need need) {
+  const rapidjson::Value* v = Find(key);
+  if (v == nullptr) return need == Need::kRequired ? Missing(*this, key) : Status::Ok();
+  if (!v->IsBool()) return Expected(*this, key, "a boolean", *v);
+  *out = v->GetBool();
+  return Status::Ok();
+}
+
+Status ObjectReader::Time(std::string_view key, Timestamp* out, Need need) {
+  const rapidjson::Value* v = Find(key);
+  if (v == nullptr) return need == Need::kRequired ? Missing(*this, key) : Status::Ok();
+  if (!v->IsString()) return Expected(*this, key, "an RFC 3339 timestamp string", *v);
+  auto t = ParseRfc3339(std::string_view(v->GetString(), v->GetStringLength()));
+  if (!t.ok()) return Status::InvalidArgument(t.status().message(), Pointer(key));
+  *out = *t;
+  return Status::Ok();
+}
+
+Status ObjectReader::Time(std::string_view key, std::optional<Timestamp>* out) {
+  if (Find(key) == nullptr) return Status::Ok();
+  Timestamp t;
+  RP_RETURN_IF_ERROR(Time(key, &t, Need::kRequired));
+  *out = t;
+  return Status::Ok();
+}
+
+Status ObjectReader::Strings(std::string_view key, std::vector<std::string>* out, Need need) {
+  const rapidjson::Value* v = Find(key);
+  if (v == nullptr) return need == Need::kRequired ? Missing(*this, key) : Status::Ok();
+  if (!v->IsArray()) return Expected(*this, key, "an array of strings", *v);
+  out->clear();
+  std::string base = Pointer(key);
+  for (rapidjson::SizeType i = 0; i < v->Size(); ++i) {
+    const rapidjson::Value& e = (*v)[i];
+    if (!e.IsString()) {
+      return Status::InvalidArgument("expected a string, got " + std::string(TypeName(e)), Child(base, i));
+    }
+    out->emplace_back(e.GetString(), e.GetStringLength());
+  }
+  return Status::Ok();
+}
+
+Status ObjectReader::Finish() const {
+  std::vector<std::string_view> seen;
+  for (auto it = object_->MemberBegin(); it != object_->MemberEnd(); ++it) {
+    std::string_view name(it->name.GetString(), it->name.GetStringLength());
+    if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
+      return Status::InvalidArgument("duplicate field", Pointer(name));
+    }
+    seen.push_back(name);
+    if (std::find(known_.begin(), known_.end(), name) == known_.end()) {
+      return Status::InvalidArgument("unknown field", Pointer(name));
+    }
+  }
+  return Status::Ok();
+}
+
+// ---- Writer --------------------------------------------------------------------
+
+Writer::Writer() : writer_(buffer_) {}
+
+Writer& Writer::StartObject() {
+  writer_.StartObject();
+  return *this;
+}
+Writer& Writer::EndObject() {
+  writer_.EndObject();
+  return *this;
+}
+Writer& Writer::StartArray() {
+  writer_.StartArray();
+  return *this;
+}
+Writer& Writer::EndArray() {
+  writer_.EndArray();
+  return *this;
+}
+Writer& Writer::Key(std::string_view key) {
+  writer_.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
+  return *this;
+}
+Writer& Writer::String(std::string_view s) {
+  writer_.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  return *this;
+}
+Writer& Writer::Int(int64_t v) {
+  writer_.Int64(v);
+  return *this;
+}
+Writer& Writer::Double(double v) {
+  if (std::isfinite(v)) {
+    writer_.Double(v);
+  } else {
+    writer_.Null();
+  }
+  return *this;
+}
+Writer& Writer::Bool(bool b) {
+  writer_.Bool(b);
+  return *this;
+}
+Writer& Writer::Null() {
+  writer_.Null();
+  return *this;
+}
+Writer& Writer::Raw(std::string_view json) {
+  writer_.RawValue(json.data(), json.size(), rapidjson::kObjectType);
+  return *this;
+}
+Writer& Writer::Value(const rapidjson::Value& v) {
+  v.Accept(writer_);
+  return *this;
+}
+Writer& Writer::TimeField(std::string_view key, Timestamp t) { return Key(key).String(FormatRfc3339(t)); }
+Writer& Writer::TimeField(std::string_view key, const std::optional<Timestamp>& t) {
+  Key(key);
+  return t ? String(FormatRfc3339(*t)) : Null();
+}
+
+std::string Writer::Take() const { return std::string(buffer_.GetString(), buffer_.GetSize()); }
+
+}  // namespace rapport::json

@@ -1,0 +1,365 @@
+#include "server/internal/app.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <charconv>
+#include <exception>
+
+#include "server/internal/openapi.h"
+#include "server/internal/problem.h"
+
+namespace rapport::server::internal {
+
+using customer::CustomerId;
+
+namespace {
+
+// A Status the store reports against a body field that, for this route, came
+// from the path: re-label it with the path parameter.
+Status FromPath(Status s, std::string_view body_field, const std::string& param) {
+  if (s.ok() || (s.field() != body_field && !(s.field().empty() && s.IsNotFound()))) return s;
+  return Status(s.code(), s.message(), param);
+}
+
+// Query parameters are reported by name, not as body pointers.
+Status FromQuery(Status s) {
+  if (s.ok() || s.field().empty() || s.field().front() != '/') return s;
+  return Status(s.code(), s.message(), s.field().substr(1));
+}
+
+std::string MediaType(std::string_view content_type) {
+  std::string_view t = content_type.substr(0, content_type.find(';'));
+  while (!t.empty() && t.front() == ' ') t.remove_prefix(1);
+  while (!t.empty() && t.back() == ' ') t.remove_suffix(1);
+  std::string out(t);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+bool IsJsonMediaType(const std::string& t) {
+  return t == "application/json" || (t.rfind("application/", 0) == 0 && t.size() > 5 &&
+                                     t.compare(t.size() - 5, 5, "+json") == 0);
+}
+
+Response JsonResponse(int status, json::Writer& w) { return Response::Json(status, w.Take()); }
+
+}  // namespace
+
+// ---- Call ----------------------------------------------------------------------
+
+Result<int64_t> Call::PathId(const std::string& name) const {
+  auto it = req_.params.find(name);
+  const std::string text = it == req_.params.end() ? "" : it->second;
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || v <= 0) {
+    return Status::InvalidArgument("expected a positive integer id, got '" + text + "'", name);
+  }
+  return v;
+}
+
+Result<const rapidjson::Document*> Call::Body() {
+  if (body_) return body_.get();
+  if (req_.body.empty()) return Status::InvalidArgument("this route needs a JSON body");
+  json::ParseLimits limits;
+  limits.max_bytes = max_body_bytes_;
+  RP_ASSIGN_OR_RETURN(body_, json::Parse(req_.body, limits));
+  return body_.get();
+}
+
+Status Call::AllowQuery(std::initializer_list<std::string_view> allowed) const {
+  for (const auto& [name, value] : req_.query) {
+    if (std::find(allowed.begin(), allowed.end(), name) == allowed.end()) {
+      return Status::InvalidArgument("unknown query parameter", name);
+    }
+  }
+  return Status::Ok();
+}
+
+const std::string* Call::Query(const std::string& name) const {
+  auto it = req_.query.find(name);
+  return it == req_.query.end() ? nullptr : &it->second;
+}
+
+Result<customer::ReadOptions> Call::AsOf() const {
+  customer::ReadOptions opt;
+  if (const std::string* s = Query("asOf")) {
+    auto t = ParseRfc3339(*s);
+    if (!t.ok()) return Status::InvalidArgument(t.status().message(), "asOf");
+    opt.as_of = *t;
+  }
+  return opt;
+}
+
+// ---- App -----------------------------------------------------------------------
+
+App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes)
+    : store_(store), db_(db), max_body_bytes_(max_body_bytes), keys_(db) {
+  RegisterRoutes();
+}
+
+std::vector<std::string> App::Routes() const {
+  std::vector<std::string> out;
+  for (const auto& r : router_.routes()) out.push_back(std::string(MethodName(r.method)) + " " + r.pattern);
+  return out;
+}
+
+Result<Mask> App::MaskFor(const Principal& who) {
+  Mask m;
+  if (who.Can(Permission::kPiiRead)) return m;
+  m.active = true;
+  RP_ASSIGN_OR_RETURN(auto catalog, store_->ListAttributes());
+  for (const auto& def : catalog) {
+    if (def.pii) m.pii.insert(def.name);
+  }
+  return m;
+}
+
+Result<CustomerId> App::Resolve(const CustomerRef& ref) {
+  if (!ref.identifier) return ref.id;
+  RP_ASSIGN_OR_RETURN(auto id, store_->FindByIdentifier(*ref.identifier));
+  if (!id) return Status::NotFound("no customer has identifier " + ref.identifier->ToString(), "/customer");
+  return *id;
+}
+
+Response App::Dispatch(Request& req) {
+  auto match = router_.Find(req.method, req.path);
+  std::optional<Principal> who;
+  // Authentication comes before routing, so without a key nobody learns
+  // which routes exist.
+  if (match.route == nullptr || match.route->handler.permission) {
+    auto p = keys_.Verify(req.authorization);
+    if (!p.ok()) {
+      if (p.status().code() == StatusCode::kInternal) {
+        spdlog::error("server.auth_error path={} error={}", req.path, p.status().message());
+      }
+      return ProblemFromStatus(p.status(), req.path);
+    }
+    who = *p;
+  }
+  if (match.route == nullptr) {
+    if (match.allowed.empty()) return ProblemFromStatus(Status::NotFound("no route " + req.path), req.path);
+    std::string allow;
+    for (Method m : match.allowed) allow += (allow.empty() ? "" : ", ") + std::string(MethodName(m));
+    Response r = Problem(405, "Method Not Allowed", req.method_text + " is not allowed here; use " + allow, "",
+                         req.path);
+    r.headers.emplace_back("Allow", allow);
+    return r;
+  }
+  req.params = std::move(match.params);
+  const Endpoint& ep = match.route->handler;
+  if (ep.permission && !who->Can(*ep.permission)) {
+    return ProblemFromStatus(Status::PermissionDenied("the " + std::string(RoleName(who->role)) +
+                                                      " role lacks the permission " +
+                                                      std::string(PermissionName(*ep.permission))),
+                             req.path);
+  }
+  if ((req.method == Method::kPost || req.method == Method::kPut || req.method == Method::kPatch) &&
+      !IsJsonMediaType(MediaType(req.content_type))) {
+    return ProblemFromStatus(Status(StatusCode::kUnsupportedMedia,
+                                    "the body must be application/json, not '" + req.content_type + "'",
+                                    "Content-Type"),
+                             req.path);
+  }
+  Call call(req, who, max_body_bytes_);
+  Result<Response> res = Status::Internal("handler did not run");
+  try {
+    res = ep.handler(call);
+  } catch (const std::exception& e) {
+    res = Status::Internal(e.what());
+  }
+  if (res.ok()) return std::move(res).value();
+  if (res.status().code() == StatusCode::kInternal) {
+    spdlog::error("server.error method={} path={} error={}", MethodName(req.method), req.path, res.status().message());
+  }
+  return ProblemFromStatus(res.status(), req.path);
+}
+
+// ---- the route table ------------------------------------------------------------
+
+void App::RegisterRoutes() {
+  using P = Permission;
+  auto must = [](P p, Handler h) { return Endpoint{p, std::move(h)}; };
+  auto& r = router_;
+
+  r.Get("/healthz", Endpoint{std::nullopt, [this](Call&) -> Result<Response> {
+          RP_RETURN_IF_ERROR(db_->WithConnection(
+              [](storage::Connection& c) -> Status { return c.Query("SELECT 1").status(); }));
+          return Response::Json(200, R"({"status":"ok"})");
+        }});
+
+  r.Get("/v1/openapi.json", must(P::kCustomersRead, [](Call& c) -> Result<Response> {
+          RP_RETURN_IF_ERROR(c.AllowQuery({}));
+          return Response::Json(200, std::string(kOpenApiJson));
+        }));
+
+  r.Get("/v1/attributes", must(P::kCustomersRead, [this](Call& c) -> Result<Response> {
+          RP_RETURN_IF_ERROR(c.AllowQuery({}));
+          RP_ASSIGN_OR_RETURN(auto defs, store_->ListAttributes());
+          json::Writer w;
+          w.StartObject().Key("items").StartArray();
+          for (const auto& d : defs) WriteAttributeDefinition(w, d);
+          w.EndArray().EndObject();
+          return JsonResponse(200, w);
+        }));
+
+  r.Post("/v1/attributes", must(P::kCatalogWrite, [this](Call& c) -> Result<Response> {
+           RP_ASSIGN_OR_RETURN(auto body, c.Body());
+           RP_ASSIGN_OR_RETURN(auto def, DecodeAttributeDefinition(*body));
+           RP_RETURN_IF_ERROR(store_->DefineAttribute(def));
+           json::Writer w;
+           WriteAttributeDefinition(w, def);
+           return JsonResponse(201, w);
+         }));
+
+  r.Post("/v1/customers", must(P::kCustomersWrite, [this](Call& c) -> Result<Response> {
+           RP_ASSIGN_OR_RETURN(auto body, c.Body());
+           RP_ASSIGN_OR_RETURN(auto nc, DecodeNewCustomer(*body));
+           RP_ASSIGN_OR_RETURN(auto created, store_->Create(nc));
+           RP_ASSIGN_OR_RETURN(Mask m, MaskFor(c.who()));
+           json::Writer w;
+           WriteCustomer(w, created, m);
+           Response res = JsonResponse(201, w);
+           res.headers.emplace_back("Location", "/v1/customers/" + std::to_string(created.id));
+           return res;
+         }));
+
+  r.Get("/v1/customers", must(P::kCustomersRead, [this](Call& c) -> Result<Response> {
+          RP_RETURN_IF_ERROR(c.AllowQuery({"q", "kind", "cursor", "limit"}));
+          customer::SearchQuery q;
+          if (auto* s = c.Query("q")) q.q = *s;
+          if (auto* s = c.Query("cursor")) q.cursor = *s;
+          if (auto* s = c.Query("kind")) {
+            auto k = customer::ParseKind(*s);
+            if (!k.ok()) return Status::InvalidArgument(k.status().message(), "kind");
+            q.kind = *k;
+          }
+          if (auto* s = c.Query("limit")) {
+            auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), q.limit);
+            if (ec != std::errc() || end != s->data() + s->size()) {
+              return Status::InvalidArgument("expected an integer between 1 and 1000", "limit");
+            }
+          }
+          auto page = store_->Search(q);
+          if (!page.ok()) return FromQuery(page.status());
+          RP_ASSIGN_OR_RETURN(Mask m, MaskFor(c.who()));
+          json::Writer w;
+          w.StartObject().Key("items").StartArray();
+          for (const auto& s : page->items) WriteSummary(w, s, m);
+          w.EndArray().Key("nextCursor");
+          if (page->next_cursor.empty()) {
+            w.Null();
+          } else {
+            w.String(page->next_cursor);
+          }
+          w.EndObject();
+          return JsonResponse(200, w);
+        }));
+
+  r.Get("/v1/customers/{id}", must(P::kCustomersRead, [this](Call& c) -> Result<Response> {
+          RP_RETURN_IF_ERROR(c.AllowQuery({"asOf"}));
+          RP_ASSIGN_OR_RETURN(CustomerId id, c.PathId("id"));
+          RP_ASSIGN_OR_RETURN(auto opt, c.AsOf());
+          auto found = store_->Get(id, opt);
+          if (!found.ok()) return FromPath(found.status(), "/id", "id");
+          RP_ASSIGN_OR_RETURN(Mask m, MaskFor(c.who()));
+          json::Writer w;
+          WriteCustomer(w, *found, m);
+          return JsonResponse(200, w);
+        }));
+
+  r.Patch("/v1/customers/{id}", must(P::kCustomersWrite, [this](Call& c) -> Result<Response> {
+            RP_ASSIGN_OR_RETURN(CustomerId id, c.PathId("id"));
+            RP_ASSIGN_OR_RETURN(auto body, c.Body());
+            RP_ASSIGN_OR_RETURN(auto patch, DecodeCustomerPatch(*body));
+            auto updated = store_->Update(id, patch);
+            if (!updated.ok()) return FromPath(updated.status(), "/id", "id");
+            RP_ASSIGN_OR_RETURN(Mask m, MaskFor(c.who()));
+            json::Writer w;
+            WriteCustomer(w, *updated, m);
+            return JsonResponse(200, w);
+          }));
+
+  r.Get("/v1/customers/{id}/history", must(P::kCustomersRead, [this](Call& c) -> Result<Response> {
+          RP_RETURN_IF_ERROR(c.AllowQuery({}));
+          RP_ASSIGN_OR_RETURN(CustomerId id, c.PathId("id"));
+          auto history = store_->History(id);
+          if (!history.ok()) return FromPath(history.status(), "/id", "id");
+          RP_ASSIGN_OR_RETURN(Mask m, MaskFor(c.who()));
+          json::Writer w;
+          w.StartObject().Field("customerId", id).Key("items");
+          WriteHistory(w, *history, m);
+          w.EndObject();
+          return JsonResponse(200, w);
+        }));
+
+  r.Get("/v1/customers/{id}/view", must(P::kCustomersRead, [this](Call& c) -> Result<Response> {
+          RP_RETURN_IF_ERROR(c.AllowQuery({"asOf"}));
+          RP_ASSIGN_OR_RETURN(CustomerId id, c.PathId("id"));
+          RP_ASSIGN_OR_RETURN(auto opt, c.AsOf());
+          auto view = store_->View(id, opt);
+          if (!view.ok()) return FromPath(view.status(), "/id", "id");
+          RP_ASSIGN_OR_RETURN(Mask m, MaskFor(c.who()));
+          json::Writer w;
+          WriteView(w, *view, m);
+          return JsonResponse(200, w);
+        }));
+
+  r.Post("/v1/customers/{id}/relationships", must(P::kCustomersWrite, [this](Call& c) -> Result<Response> {
+           RP_ASSIGN_OR_RETURN(CustomerId id, c.PathId("id"));
+           RP_ASSIGN_OR_RETURN(auto body, c.Body());
+           RP_ASSIGN_OR_RETURN(auto rel, DecodeRelationship(*body, id));
+           auto added = store_->AddRelationship(rel);
+           if (!added.ok()) return FromPath(added.status(), "/from", "id");
+           json::Writer w;
+           WriteRelationship(w, *added);
+           return JsonResponse(201, w);
+         }));
+
+  r.Put("/v1/customers/{id}/consents/{channel}", must(P::kConsentsWrite, [this](Call& c) -> Result<Response> {
+          RP_ASSIGN_OR_RETURN(CustomerId id, c.PathId("id"));
+          RP_ASSIGN_OR_RETURN(auto body, c.Body());
+          RP_ASSIGN_OR_RETURN(auto consent, DecodeConsent(*body, id, c.request().params["channel"]));
+          auto set = store_->SetConsent(consent);
+          if (!set.ok()) return FromPath(FromPath(set.status(), "/customerId", "id"), "/channel", "channel");
+          json::Writer w;
+          WriteConsent(w, *set);
+          return JsonResponse(200, w);
+        }));
+
+  r.Post("/v1/accounts", must(P::kCommerceWrite, [this](Call& c) -> Result<Response> {
+           RP_ASSIGN_OR_RETURN(auto body, c.Body());
+           CustomerRef ref;
+           RP_ASSIGN_OR_RETURN(auto account, DecodeAccount(*body, &ref));
+           RP_ASSIGN_OR_RETURN(account.customer_id, Resolve(ref));
+           RP_ASSIGN_OR_RETURN(auto stored, store_->UpsertAccount(account));
+           json::Writer w;
+           WriteAccount(w, stored);
+           return JsonResponse(200, w);
+         }));
+
+  r.Post("/v1/transactions", must(P::kCommerceWrite, [this](Call& c) -> Result<Response> {
+           RP_ASSIGN_OR_RETURN(auto body, c.Body());
+           CustomerRef ref;
+           RP_ASSIGN_OR_RETURN(auto t, DecodeTransaction(*body, &ref));
+           RP_ASSIGN_OR_RETURN(t.customer_id, Resolve(ref));
+           RP_ASSIGN_OR_RETURN(auto stored, store_->AddTransaction(t));
+           json::Writer w;
+           WriteTransaction(w, stored);
+           return JsonResponse(201, w);
+         }));
+
+  r.Post("/v1/interactions", must(P::kInteractionsWrite, [this](Call& c) -> Result<Response> {
+           RP_ASSIGN_OR_RETURN(auto body, c.Body());
+           CustomerRef ref;
+           RP_ASSIGN_OR_RETURN(auto i, DecodeInteraction(*body, &ref));
+           RP_ASSIGN_OR_RETURN(i.customer_id, Resolve(ref));
+           RP_ASSIGN_OR_RETURN(auto stored, store_->AddInteraction(i));
+           json::Writer w;
+           WriteInteraction(w, stored);
+           return JsonResponse(201, w);
+         }));
+}
+
+}  // namespace rapport::server::internal

@@ -1,0 +1,74 @@
+#pragma once
+// The API application: the route table, the authentication hook before it,
+// and the error funnel after it. Independent of sockets, so the listener
+// calls Dispatch from its worker threads and tests may call it directly.
+// Thread-safe once constructed.
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/json.h"
+#include "customer/customer.h"
+#include "server/internal/auth.h"
+#include "server/internal/codec.h"
+#include "server/internal/http.h"
+
+namespace rapport::server::internal {
+
+// What a handler gets: the request, who made it, and helpers that turn path,
+// query and body into typed values with precise errors.
+class Call {
+ public:
+  Call(Request& req, std::optional<Principal> who, size_t max_body_bytes)
+      : req_(req), who_(std::move(who)), max_body_bytes_(max_body_bytes) {}
+
+  Request& request() { return req_; }
+  const Principal& who() const { return *who_; }
+
+  // A positive integer path parameter; 400 naming it otherwise.
+  Result<int64_t> PathId(const std::string& name) const;
+  // The parsed JSON body; 400 when empty or malformed.
+  Result<const rapidjson::Document*> Body();
+  // Rejects query parameters not in allowed (400 naming the first).
+  Status AllowQuery(std::initializer_list<std::string_view> allowed) const;
+  // ?asOf=RFC 3339 as read options.
+  Result<customer::ReadOptions> AsOf() const;
+  const std::string* Query(const std::string& name) const;
+
+ private:
+  Request& req_;
+  std::optional<Principal> who_;
+  size_t max_body_bytes_;
+  std::unique_ptr<rapidjson::Document> body_;
+};
+
+using Handler = std::function<Result<Response>(Call&)>;
+
+// A route: its permission (none: public) and its handler.
+struct Endpoint {
+  std::optional<Permission> permission;
+  Handler handler;
+};
+
+class App {
+ public:
+  App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes);
+
+  Response Dispatch(Request& req);
+  std::vector<std::string> Routes() const;  // "GET /v1/customers/{id}"
+
+ private:
+  void RegisterRoutes();
+  Result<Mask> MaskFor(const Principal& who);
+  Result<customer::CustomerId> Resolve(const CustomerRef& ref);
+
+  customer::CustomerStore* store_;
+  storage::Database* db_;
+  size_t max_body_bytes_;
+  KeyVerifier keys_;
+  Router<Endpoint> router_;
+};
+
+}  // namespace rapport::server::internal

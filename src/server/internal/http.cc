@@ -1,0 +1,346 @@
+#include "server/internal/http.h"
+
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace rapport::server::internal {
+
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+std::string_view MethodName(Method m) {
+  switch (m) {
+    case Method::kGet: return "GET";
+    case Method::kPost: return "POST";
+    case Method::kPut: return "PUT";
+    case Method::kPatch: return "PATCH";
+    case Method::kDelete: return "DELETE";
+    case Method::kOther: return "OTHER";
+  }
+  return "OTHER";
+}
+
+namespace {
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+Method MethodOf(http::verb v) {
+  switch (v) {
+    case http::verb::get: return Method::kGet;
+    case http::verb::post: return Method::kPost;
+    case http::verb::put: return Method::kPut;
+    case http::verb::patch: return Method::kPatch;
+    case http::verb::delete_: return Method::kDelete;
+    default: return Method::kOther;
+  }
+}
+
+}  // namespace
+
+std::string PercentDecode(std::string_view s, bool plus_is_space, bool* ok) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    char c = s[i];
+    if (c == '%') {
+      if (i + 2 >= s.size()) {
+        *ok = false;
+        return out;
+      }
+      int hi = HexDigit(s[i + 1]), lo = HexDigit(s[i + 2]);
+      if (hi < 0 || lo < 0) {
+        *ok = false;
+        return out;
+      }
+      out += static_cast<char>(hi * 16 + lo);
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out += ' ';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+Status ParseTarget(std::string_view target, std::string* path, std::map<std::string, std::string>* query) {
+  size_t q = target.find('?');
+  std::string_view raw_path = target.substr(0, q);
+  bool ok = true;
+  *path = PercentDecode(raw_path, false, &ok);
+  if (!ok) return Status::InvalidArgument("malformed percent escape in the path");
+  if (q == std::string_view::npos) return Status::Ok();
+  std::string_view rest = target.substr(q + 1);
+  while (!rest.empty()) {
+    size_t amp = rest.find('&');
+    std::string_view pair = rest.substr(0, amp);
+    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    std::string key = PercentDecode(pair.substr(0, eq), true, &ok);
+    std::string value = eq == std::string_view::npos ? std::string() : PercentDecode(pair.substr(eq + 1), true, &ok);
+    if (!ok) return Status::InvalidArgument("malformed percent escape in the query string");
+    (*query)[key] = value;
+  }
+  return Status::Ok();
+}
+
+// ---- WorkerPool --------------------------------------------------------------
+
+WorkerPool::WorkerPool(int threads, size_t capacity) : capacity_(capacity) {
+  for (int i = 0; i < std::max(1, threads); ++i) threads_.emplace_back([this] { Run(); });
+}
+
+WorkerPool::~WorkerPool() { Shutdown(); }
+
+bool WorkerPool::TrySubmit(std::function<void()> job) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || queue_.size() >= capacity_) return false;
+    queue_.push_back(std::move(job));
+  }
+  cv_.notify_one();
+  return true;
+}
+
+void WorkerPool::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+void WorkerPool::Run() {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping and drained
+      job = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    job();
+  }
+}
+
+// ---- the listener ---------------------------------------------------------------
+
+namespace {
+
+struct Shared {
+  ListenerOptions options;
+  Dispatcher dispatch;
+  ErrorResponder on_error;
+  WorkerPool* pool = nullptr;
+};
+
+// One connection. Requests on it are served one at a time: read, dispatch on
+// the pool, write, read the next. All socket work happens on the
+// connection's strand.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const Shared* shared) : stream_(std::move(socket)), shared_(shared) {}
+
+  void Start() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(true); });
+  }
+
+ private:
+  void Read(bool first) {
+    parser_.emplace();
+    parser_->body_limit(shared_->options.max_body_bytes);
+    parser_->header_limit(16 * 1024);
+    stream_.expires_after(first ? shared_->options.read_timeout : shared_->options.idle_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); });
+  }
+
+  void OnRead(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == beast::error::timeout || ec == net::error::operation_aborted ||
+        ec == net::error::connection_reset || ec == net::error::eof) {
+      Close();
+      return;
+    }
+    if (ec == http::error::body_limit) {
+      Send(shared_->on_error(Status::PayloadTooLarge("the request body exceeds the limit of " +
+                                                     std::to_string(shared_->options.max_body_bytes) + " bytes"),
+                             std::string(parser_->get().target())),
+           false);
+      return;
+    }
+    if (ec) {
+      // A malformed request: the stream is out of sync, so answer and close.
+      if (parser_->is_header_done() || buffer_.size() > 0 || ec != http::error::partial_message) {
+        Send(shared_->on_error(Status::InvalidArgument("malformed HTTP request: " + ec.message()), ""), false);
+      } else {
+        Close();
+      }
+      return;
+    }
+    auto msg = parser_->release();
+    bool keep_alive = msg.keep_alive();
+    auto req = std::make_shared<Request>();
+    req->method = MethodOf(msg.method());
+    req->method_text = std::string(msg.method_string());
+    req->target = std::string(msg.target());
+    req->content_type = std::string(msg[http::field::content_type]);
+    req->authorization = std::string(msg[http::field::authorization]);
+    req->body = std::move(msg.body());
+    Status parsed = ParseTarget(req->target, &req->path, &req->query);
+    if (!parsed.ok()) {
+      Send(shared_->on_error(parsed, req->target), keep_alive);
+      return;
+    }
+    stream_.expires_never();
+    auto self = shared_from_this();
+    bool queued = shared_->pool->TrySubmit([self, req, keep_alive] {
+      Response res = self->shared_->dispatch(*req);
+      net::post(self->stream_.get_executor(),
+                [self, res = std::move(res), keep_alive]() mutable { self->Send(std::move(res), keep_alive); });
+    });
+    if (!queued) {
+      Send(shared_->on_error(Status::Unavailable("the server is busy; retry shortly"), req->target), keep_alive);
+    }
+  }
+
+  void Send(Response r, bool keep_alive) {
+    auto res = std::make_shared<http::response<http::string_body>>();
+    res->version(11);
+    res->result(static_cast<unsigned>(r.status));
+    res->set(http::field::server, "rapport");
+    if (!r.body.empty() || r.status != 204) res->set(http::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers) res->set(k, v);
+    res->body() = std::move(r.body);
+    res->keep_alive(keep_alive);
+    res->prepare_payload();
+    stream_.expires_after(shared_->options.write_timeout);
+    http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
+      if (ec || !keep_alive) {
+        self->Close();
+        return;
+      }
+      self->Read(false);
+    });
+  }
+
+  void Close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    stream_.socket().close(ignored);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  const Shared* shared_;
+};
+
+}  // namespace
+
+struct HttpListener::Impl {
+  Shared shared;
+  net::io_context ioc;
+  std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
+  tcp::acceptor acceptor{ioc};
+  std::unique_ptr<WorkerPool> pool;
+  std::vector<std::thread> threads;
+  std::atomic<uint16_t> port{0};
+  std::mutex mu;
+  std::condition_variable stopped_cv;
+  bool started = false;  // guarded by mu
+  bool stopped = false;  // guarded by mu
+
+  void Accept() {
+    acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+      if (!ec) {
+        beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
+        std::make_shared<Session>(std::move(socket), &shared)->Start();
+      }
+      Accept();
+    });
+  }
+};
+
+HttpListener::HttpListener(ListenerOptions options, Dispatcher dispatch, ErrorResponder on_error)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->shared.options = std::move(options);
+  impl_->shared.dispatch = std::move(dispatch);
+  impl_->shared.on_error = std::move(on_error);
+}
+
+HttpListener::~HttpListener() { Stop(); }
+
+Status HttpListener::Start() {
+  Impl& m = *impl_;
+  const ListenerOptions& o = m.shared.options;
+  beast::error_code ec;
+  auto address = net::ip::make_address(o.host, ec);
+  if (ec) return Status::InvalidArgument("not an IP address: '" + o.host + "'", "listen");
+  tcp::endpoint endpoint(address, o.port);
+  m.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) m.acceptor.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) m.acceptor.bind(endpoint, ec);
+  if (!ec) m.acceptor.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return Status::Unavailable("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + ec.message());
+  m.port = m.acceptor.local_endpoint().port();
+  m.pool = std::make_unique<WorkerPool>(o.worker_threads, o.queue_capacity);
+  m.shared.pool = m.pool.get();
+  m.work.emplace(m.ioc.get_executor());
+  m.Accept();
+  for (int i = 0; i < std::max(1, o.io_threads); ++i) m.threads.emplace_back([&m] { m.ioc.run(); });
+  std::lock_guard<std::mutex> lock(m.mu);
+  m.started = true;
+  return Status::Ok();
+}
+
+uint16_t HttpListener::port() const { return impl_->port.load(); }
+
+void HttpListener::Stop() {
+  Impl& m = *impl_;
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    if (!m.started || m.stopped) return;
+  }
+  net::post(m.ioc, [&m] {
+    beast::error_code ignored;
+    m.acceptor.close(ignored);
+  });
+  // Requests already on the pool finish; their replies are dropped with the
+  // io_context below.
+  m.pool->Shutdown();
+  m.work.reset();
+  m.ioc.stop();
+  for (auto& t : m.threads) {
+    if (t.joinable()) t.join();
+  }
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    m.stopped = true;
+  }
+  m.stopped_cv.notify_all();
+}
+
+void HttpListener::Wait() {
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  impl_->stopped_cv.wait(lock, [&] { return impl_->stopped; });
+}
+
+}  // namespace rapport::server::internal

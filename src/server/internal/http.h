@@ -1,0 +1,199 @@
+#pragma once
+// The HTTP layer under the API: requests and responses as plain values, a
+// router that reads like a table (router.Get("/v1/customers/{id}", ...)),
+// a bounded worker pool, and the Beast/Asio listener that ties them together
+// (keep-alive, fixed I/O threads, body limit, timeouts, 503 when the queue is
+// full). Nothing here knows about customers.
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace rapport::server::internal {
+
+enum class Method { kGet, kPost, kPut, kPatch, kDelete, kOther };
+std::string_view MethodName(Method m);
+
+struct Request {
+  Method method = Method::kGet;
+  std::string method_text;  // as sent, for 405 messages
+  std::string target;       // path and query as sent
+  std::string path;         // decoded path, no query
+  std::map<std::string, std::string> query;   // decoded; repeated keys keep the last value
+  std::map<std::string, std::string> params;  // path parameters filled in by the router
+  std::string content_type;
+  std::string authorization;
+  std::string body;
+};
+
+struct Response {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  static Response Json(int status, std::string body) {
+    Response r;
+    r.status = status;
+    r.body = std::move(body);
+    return r;
+  }
+};
+
+// Splits "/a/b?x=1&y=%20" into a percent-decoded path and query map.
+// InvalidArgument on bad percent escapes.
+Status ParseTarget(std::string_view target, std::string* path, std::map<std::string, std::string>* query);
+std::string PercentDecode(std::string_view s, bool plus_is_space, bool* ok);
+
+// Path patterns: literal segments and {name} segments matching one non-empty
+// segment. Routes are tried in registration order. Not thread-safe to
+// modify; lookups are safe from many threads once built.
+template <typename Handler>
+class Router {
+ public:
+  struct Route {
+    Method method;
+    std::string pattern;
+    std::vector<std::string> segments;
+    Handler handler;
+  };
+  struct Match {
+    const Route* route = nullptr;                // null when nothing matched
+    std::map<std::string, std::string> params;
+    std::vector<Method> allowed;                 // path matched, method did not
+  };
+
+  void Add(Method m, std::string pattern, Handler h) {
+    routes_.push_back(Route{m, pattern, Split(pattern), std::move(h)});
+  }
+  void Get(std::string pattern, Handler h) { Add(Method::kGet, std::move(pattern), std::move(h)); }
+  void Post(std::string pattern, Handler h) { Add(Method::kPost, std::move(pattern), std::move(h)); }
+  void Put(std::string pattern, Handler h) { Add(Method::kPut, std::move(pattern), std::move(h)); }
+  void Patch(std::string pattern, Handler h) { Add(Method::kPatch, std::move(pattern), std::move(h)); }
+
+  Match Find(Method m, std::string_view path) const {
+    Match out;
+    std::vector<std::string> parts = Split(path);
+    for (const Route& r : routes_) {
+      std::map<std::string, std::string> params;
+      if (!MatchSegments(r.segments, parts, &params)) continue;
+      if (r.method == m) {
+        out.route = &r;
+        out.params = std::move(params);
+        out.allowed.clear();
+        return out;
+      }
+      out.allowed.push_back(r.method);
+    }
+    return out;
+  }
+
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  static std::vector<std::string> Split(std::string_view path) {
+    std::vector<std::string> out;
+    size_t i = 0;
+    while (i < path.size()) {
+      if (path[i] == '/') {
+        ++i;
+        continue;
+      }
+      size_t j = path.find('/', i);
+      if (j == std::string_view::npos) j = path.size();
+      out.emplace_back(path.substr(i, j - i));
+      i = j;
+    }
+    return out;
+  }
+  static bool MatchSegments(const std::vector<std::string>& pattern, const std::vector<std::string>& parts,
+                            std::map<std::string, std::string>* params) {
+    if (pattern.size() != parts.size()) return false;
+    for (size_t i = 0; i < pattern.size(); ++i) {
+      const std::string& p = pattern[i];
+      if (p.size() > 2 && p.front() == '{' && p.back() == '}') {
+        (*params)[p.substr(1, p.size() - 2)] = parts[i];
+      } else if (p != parts[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  std::vector<Route> routes_;
+};
+
+// A fixed set of threads running jobs from a bounded queue. TrySubmit fails
+// instead of queueing past capacity, so overload becomes 503s rather than
+// memory growth. Thread-safe.
+class WorkerPool {
+ public:
+  WorkerPool(int threads, size_t capacity);
+  ~WorkerPool();  // finishes queued jobs, then joins
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  bool TrySubmit(std::function<void()> job);
+  void Shutdown();
+
+ private:
+  void Run();
+  const size_t capacity_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::function<void()>> queue_;  // guarded by mu_
+  bool stopping_ = false;                    // guarded by mu_
+  std::vector<std::thread> threads_;
+};
+
+struct ListenerOptions {
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;  // 0: any free port
+  int io_threads = 2;
+  int worker_threads = 4;
+  size_t queue_capacity = 256;
+  size_t max_body_bytes = 1 << 20;
+  std::chrono::milliseconds read_timeout{30'000};  // one request, headers and body
+  std::chrono::milliseconds idle_timeout{60'000};  // between keep-alive requests
+  std::chrono::milliseconds write_timeout{30'000};
+};
+
+// Turns a failure the HTTP layer detects itself (413, 503, 400 bad request)
+// into a response; the server plugs in its problem-document funnel.
+using ErrorResponder = std::function<Response(const Status&, const std::string& instance)>;
+// Runs on a worker thread for every complete request.
+using Dispatcher = std::function<Response(Request&)>;
+
+// Accepts connections and serves HTTP/1.1 on them. Start/Stop from one
+// thread; dispatch runs concurrently on the worker pool.
+class HttpListener {
+ public:
+  HttpListener(ListenerOptions options, Dispatcher dispatch, ErrorResponder on_error);
+  ~HttpListener();
+  HttpListener(const HttpListener&) = delete;
+  HttpListener& operator=(const HttpListener&) = delete;
+
+  Status Start();
+  uint16_t port() const;
+  void Stop();  // idempotent; returns when all threads are joined
+  void Wait();  // blocks until Stop() has completed
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rapport::server::internal

@@ -1,0 +1,121 @@
+#include "server/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <filesystem>
+#include <system_error>
+
+#include "server/internal/app.h"
+#include "server/internal/auth.h"
+#include "server/internal/http.h"
+#include "server/internal/problem.h"
+
+namespace rapport::server {
+
+namespace {
+
+// "host:port", "[::1]:port" or ":port" (all IPv4 interfaces... as 0.0.0.0).
+Status ParseListen(const std::string& listen, std::string* host, uint16_t* port) {
+  size_t colon = listen.rfind(':');
+  if (colon == std::string::npos) {
+    return Status::InvalidArgument("listen address must be host:port, got '" + listen + "'", "listen");
+  }
+  std::string h = listen.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  if (h.empty()) h = "0.0.0.0";
+  if (h == "localhost") h = "127.0.0.1";
+  std::string_view p(listen.data() + colon + 1, listen.size() - colon - 1);
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
+  if (p.empty() || ec != std::errc() || end != p.data() + p.size() || value > 65535) {
+    return Status::InvalidArgument("listen port must be 0..65535, got '" + std::string(p) + "'", "listen");
+  }
+  *host = h;
+  *port = static_cast<uint16_t>(value);
+  return Status::Ok();
+}
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  std::string host;
+  uint16_t requested_port = 0;
+  // Declaration order is destruction order reversed: the listener (and its
+  // worker threads) goes first, then the app, the store, the database.
+  std::unique_ptr<storage::Database> db;
+  std::unique_ptr<customer::CustomerStore> store;
+  std::unique_ptr<internal::App> app;
+  std::unique_ptr<internal::HttpListener> listener;
+};
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Server::~Server() { Stop(); }
+
+Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
+  auto impl = std::make_unique<Impl>();
+  RP_RETURN_IF_ERROR(ParseListen(options.listen, &impl->host, &impl->requested_port));
+  if (options.data_dir.empty()) return Status::InvalidArgument("a data directory is required", "data");
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  if (ec) return Status::Internal("cannot create data directory " + options.data_dir + ": " + ec.message());
+  storage::SqliteOptions sqlite;
+  sqlite.durable = options.durable;
+  RP_ASSIGN_OR_RETURN(impl->db,
+                      storage::OpenSqlite((std::filesystem::path(options.data_dir) / "rapport.db").string(), sqlite));
+  RP_ASSIGN_OR_RETURN(impl->store, customer::CustomerStore::Open(impl->db.get(), SystemClock::Default()));
+  RP_RETURN_IF_ERROR(internal::MigrateKeys(*impl->db));
+  impl->app = std::make_unique<internal::App>(impl->store.get(), impl->db.get(), options.max_body_bytes);
+  impl->options = std::move(options);
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Status Server::Start() {
+  if (impl_->listener) return Status::Conflict("the server is already started");
+  internal::ListenerOptions lo;
+  lo.host = impl_->host;
+  lo.port = impl_->requested_port;
+  lo.io_threads = impl_->options.io_threads;
+  lo.worker_threads = impl_->options.worker_threads;
+  lo.queue_capacity = impl_->options.queue_capacity;
+  lo.max_body_bytes = impl_->options.max_body_bytes;
+  lo.read_timeout = impl_->options.request_timeout;
+  lo.write_timeout = impl_->options.request_timeout;
+  lo.idle_timeout = impl_->options.idle_timeout;
+  internal::App* app = impl_->app.get();
+  impl_->listener = std::make_unique<internal::HttpListener>(
+      lo, [app](internal::Request& req) { return app->Dispatch(req); },
+      [](const Status& s, const std::string& instance) { return internal::ProblemFromStatus(s, instance); });
+  Status s = impl_->listener->Start();
+  if (!s.ok()) {
+    impl_->listener.reset();
+    return s;
+  }
+  spdlog::info("server.started url={} data={} io_threads={} workers={}", url(), impl_->options.data_dir,
+               lo.io_threads, lo.worker_threads);
+  return Status::Ok();
+}
+
+uint16_t Server::port() const { return impl_->listener ? impl_->listener->port() : 0; }
+
+std::string Server::url() const {
+  std::string host = impl_->host == "0.0.0.0" ? "127.0.0.1" : impl_->host;
+  if (host.find(':') != std::string::npos) host = "[" + host + "]";
+  return "http://" + host + ":" + std::to_string(port());
+}
+
+void Server::Stop() {
+  if (impl_->listener) impl_->listener->Stop();
+}
+
+void Server::Wait() {
+  if (impl_->listener) impl_->listener->Wait();
+}
+
+customer::CustomerStore& Server::customers() { return *impl_->store; }
+
+std::vector<std::string> Server::Routes() const { return impl_->app->Routes(); }
+
+}  // namespace rapport::server

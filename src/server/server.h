@@ -1,0 +1,78 @@
+#pragma once
+// The Rapport HTTP API server: JSON over HTTP/1.1 under /v1/, API keys with
+// roles, RFC 9457 problem documents, and the OpenAPI document at
+// /v1/openapi.json. The CLI's `rapport serve` and `rapport keys create` call
+// into this header; nothing else in the module is public.
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "customer/customer.h"
+
+namespace rapport::server {
+
+struct ServerOptions {
+  std::string data_dir;                 // holds rapport.db; created if absent
+  std::string listen = "127.0.0.1:8080";  // host:port; port 0 picks a free port
+  int io_threads = 2;                   // socket I/O
+  int worker_threads = 4;               // request handlers
+  size_t queue_capacity = 256;          // requests waiting for a worker; beyond it: 503
+  size_t max_body_bytes = 1 << 20;      // beyond it: 413
+  std::chrono::milliseconds request_timeout{30'000};
+  std::chrono::milliseconds idle_timeout{60'000};
+  bool durable = true;                  // fsync every commit (SQLite synchronous=FULL)
+};
+
+// Departments' roles. Each grants a fixed set of permissions (docs/api.md):
+// admin everything; marketing, sales and service read and write customers
+// within their department's remit; analyst reads only, with PII masked.
+enum class Role { kAdmin, kMarketing, kSales, kService, kAnalyst };
+std::string_view RoleName(Role r);
+Result<Role> ParseRole(std::string_view name);  // "admin", "marketing", ...
+
+struct CreatedKey {
+  std::string key;     // the secret, shown once: "rpk_<prefix>_<secret>"
+  std::string prefix;  // public part, safe to log and list
+  Role role = Role::kAnalyst;
+};
+
+// `rapport keys create --data DIR --role ROLE`: creates a random API key in
+// DIR/rapport.db (creating the directory and database if absent) and returns
+// it. Only a BLAKE2b hash of the key is stored. Safe while a server runs on
+// the same directory.
+Result<CreatedKey> CreateApiKey(const std::string& data_dir, std::string_view role);
+
+// Serves the API over DIR/rapport.db. Start/Stop/Wait from any one thread;
+// requests are served concurrently on the worker pool.
+class Server {
+ public:
+  // Opens the database and the customer store and applies migrations.
+  static Result<std::unique_ptr<Server>> Open(ServerOptions options);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  Status Start();          // binds and starts serving; returns at once
+  uint16_t port() const;   // the bound port, after Start
+  std::string url() const;  // "http://127.0.0.1:PORT"
+  void Stop();             // stops accepting, finishes running requests
+  void Wait();             // blocks until Stop() completes (call Stop from a signal watcher)
+
+  // For later capabilities registering 360-view sections before Start.
+  customer::CustomerStore& customers();
+
+  // Every route as "METHOD /pattern", for documentation checks.
+  std::vector<std::string> Routes() const;
+
+ private:
+  struct Impl;
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rapport::server
