@@ -14,7 +14,7 @@ using storage::Connection;
 
 Result<UpsertOutcome::Action> CustomerStore::Impl::UpsertRecord(Connection& c, const internal::Catalog& cat,
                                                                 const std::string& scheme, const CustomerRecord& rec,
-                                                                Timestamp now) {
+                                                                Timestamp now, TokenBuffer* deferred_tokens) {
   Impl& impl = *this;
   if (rec.source_key.empty()) return Status::InvalidArgument("a record needs its source key", "/sourceKey");
   auto key = NormalizeIdentifier({scheme, rec.source_key});
@@ -38,17 +38,23 @@ Result<UpsertOutcome::Action> CustomerStore::Impl::UpsertRecord(Connection& c, c
   }
 
   RP_ASSIGN_OR_RETURN(std::optional<CustomerId> owner, impl.OwnerOf(c, *key));
+  if (!owner) {
+    // A new customer: InsertCustomer finds taken identifiers itself.
+    std::vector<std::string> fields;
+    fields.reserve(ids.size());
+    fields.emplace_back("/sourceKey");
+    for (size_t j = 1; j < ids.size(); ++j) fields.push_back("/identifiers/" + std::to_string(positions[j]));
+    RP_RETURN_IF_ERROR(
+        impl.InsertCustomer(c, rec.kind, attrs, ids, fields, scheme, valid_from, now, deferred_tokens).status());
+    return UpsertOutcome::Action::kCreated;
+  }
+  // Check every identifier before writing anything for this record.
   for (size_t j = 1; j < ids.size(); ++j) {
     RP_ASSIGN_OR_RETURN(std::optional<CustomerId> other, impl.OwnerOf(c, ids[j]));
-    if (other && (!owner || *other != *owner)) {
+    if (other && *other != *owner) {
       return Status::Conflict("identifier " + ids[j].ToString() + " belongs to customer " + std::to_string(*other),
                               "/identifiers/" + std::to_string(positions[j]));
     }
-  }
-
-  if (!owner) {
-    RP_RETURN_IF_ERROR(impl.InsertCustomer(c, rec.kind, attrs, ids, scheme, valid_from, now).status());
-    return UpsertOutcome::Action::kCreated;
   }
   RP_ASSIGN_OR_RETURN(StoredCustomer row, impl.LoadCustomer(c, *owner, "/sourceKey"));
   if (row.kind != rec.kind) {
@@ -75,9 +81,11 @@ Result<CustomerStore::BatchResult> CustomerStore::UpsertCustomers(std::string_vi
   Timestamp now = impl_->clock->Now();
   BatchResult out;
   out.errors.assign(records.size(), Status::Ok());
+  TokenBuffer tokens;
   RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
+    tokens.clear();  // a retried transaction starts over
     for (size_t i = 0; i < records.size(); ++i) {
-      Result<UpsertOutcome::Action> r = impl_->UpsertRecord(c, *cat, scheme->scheme, records[i], now);
+      Result<UpsertOutcome::Action> r = impl_->UpsertRecord(c, *cat, scheme->scheme, records[i], now, &tokens);
       if (!r.ok()) {
         if (!IsRecordError(r.status())) return r.status();
         out.errors[i] = r.status();
@@ -89,7 +97,7 @@ Result<CustomerStore::BatchResult> CustomerStore::UpsertCustomers(std::string_vi
         case UpsertOutcome::Action::kUnchanged: ++out.unchanged; break;
       }
     }
-    return Status::Ok();
+    return WriteTokens(c, &tokens);
   }));
   return out;
 }

@@ -3,7 +3,9 @@
 
 #include <sqlite3.h>
 
+#include <functional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "storage/storage.h"
@@ -73,7 +75,7 @@ class SqliteConnection final : public Connection {
 
   Result<int64_t> Run(std::string_view sql, const Value* params, size_t n, QueryResult* out) {
     sqlite3_stmt* stmt = nullptr;
-    auto it = cache_.find(std::string(sql));
+    auto it = cache_.find(sql);  // heterogeneous: no string built per call
     if (it != cache_.end()) {
       stmt = it->second;
     } else {
@@ -128,14 +130,19 @@ class SqliteConnection final : public Connection {
       out->rows.push_back(std::move(row));
     }
     int64_t changes = sqlite3_changes(db_);
+    // No sqlite3_clear_bindings: every call binds every parameter anew.
     sqlite3_reset(stmt);
-    sqlite3_clear_bindings(stmt);
     if (rc != SQLITE_DONE) return Error(rc, sql);
     return changes;
   }
 
+  struct SqlHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+
   sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+  std::unordered_map<std::string, sqlite3_stmt*, SqlHash, std::equal_to<>> cache_;
 };
 
 class SqliteDatabase final : public Database {

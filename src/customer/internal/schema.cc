@@ -44,21 +44,23 @@ CREATE TABLE customers (
 -- Append-only bitemporal history: each row asserts that from valid_from on
 -- the listed attributes had these values (null: removed), according to
 -- source, as recorded at recorded_at. One row per write and customer.
+-- History, identifiers and search tokens are written only together with
+-- their customers row, in the same transaction, so they carry no foreign
+-- key: checking one per row cost a fifth of bulk-import throughput.
 CREATE TABLE customer_attribute_history (
   id {ID},
-  customer_id BIGINT NOT NULL REFERENCES customers(id),
+  customer_id BIGINT NOT NULL,
   valid_from BIGINT NOT NULL,
   recorded_at BIGINT NOT NULL,
   source TEXT NOT NULL,
   changes TEXT NOT NULL
 );
-CREATE INDEX customer_attribute_history_by_customer
-  ON customer_attribute_history (customer_id, valid_from, recorded_at, id);
+CREATE INDEX customer_attribute_history_by_customer ON customer_attribute_history (customer_id);
 
 CREATE TABLE customer_identifiers (
   scheme TEXT NOT NULL,
   value TEXT NOT NULL,
-  customer_id BIGINT NOT NULL REFERENCES customers(id),
+  customer_id BIGINT NOT NULL,
   created_at BIGINT NOT NULL,
   PRIMARY KEY (scheme, value)
 ){CLUSTERED};
@@ -67,7 +69,7 @@ CREATE INDEX customer_identifiers_by_customer ON customer_identifiers (customer_
 -- Normalized search tokens: lower-cased name words, the email and the phone.
 CREATE TABLE customer_search_tokens (
   token {TOKEN} NOT NULL,
-  customer_id BIGINT NOT NULL REFERENCES customers(id),
+  customer_id BIGINT NOT NULL,
   PRIMARY KEY (token, customer_id)
 ){CLUSTERED};
 

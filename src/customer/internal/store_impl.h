@@ -32,6 +32,12 @@ struct Assertion {
   internal::AttributeMap changes;  // monostate: removed
 };
 
+// Search tokens of the customers a batch creates, written at its end in
+// token order: sorted inserts touch each B-tree page once instead of
+// jumping around the index for every customer.
+using TokenBuffer = std::vector<std::pair<std::string, CustomerId>>;
+Status WriteTokens(storage::Connection& c, TokenBuffer* tokens);
+
 struct CustomerStore::Impl {
   storage::Database* db = nullptr;
   const Clock* clock = nullptr;
@@ -59,10 +65,16 @@ struct CustomerStore::Impl {
   Result<CustomerSummary> LoadSummary(storage::Connection& c, CustomerId id);
 
   // Inserts a new customer with its first assertion, identifiers and tokens.
-  // Identifiers must be normalized and known to be free.
+  // Identifiers must be normalized and distinct. When one belongs to another
+  // customer, nothing stays written and the error is kConflict with the
+  // matching entry of identifier_fields.
   Result<StoredCustomer> InsertCustomer(storage::Connection& c, Kind kind, const internal::AttributeMap& attributes,
-                                        const std::vector<Identifier>& identifiers, std::string_view source,
-                                        Timestamp valid_from, Timestamp now);
+                                        const std::vector<Identifier>& identifiers,
+                                        const std::vector<std::string>& identifier_fields, std::string_view source,
+                                        Timestamp valid_from, Timestamp now, TokenBuffer* deferred_tokens = nullptr);
+  // Writes the identifiers of a customer inserted just now (see InsertCustomer).
+  Status InsertIdentifiers(storage::Connection& c, CustomerId id, const std::vector<Identifier>& ids,
+                           const std::vector<std::string>& fields, Timestamp now);
   // Appends the assertions among `changes` that differ from the value valid
   // at valid_from, and recomputes row->attributes. Returns whether anything
   // was appended. Does not write the customers row (see SaveCustomer).
@@ -81,7 +93,8 @@ struct CustomerStore::Impl {
   Result<CustomerId> ResolveCustomer(storage::Connection& c, CustomerId id, const Identifier& ident);
   // Validates and writes one record of UpsertCustomers.
   Result<UpsertOutcome::Action> UpsertRecord(storage::Connection& c, const internal::Catalog& catalog,
-                                             const std::string& scheme, const CustomerRecord& rec, Timestamp now);
+                                             const std::string& scheme, const CustomerRecord& rec, Timestamp now,
+                                             TokenBuffer* deferred_tokens);
 
   Result<Customer> ReadCustomer(storage::Connection& c, CustomerId id, const ReadOptions& opt);
 };
