@@ -17,8 +17,12 @@ namespace {
 
 // A Status the store reports against a body field that, for this route, came
 // from the path: re-label it with the path parameter.
+// Unknown-customer errors for the path's customer are relabeled too.
 Status FromPath(Status s, std::string_view body_field, const std::string& param) {
-  if (s.ok() || (s.field() != body_field && !(s.field().empty() && s.IsNotFound()))) return s;
+  if (s.ok()) return s;
+  bool path_customer =
+      s.IsNotFound() && (s.field().empty() || s.field() == "/id" || s.field() == "/customerId");
+  if (s.field() != body_field && !path_customer) return s;
   return Status(s.code(), s.message(), param);
 }
 
@@ -140,6 +144,8 @@ Response App::Dispatch(Request& req) {
   }
   if (match.route == nullptr) {
     if (match.allowed.empty()) return ProblemFromStatus(Status::NotFound("no route " + req.path), req.path);
+    std::sort(match.allowed.begin(), match.allowed.end());
+    match.allowed.erase(std::unique(match.allowed.begin(), match.allowed.end()), match.allowed.end());
     std::string allow;
     for (Method m : match.allowed) allow += (allow.empty() ? "" : ", ") + std::string(MethodName(m));
     Response r = Problem(405, "Method Not Allowed", req.method_text + " is not allowed here; use " + allow, "",
@@ -155,8 +161,7 @@ Response App::Dispatch(Request& req) {
                                                       std::string(PermissionName(*ep.permission))),
                              req.path);
   }
-  if ((req.method == Method::kPost || req.method == Method::kPut || req.method == Method::kPatch) &&
-      !IsJsonMediaType(MediaType(req.content_type))) {
+  if (!req.body.empty() && !IsJsonMediaType(MediaType(req.content_type))) {
     return ProblemFromStatus(Status(StatusCode::kUnsupportedMedia,
                                     "the body must be application/json, not '" + req.content_type + "'",
                                     "Content-Type"),
@@ -262,7 +267,7 @@ void App::RegisterRoutes() {
           RP_ASSIGN_OR_RETURN(CustomerId id, c.PathId("id"));
           RP_ASSIGN_OR_RETURN(auto opt, c.AsOf());
           auto found = store_->Get(id, opt);
-          if (!found.ok()) return FromPath(found.status(), "/id", "id");
+          if (!found.ok()) return FromQuery(FromPath(found.status(), "/id", "id"));
           RP_ASSIGN_OR_RETURN(Mask m, MaskFor(c.who()));
           json::Writer w;
           WriteCustomer(w, *found, m);
@@ -299,7 +304,7 @@ void App::RegisterRoutes() {
           RP_ASSIGN_OR_RETURN(CustomerId id, c.PathId("id"));
           RP_ASSIGN_OR_RETURN(auto opt, c.AsOf());
           auto view = store_->View(id, opt);
-          if (!view.ok()) return FromPath(view.status(), "/id", "id");
+          if (!view.ok()) return FromQuery(FromPath(view.status(), "/id", "id"));
           RP_ASSIGN_OR_RETURN(Mask m, MaskFor(c.who()));
           json::Writer w;
           WriteView(w, *view, m);

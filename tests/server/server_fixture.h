@@ -1,0 +1,88 @@
+#pragma once
+// A real server on 127.0.0.1:0 over a fresh data directory, with one API key
+// per role, for end-to-end tests.
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+
+#include "server/http_client.h"
+#include "server/server.h"
+
+namespace rapport::server::testing {
+
+inline std::filesystem::path FreshDir(const std::string& tag) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  auto dir = std::filesystem::temp_directory_path() /
+             ("rapport-server-" + tag + "-" + std::to_string(::getpid()) + "-" + info->name());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+class ServerTest : public ::testing::Test {
+ protected:
+  // Hook for tests that register view sections or change options.
+  virtual void Configure(ServerOptions&) {}
+  virtual void BeforeStart(Server&) {}
+
+  void SetUp() override {
+    dir_ = FreshDir("e2e");
+    for (const char* role : {"admin", "marketing", "sales", "service", "analyst"}) {
+      auto k = CreateApiKey(dir_.string(), role);
+      ASSERT_TRUE(k.ok()) << k.status().ToString();
+      keys_[role] = k->key;
+    }
+    ServerOptions o;
+    o.data_dir = dir_.string();
+    o.listen = "127.0.0.1:0";
+    o.durable = false;
+    o.max_body_bytes = 64 * 1024;
+    Configure(o);
+    auto s = Server::Open(o);
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    server_ = std::move(*s);
+    BeforeStart(*server_);
+    ASSERT_TRUE(server_->Start().ok());
+    ASSERT_NE(server_->port(), 0);
+  }
+
+  void TearDown() override {
+    clients_.clear();
+    server_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  HttpClient& As(const std::string& role) {
+    auto& c = clients_[role];
+    if (!c) c = std::make_unique<HttpClient>(server_->port(), keys_.count(role) ? keys_[role] : "");
+    return *c;
+  }
+  HttpClient& admin() { return As("admin"); }
+
+  std::filesystem::path dir_;
+  std::map<std::string, std::string> keys_;
+  std::unique_ptr<Server> server_;
+  std::map<std::string, std::unique_ptr<HttpClient>> clients_;
+};
+
+// Asserts r is a problem document with the status and, when given, the field
+// or parameter it names.
+inline void ExpectProblem(const HttpReply& r, int status, const std::string& field = "") {
+  EXPECT_EQ(r.status, status) << r.body;
+  EXPECT_EQ(r.header("content-type"), "application/problem+json") << r.body;
+  ASSERT_TRUE(r.json.IsObject()) << r.body;
+  EXPECT_EQ(r.json["status"].GetInt(), status) << r.body;
+  EXPECT_TRUE(r.json.HasMember("type") && r.json.HasMember("title") && r.json.HasMember("detail")) << r.body;
+  if (!field.empty()) {
+    ASSERT_TRUE(r.json.HasMember("errors")) << r.body;
+    const auto& e = r.json["errors"][0];
+    std::string got = e.HasMember("field") ? e["field"].GetString() : e["parameter"].GetString();
+    EXPECT_EQ(got, field) << r.body;
+  }
+}
+
+}  // namespace rapport::server::testing
