@@ -7,6 +7,7 @@
 
 #include "customer/customer.h"
 #include "customer/internal/codec.h"
+#include "customer/internal/queries.h"
 #include "customer/internal/store_impl.h"
 
 namespace rapport::customer {
@@ -41,9 +42,6 @@ Value OptionalTime(const std::optional<Timestamp>& t) { return t ? Value(t->micr
 std::optional<Timestamp> TimeOrNone(const Value& v) {
   return v.is_null() ? std::nullopt : std::optional<Timestamp>(Timestamp{v.AsInt()});
 }
-
-constexpr std::string_view kRelationshipColumns =
-    "SELECT id, customer_id, related_id, type, role, valid_from, valid_to, source FROM customer_relationships ";
 
 Relationship RelationshipFromRow(const storage::Row& row) {
   Relationship r;
@@ -197,8 +195,7 @@ Result<Relationship> CustomerStore::AddRelationship(Relationship r) {
 Result<Relationship> CustomerStore::EndRelationship(int64_t relationship_id, Timestamp at) {
   Relationship out;
   RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
-    std::string sql = std::string(kRelationshipColumns) + "WHERE id = ?";
-    RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(sql, {relationship_id}));
+    RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(sql::kRelationshipById, {relationship_id}));
     if (r.empty()) {
       return Status::NotFound("relationship " + std::to_string(relationship_id) + " does not exist",
                               "/relationshipId");
@@ -224,10 +221,6 @@ Result<Relationship> CustomerStore::EndRelationship(int64_t relationship_id, Tim
 
 namespace {
 
-constexpr std::string_view kAccountColumns =
-    "SELECT id, customer_id, source, source_key, product, status, opened_at, closed_at, balance, currency FROM "
-    "customer_accounts ";
-
 Status ValidateAccount(Account& a, Timestamp now) {
   RP_RETURN_IF_ERROR(CheckSource(a.source));
   if (a.source_key.empty()) return Status::InvalidArgument("an account needs the source's key", "/sourceKey");
@@ -243,8 +236,7 @@ Status ValidateAccount(Account& a, Timestamp now) {
 
 // Writes a validated account whose customer exists. Returns the action taken.
 Result<UpsertOutcome::Action> WriteAccount(Connection& c, Account& a, Timestamp now) {
-  std::string select = std::string(kAccountColumns) + "WHERE source = ? AND source_key = ?";
-  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(select, {a.source, a.source_key}));
+  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(sql::kAccountBySourceKey, {a.source, a.source_key}));
   if (!r.empty()) {
     Account old = AccountFromRow(r.rows[0]);
     a.id = old.id;
@@ -271,10 +263,6 @@ Result<UpsertOutcome::Action> WriteAccount(Connection& c, Account& a, Timestamp 
 }
 
 // ---- transactions and interactions ---------------------------------------------
-
-constexpr std::string_view kTransactionColumns =
-    "SELECT id, customer_id, account_id, source, source_key, occurred_at, channel, location, sku, item, category, "
-    "quantity, amount, currency FROM customer_transactions ";
 
 Status ValidateTransaction(Transaction& t, Timestamp now) {
   RP_RETURN_IF_ERROR(CheckSource(t.source));
@@ -307,8 +295,7 @@ Result<UpsertOutcome::Action> WriteTransaction(Connection& c, Transaction& t, Ti
     return UpsertOutcome::Action::kCreated;
   }
   // Already imported: the stored row is the answer.
-  std::string select = std::string(kTransactionColumns) + "WHERE source = ? AND source_key = ?";
-  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(select, {t.source, t.source_key}));
+  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(sql::kTransactionBySourceKey, {t.source, t.source_key}));
   if (r.empty()) return Status::Internal("transaction conflict without a stored row");
   Transaction stored = TransactionFromRow(r.rows[0]);
   if (stored.customer_id != t.customer_id) {
@@ -319,10 +306,6 @@ Result<UpsertOutcome::Action> WriteTransaction(Connection& c, Transaction& t, Ti
   t = std::move(stored);
   return UpsertOutcome::Action::kUnchanged;
 }
-
-constexpr std::string_view kInteractionColumns =
-    "SELECT id, customer_id, source, source_key, occurred_at, agent, department, type, purpose, channel, "
-    "touch_point, direction, reason, campaign, outcome, properties FROM customer_interactions ";
 
 Status ValidateInteraction(Interaction& i, Timestamp now) {
   RP_RETURN_IF_ERROR(CheckSource(i.source));
@@ -348,8 +331,7 @@ Result<UpsertOutcome::Action> WriteInteraction(Connection& c, Interaction& i, Ti
     i.id = ins.rows[0][0].AsInt();
     return UpsertOutcome::Action::kCreated;
   }
-  std::string select = std::string(kInteractionColumns) + "WHERE source = ? AND source_key = ?";
-  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(select, {i.source, i.source_key}));
+  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(sql::kInteractionBySourceKey, {i.source, i.source_key}));
   if (r.empty()) return Status::Internal("interaction conflict without a stored row");
   Interaction stored = InteractionFromRow(r.rows[0]);
   if (stored.customer_id != i.customer_id) {
@@ -483,36 +465,29 @@ Result<CustomerStore::BatchResult> CustomerStore::AddInteractions(
 
 Result<std::vector<Relationship>> LoadRelationships(Connection& c, CustomerId id, bool outgoing, Timestamp at,
                                                     int64_t limit) {
-  std::string sql = std::string(kRelationshipColumns) +
-                    (outgoing ? "WHERE customer_id = ? " : "WHERE related_id = ? ") +
-                    "AND valid_from <= ? AND (valid_to IS NULL OR valid_to > ?) ORDER BY valid_from, id LIMIT ?";
-  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(sql, {id, at.micros, at.micros, limit}));
+  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(outgoing ? sql::kRelationshipsFrom : sql::kRelationshipsTo,
+                                             {id, at.micros, at.micros, limit}));
   std::vector<Relationship> out;
   for (const auto& row : r.rows) out.push_back(RelationshipFromRow(row));
   return out;
 }
 
 Result<std::vector<Account>> LoadAccounts(Connection& c, CustomerId id, Timestamp at) {
-  std::string sql = std::string(kAccountColumns) + "WHERE customer_id = ? AND opened_at <= ? ORDER BY opened_at, id";
-  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(sql, {id, at.micros}));
+  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(sql::kAccountsOfCustomer, {id, at.micros}));
   std::vector<Account> out;
   for (const auto& row : r.rows) out.push_back(AccountFromRow(row));
   return out;
 }
 
 Result<std::vector<Transaction>> LoadRecentTransactions(Connection& c, CustomerId id, Timestamp at, int64_t limit) {
-  std::string sql = std::string(kTransactionColumns) +
-                    "WHERE customer_id = ? AND occurred_at <= ? ORDER BY occurred_at DESC, id DESC LIMIT ?";
-  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(sql, {id, at.micros, limit}));
+  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(sql::kRecentTransactions, {id, at.micros, limit}));
   std::vector<Transaction> out;
   for (const auto& row : r.rows) out.push_back(TransactionFromRow(row));
   return out;
 }
 
 Result<std::vector<Interaction>> LoadRecentInteractions(Connection& c, CustomerId id, Timestamp at, int64_t limit) {
-  std::string sql = std::string(kInteractionColumns) +
-                    "WHERE customer_id = ? AND occurred_at <= ? ORDER BY occurred_at DESC, id DESC LIMIT ?";
-  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(sql, {id, at.micros, limit}));
+  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(sql::kRecentInteractions, {id, at.micros, limit}));
   std::vector<Interaction> out;
   for (const auto& row : r.rows) out.push_back(InteractionFromRow(row));
   return out;

@@ -6,6 +6,7 @@
 
 #include "customer/customer.h"
 #include "customer/internal/codec.h"
+#include "customer/internal/queries.h"
 #include "customer/internal/schema.h"
 #include "customer/internal/store_impl.h"
 
@@ -17,10 +18,6 @@ using storage::QueryResult;
 using storage::Value;
 
 namespace {
-
-constexpr std::string_view kSelectCustomer =
-    "SELECT kind, display_name, email, phone, attributes, valid_from, latest_valid_from, created_at, updated_at "
-    "FROM customers WHERE id = ?";
 
 bool ValidAttributeName(std::string_view s) {
   if (s.empty() || s.size() > 64 || !std::isalpha(static_cast<unsigned char>(s.front()))) return false;
@@ -133,7 +130,7 @@ Status CustomerStore::Impl::ValidateAttributes(const internal::Catalog& cat,
 // ---- Impl: reads --------------------------------------------------------------
 
 Result<StoredCustomer> CustomerStore::Impl::LoadCustomer(Connection& c, CustomerId id, std::string_view field) {
-  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(kSelectCustomer, {id}));
+  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(sql::kCustomerById, {id}));
   if (r.empty()) return Status::NotFound("customer " + std::to_string(id) + " does not exist", std::string(field));
   const auto& row = r.rows[0];
   StoredCustomer s;
@@ -158,9 +155,7 @@ Status CustomerStore::Impl::CheckCustomerExists(Connection& c, CustomerId id, st
 }
 
 Result<std::vector<Identifier>> CustomerStore::Impl::LoadIdentifiers(Connection& c, CustomerId id) {
-  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query("SELECT scheme, value FROM customer_identifiers WHERE customer_id = ? "
-                                             "ORDER BY created_at, scheme, value",
-                                             {id}));
+  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(sql::kIdentifiersOfCustomer, {id}));
   std::vector<Identifier> out;
   out.reserve(r.rows.size());
   for (auto& row : r.rows) out.push_back({row[0].AsText(), row[1].AsText()});
@@ -172,15 +167,9 @@ Result<std::vector<Assertion>> CustomerStore::Impl::LoadHistory(Connection& c, C
                                                                 std::optional<Timestamp> up_to) {
   QueryResult r;
   if (up_to) {
-    RP_ASSIGN_OR_RETURN(r, c.Query("SELECT id, valid_from, recorded_at, source, changes FROM "
-                                   "customer_attribute_history WHERE customer_id = ? AND valid_from <= ? "
-                                   "ORDER BY valid_from, recorded_at, id",
-                                   {id, up_to->micros}));
+    RP_ASSIGN_OR_RETURN(r, c.Query(sql::kHistoryUpTo, {id, up_to->micros}));
   } else {
-    RP_ASSIGN_OR_RETURN(r, c.Query("SELECT id, valid_from, recorded_at, source, changes FROM "
-                                   "customer_attribute_history WHERE customer_id = ? "
-                                   "ORDER BY valid_from, recorded_at, id",
-                                   {id}));
+    RP_ASSIGN_OR_RETURN(r, c.Query(sql::kHistoryAll, {id}));
   }
   std::vector<Assertion> out;
   out.reserve(r.rows.size());
@@ -197,16 +186,14 @@ Result<std::vector<Assertion>> CustomerStore::Impl::LoadHistory(Connection& c, C
 }
 
 Result<std::optional<CustomerId>> CustomerStore::Impl::OwnerOf(Connection& c, const Identifier& id) {
-  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query("SELECT customer_id FROM customer_identifiers WHERE scheme = ? AND "
-                                             "value = ?",
-                                             {id.scheme, id.value}));
+  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(sql::kIdentifierOwner, {id.scheme, id.value}));
   if (r.empty()) return std::optional<CustomerId>();
   return std::optional<CustomerId>(r.rows[0][0].AsInt());
 }
 
 Result<CustomerSummary> CustomerStore::Impl::LoadSummary(Connection& c, CustomerId id) {
   RP_ASSIGN_OR_RETURN(QueryResult r,
-                      c.Query("SELECT kind, display_name, email, phone FROM customers WHERE id = ?", {id}));
+                      c.Query(sql::kSummaryById, {id}));
   if (r.empty()) return Status::NotFound("customer " + std::to_string(id) + " does not exist");
   CustomerSummary s;
   s.id = id;

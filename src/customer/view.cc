@@ -6,6 +6,7 @@
 #include <map>
 
 #include "customer/customer.h"
+#include "customer/internal/queries.h"
 #include "customer/internal/store_impl.h"
 
 namespace rapport::customer {
@@ -61,11 +62,7 @@ Result<CustomerView> CustomerStore::View(CustomerId id, const ReadOptions& opt) 
     RP_ASSIGN_OR_RETURN(view.accounts, LoadAccounts(c, id, at));
 
     RP_ASSIGN_OR_RETURN(QueryResult sum,
-                        c.Query("SELECT COUNT(*), COALESCE(SUM(amount), 0), "
-                                "MIN(CASE WHEN amount > 0 THEN occurred_at END), "
-                                "MAX(CASE WHEN amount > 0 THEN occurred_at END) "
-                                "FROM customer_transactions WHERE customer_id = ? AND occurred_at <= ?",
-                                {id, at.micros}));
+                        c.Query(sql::kTransactionTotals, {id, at.micros}));
     TransactionSummary& ts = view.transaction_summary;
     ts.count = sum.rows.at(0)[0].AsInt();
     ts.revenue = sum.rows[0][1].AsDouble();
@@ -73,10 +70,7 @@ Result<CustomerView> CustomerStore::View(CustomerId id, const ReadOptions& opt) 
     if (!sum.rows[0][3].is_null()) ts.last_purchase = Timestamp{sum.rows[0][3].AsInt()};
     if (ts.count > 0) {
       RP_ASSIGN_OR_RETURN(QueryResult top,
-                          c.Query("SELECT sku, MAX(item), SUM(quantity), SUM(amount) AS revenue "
-                                  "FROM customer_transactions WHERE customer_id = ? AND occurred_at <= ? "
-                                  "GROUP BY sku ORDER BY revenue DESC, sku LIMIT ?",
-                                  {id, at.micros, kTopItems}));
+                          c.Query(sql::kTopItems, {id, at.micros, kTopItems}));
       for (const auto& row : top.rows) {
         ts.top_items.push_back({row[0].AsText(), row[1].AsText(), row[2].AsDouble(), row[3].AsDouble()});
       }
@@ -86,9 +80,7 @@ Result<CustomerView> CustomerStore::View(CustomerId id, const ReadOptions& opt) 
 
     // The latest change at or before `at` per (channel, purpose) is the state.
     RP_ASSIGN_OR_RETURN(QueryResult consents,
-                        c.Query("SELECT channel, purpose, granted, at, source FROM customer_consents "
-                                "WHERE customer_id = ? AND at <= ? ORDER BY channel, purpose, at, id",
-                                {id, at.micros}));
+                        c.Query(sql::kConsentsUpTo, {id, at.micros}));
     for (const auto& row : consents.rows) {
       Consent k{id, row[0].AsText(), row[1].AsText(), row[2].AsInt() != 0, {row[3].AsInt()}, row[4].AsText()};
       if (!view.consents.empty() && view.consents.back().channel == k.channel &&
