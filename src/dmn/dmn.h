@@ -25,6 +25,11 @@ struct LoadOptions {
   // with the locationURI as a hint, possibly empty). Without a resolver a
   // model that imports DMN models fails to load (NotFound naming the import).
   std::function<Result<std::string>(std::string_view ns, std::string_view location)> resolve_import;
+  // true: a FEEL syntax error anywhere fails the load. false: the model
+  // loads, the element with the error evaluates to null with the error as
+  // its message, and Model::diagnostics() lists it (what the TCK runner and
+  // modelers showing partial models want).
+  bool strict = true;
 };
 
 // One input value of an evaluation. `ns` selects an input of an imported
@@ -102,6 +107,8 @@ class Model {
 
   const std::string& name() const;
   const std::string& ns() const;
+  // Compile errors tolerated by a non-strict load.
+  const std::vector<std::string>& diagnostics() const;
   // Decisions, input data, BKMs and decision services of the main model.
   std::vector<ElementInfo> Elements() const;
 
@@ -133,7 +140,7 @@ Result<std::unique_ptr<Model>> LoadModel(std::string_view xml, std::string_view 
                                          const LoadOptions& options = {});
 // Loads a model file; imports are found among the *.dmn files of the same
 // directory by namespace (or by their locationURI).
-Result<std::unique_ptr<Model>> LoadModelFile(const std::string& path);
+Result<std::unique_ptr<Model>> LoadModelFile(const std::string& path, const LoadOptions& options = {});
 
 // Converts between JSON text and FEEL values, for `rapport dmn eval`:
 // numbers become decimals, objects contexts, arrays lists; strings stay

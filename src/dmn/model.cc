@@ -153,6 +153,7 @@ Model::~Model() = default;
 
 const std::string& Model::name() const { return impl_->set.main()->name; }
 const std::string& Model::ns() const { return impl_->set.main()->ns; }
+const std::vector<std::string>& Model::diagnostics() const { return impl_->set.diagnostics; }
 
 std::vector<ElementInfo> Model::Elements() const {
   std::vector<ElementInfo> out;
@@ -228,15 +229,15 @@ Result<std::unique_ptr<Model>> LoadModel(std::string_view xml, std::string_view 
   RP_ASSIGN_OR_RETURN(auto defs, internal::ParseDefinitions(xml, source_name));
   impl->set.definitions.push_back(std::move(defs));
   RP_RETURN_IF_ERROR(LoadImports(impl->set, 0, options, 0));
-  RP_RETURN_IF_ERROR(internal::CompileModelSet(impl->set));
+  RP_RETURN_IF_ERROR(internal::CompileModelSet(impl->set, options.strict));
   return std::make_unique<Model>(std::move(impl));
 }
 
-Result<std::unique_ptr<Model>> LoadModelFile(const std::string& path) {
+Result<std::unique_ptr<Model>> LoadModelFile(const std::string& path, const LoadOptions& load_options) {
   RP_ASSIGN_OR_RETURN(std::string xml, ReadFile(path));
   std::filesystem::path dir = std::filesystem::path(path).parent_path();
-  LoadOptions options;
-  options.resolve_import = [dir, path](std::string_view ns, std::string_view location) -> Result<std::string> {
+  LoadOptions options = load_options;
+  if (!options.resolve_import) options.resolve_import = [dir, path](std::string_view ns, std::string_view location) -> Result<std::string> {
     if (!location.empty()) {
       auto p = dir / std::string(location);
       std::error_code ec;

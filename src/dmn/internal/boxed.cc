@@ -292,7 +292,11 @@ feel::Value FunctionDefinitionNode::Invoke(const feel::Scope& closure, std::span
     scope.Set(parameters[i].name, std::move(a));
   }
   ScopedEvalEnv guard(&env);
-  return EvalChild(body.get(), scope, env);
+  feel::Value result = EvalChild(body.get(), scope, env);
+  if (body != nullptr && body->type != nullptr) {
+    result = ConformOrNull(result, body->type, env, (owner.empty() ? std::string("function") : owner) + " result");
+  }
+  return result;
 }
 
 // ---------------------------------------------------------------------------
@@ -306,6 +310,10 @@ Status ConditionalNode::Compile(CompileEnv& env) {
 feel::Value ConditionalNode::Eval(const feel::Scope& scope, EvalEnv& env) const {
   feel::Value c = condition->Eval(scope, env);
   if (c.is(feel::Type::kBoolean) && c.boolean()) return then_branch->Eval(scope, env);
+  if (!c.is_null() && !c.is(feel::Type::kBoolean)) {
+    env.ctx->Warn("conditional: the condition " + c.ToString() + " is not a boolean");
+    return feel::Value();
+  }
   return else_branch->Eval(scope, env);
 }
 
@@ -325,6 +333,10 @@ feel::Value FilterNode::Eval(const feel::Scope& scope, EvalEnv& env) const {
     }
     local.Set("item", item);
     feel::Value m = match->Eval(local, env);
+    if (!m.is_null() && !m.is(feel::Type::kBoolean)) {
+      env.ctx->Warn("filter: the match " + m.ToString() + " is not a boolean");
+      return feel::Value();
+    }
     if (m.is(feel::Type::kBoolean) && m.boolean()) out.push_back(item);
   }
   return feel::Value::List(std::move(out));

@@ -164,6 +164,21 @@ class IteratorNode final : public Node {
   std::unique_ptr<Node> in, body;
 };
 
+// Stands in for logic that did not compile when the model was loaded
+// leniently: evaluates to null with the compile error as the message.
+class CompileErrorNode final : public Node {
+ public:
+  explicit CompileErrorNode(std::string message) : message_(std::move(message)) {}
+  Status Compile(CompileEnv& env) override { return Status::Ok(); }
+  feel::Value Eval(const feel::Scope& scope, EvalEnv& env) const override {
+    env.ctx->Warn(message_);
+    return feel::Value();
+  }
+
+ private:
+  std::string message_;
+};
+
 // Resolves a typeRef ("number", "feel:string", "tPerson", "imp.tPerson",
 // "list<number>") in the definitions' scope. Unknown names: NotFound.
 Result<const TypeDef*> ResolveType(Definitions& defs, std::string_view type_ref);

@@ -86,7 +86,7 @@ Element* ModelSet::FindByName(const Definitions& defs, std::string_view name_or_
   return nullptr;
 }
 
-Status CompileModelSet(ModelSet& set) {
+Status CompileModelSet(ModelSet& set, bool strict) {
   for (auto& defs : set.definitions) {
     for (auto& imp : defs->imports) {
       for (auto& other : set.definitions) {
@@ -123,6 +123,14 @@ Status CompileModelSet(ModelSet& set) {
       if (NeedsDeclaring(imp.name)) names.insert(imp.name);
     }
     defs->feel_options.known_names.assign(names.begin(), names.end());
+    for (const auto& n : names) {
+      if (n.find('.') == std::string::npos) continue;
+      std::vector<std::string> parts;
+      size_t start = 0;
+      for (size_t dot; (dot = n.find('.', start)) != std::string::npos; start = dot + 1) parts.push_back(n.substr(start, dot - start));
+      parts.push_back(n.substr(start));
+      defs->dotted_names.emplace_back(n, std::move(parts));
+    }
 
     for (auto& e : defs->elements) {
       for (auto* list : {&e->requirements, &e->output_decisions, &e->encapsulated_decisions, &e->input_decisions,
@@ -142,8 +150,17 @@ Status CompileModelSet(ModelSet& set) {
       env.feel = &defs->feel_options;
       env.source = defs->source;
       env.where = std::string(KindName(e->kind)) + " '" + e->name + "'";
-      if (e->kind == ElementKind::kBkm) static_cast<FunctionDefinitionNode*>(e->logic.get())->owner = e->name;
-      RP_RETURN_IF_ERROR(e->logic->Compile(env));
+      auto* fn = e->kind == ElementKind::kBkm ? static_cast<FunctionDefinitionNode*>(e->logic.get()) : nullptr;
+      if (fn != nullptr) fn->owner = e->name;
+      Status st = e->logic->Compile(env);
+      if (st.ok()) continue;
+      if (strict) return st;
+      set.diagnostics.push_back(st.message());
+      if (fn != nullptr) {
+        fn->body = std::make_unique<CompileErrorNode>(st.message());
+      } else {
+        e->logic = std::make_unique<CompileErrorNode>(st.message());
+      }
     }
   }
   for (auto& defs : set.definitions) {

@@ -48,6 +48,16 @@ void BindRequirements(Evaluation* ev, const Element* e, feel::Scope* scope) {
   for (auto& [prefix, entries] : prefixed) scope->Set(prefix, feel::Value::Context(std::move(entries)));
 }
 
+// FEEL reads a declared name with a dot ("Person.Gender", "imp.Decision")
+// as one name; bind those that are paths into visible contexts.
+void BindDottedNames(const Definitions& defs, feel::Scope* scope) {
+  for (const auto& [full, path] : defs.dotted_names) {
+    const feel::Value* v = scope->Find(path[0]);
+    for (size_t i = 1; v != nullptr && i < path.size(); ++i) v = v->Get(path[i]);
+    if (v != nullptr && scope->Find(full) == nullptr) scope->Set(full, *v);
+  }
+}
+
 class BkmFunction final : public feel::Function {
  public:
   explicit BkmFunction(const Element* bkm) : bkm_(bkm) {
@@ -121,6 +131,7 @@ feel::Value Evaluation::Decision(const Element* d) {
   in_progress[d->index] = 1;
   feel::Scope scope;
   BindRequirements(this, d, &scope);
+  BindDottedNames(*d->defs, &scope);
   size_t first_warning = env.ctx->warnings().size();
   EvalEnv denv = env;
   denv.element = d->name;
@@ -149,8 +160,10 @@ feel::Value Evaluation::Decision(const Element* d) {
 
 std::vector<std::string> ServiceParameters(const Element* service) {
   std::vector<std::string> out;
-  for (const auto& r : service->input_decisions) out.push_back(r.target ? r.target->name : r.href_id);
+  // Input data first, then input decisions (the order the TCK and the
+  // published engines agree on).
   for (const auto& r : service->input_data) out.push_back(r.target ? r.target->name : r.href_id);
+  for (const auto& r : service->input_decisions) out.push_back(r.target ? r.target->name : r.href_id);
   return out;
 }
 
@@ -166,7 +179,7 @@ feel::Value EvaluateServiceCall(const ModelSet* set, const Element* service, std
   ev.env.depth = depth;
   ev.outcomes = outcomes;
   size_t i = 0;
-  for (const auto* list : {&service->input_decisions, &service->input_data}) {
+  for (const auto* list : {&service->input_data, &service->input_decisions}) {
     for (const auto& r : *list) {
       feel::Value a = i < args.size() ? args[i] : feel::Value();
       ++i;

@@ -136,6 +136,8 @@ struct Definitions {
   // can parse names with spaces and operator characters.
   std::vector<std::string> declared_names;
   feel::CompileOptions feel_options;  // built by CompileModelSet
+  // Declared names containing '.', split at the dots.
+  std::vector<std::pair<std::string, std::vector<std::string>>> dotted_names;
   std::string ImportName(std::string_view ns) const;  // "" when ns is this model's
 };
 
@@ -147,6 +149,7 @@ struct ModelSet {
   Definitions* main() const { return definitions[0].get(); }
   Element* Find(std::string_view ns, std::string_view id) const;
   Element* FindByName(const Definitions& defs, std::string_view name_or_id) const;
+  std::vector<std::string> diagnostics;  // compile errors kept in lenient mode
 };
 
 // XML -> Definitions (not compiled). Errors name source, element and line.
@@ -154,7 +157,9 @@ Result<std::unique_ptr<Definitions>> ParseDefinitions(std::string_view xml, std:
 
 // Links requirements and imports, resolves types, compiles every boxed
 // expression and builds BKM and service function values.
-Status CompileModelSet(ModelSet& set);
+// strict: any FEEL compile error fails; otherwise the element's logic
+// evaluates to null with the error, which is also listed in diagnostics.
+Status CompileModelSet(ModelSet& set, bool strict);
 
 // Evaluation state of one Model::Evaluate call.
 struct Evaluation;

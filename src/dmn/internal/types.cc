@@ -161,7 +161,7 @@ std::optional<feel::Value> ConformItem(const feel::Value& in, const TypeDef* t, 
     bool changed = false;
     for (const auto& [name, ct] : t->components) {
       const feel::Value* f = v.Get(name);
-      if (f == nullptr) continue;  // absent components read as null
+      if (f == nullptr) return std::nullopt;  // every component must be present
       auto c = ConformImpl(*f, ct, ctx);
       if (!c) return std::nullopt;
       if (c->type() != f->type() || !(c->is_null() || *c == *f)) changed = true;
