@@ -1,13 +1,16 @@
-// rapport_test_server DATA_DIR: serves DATA_DIR on 127.0.0.1 at a free port,
-// prints "port N" on stdout, and runs until killed. Used by the kill -9 test.
+// rapport_test_server DATA_DIR PORT_FILE: serves DATA_DIR on 127.0.0.1 at a
+// free port, writes the port to PORT_FILE (atomically), and runs until
+// killed. Used by the kill -9 test.
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
 
 #include "server/server.h"
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: rapport_test_server DATA_DIR\n");
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: rapport_test_server DATA_DIR PORT_FILE\n");
     return 2;
   }
   rapport::server::ServerOptions options;
@@ -24,8 +27,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", s.ToString().c_str());
     return 1;
   }
-  std::printf("port %u\n", static_cast<unsigned>((*server)->port()));
-  std::fflush(stdout);
+  std::string tmp = std::string(argv[2]) + ".tmp";
+  {
+    std::ofstream out(tmp);
+    out << (*server)->port() << "\n";
+  }
+  std::filesystem::rename(tmp, argv[2]);
   (*server)->Wait();
   return 0;
 }
