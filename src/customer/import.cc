@@ -78,6 +78,13 @@ Result<CustomerStore::BatchResult> CustomerStore::UpsertCustomers(std::string_vi
   auto scheme = NormalizeIdentifier({std::string(source), "-"});
   if (!scheme.ok()) return Status::InvalidArgument(scheme.status().message(), "/source");
   auto cat = impl_->Catalog();
+  for (const CustomerRecord& r : records) {
+    auto fresh = impl_->CatalogFor(r.attributes);
+    if (fresh != cat) {
+      cat = std::move(fresh);
+      break;
+    }
+  }
   Timestamp now = impl_->clock->Now();
   BatchResult out;
   out.errors.assign(records.size(), Status::Ok());

@@ -466,7 +466,7 @@ Status CustomerStore::DefineAttribute(const AttributeDefinition& def) {
   if (def.description.size() > 1000) {
     return Status::InvalidArgument("a description is at most 1000 bytes", "/description");
   }
-  return impl_->db->WithTransaction([&](Connection& c) -> Status {
+  RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
     RP_ASSIGN_OR_RETURN(QueryResult r,
                         c.Query("SELECT type FROM customer_attribute_catalog WHERE name = ?", {def.name}));
     std::string type(AttributeTypeName(def.type));
@@ -480,12 +480,15 @@ Status CustomerStore::DefineAttribute(const AttributeDefinition& def) {
                                  "description = excluded.description",
                                  {def.name, type, def.pii, def.description})
                            .status());
-    return impl_->ReloadCatalog(c);
-  });
+    return Status::Ok();
+  }));
+  // Reloaded after the commit, so the catalog in memory never gets ahead of
+  // the database.
+  return impl_->db->WithConnection([&](Connection& c) { return impl_->ReloadCatalog(c); });
 }
 
 Result<Customer> CustomerStore::Create(const NewCustomer& nc) {
-  auto cat = impl_->Catalog();
+  auto cat = impl_->CatalogFor(nc.attributes);
   AttributeMap attrs;
   RP_RETURN_IF_ERROR(impl_->ValidateAttributes(*cat, nc.attributes, false, "", &attrs));
   std::vector<Identifier> ids;
@@ -527,7 +530,7 @@ Result<Customer> CustomerStore::Get(CustomerId id, const ReadOptions& opt) {
 }
 
 Result<Customer> CustomerStore::Update(CustomerId id, const CustomerPatch& patch) {
-  auto cat = impl_->Catalog();
+  auto cat = impl_->CatalogFor(patch.attributes);
   AttributeMap changes;
   RP_RETURN_IF_ERROR(impl_->ValidateAttributes(*cat, patch.attributes, true, "", &changes));
   std::vector<Identifier> add, remove;

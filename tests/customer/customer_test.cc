@@ -447,6 +447,24 @@ TEST_F(StoreTest, AttributeCatalogCanBeExtended) {
   }
 }
 
+// An import process and the server share one database: an attribute one of
+// them defines is usable by the other without a restart.
+TEST_F(StoreTest, AttributeDefinedByAnotherStoreIsPickedUp) {
+  auto other = CustomerStore::Open(db_.get(), &clock_);
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE((*other)->DefineAttribute({"churnRisk", AttributeType::kNumber, false, ""}).ok());
+  NewCustomer nc;
+  nc.attributes = {{"churnRisk", 0.25}};
+  auto c = store_->Create(nc);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  CustomerRecord r;
+  r.source_key = "1";
+  r.attributes = {{"churnRisk", int64_t{1}}};
+  auto b = store_->UpsertCustomers("crm", {r});
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(b->errors[0].ok()) << b->errors[0].ToString();
+}
+
 TEST_F(StoreTest, ReopeningKeepsDataAndCatalog) {
   ASSERT_TRUE(store_->DefineAttribute({"vip", AttributeType::kBoolean, false, ""}).ok());
   NewCustomer nc;

@@ -49,6 +49,19 @@ struct CustomerStore::Impl {
   std::vector<std::pair<std::string, ViewSection>> sections;  // guarded by sections_mu
 
   std::shared_ptr<const internal::Catalog> Catalog();
+  // The catalog, reloaded first when it lacks one of `names`: another
+  // process (an import beside the server) may have defined it.
+  template <typename Map>
+  std::shared_ptr<const internal::Catalog> CatalogFor(const Map& names) {
+    auto cat = Catalog();
+    for (const auto& entry : names) {
+      if (cat->find(entry.first) == cat->end()) {
+        if (db->WithConnection([this](storage::Connection& c) { return ReloadCatalog(c); }).ok()) cat = Catalog();
+        break;
+      }
+    }
+    return cat;
+  }
   Status ReloadCatalog(storage::Connection& c);
 
   // Checks names against the catalog and coerces values; errors carry
