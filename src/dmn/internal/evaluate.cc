@@ -184,8 +184,16 @@ feel::Value EvaluateServiceCall(const ModelSet* set, const Element* service, std
       feel::Value a = i < args.size() ? args[i] : feel::Value();
       ++i;
       if (r.target == nullptr) continue;
-      a = ConformOrNull(a, r.target->type, ev.env, "decision service '" + service->name + "' parameter '" +
-                                                      r.target->name + "'");
+      if (!a.is_null() && r.target->type != nullptr) {
+        auto c = Conform(a, r.target->type, ctx);
+        if (!c) {
+          // A wrong-typed argument makes the invocation an error.
+          ctx.Warn("decision service '" + service->name + "': parameter '" + r.target->name + "' " + a.ToString() +
+                   " does not conform to type " + r.target->type->name);
+          return feel::Value();
+        }
+        a = std::move(*c);
+      }
       ev.overrides.values.emplace_back(r.target, std::move(a));
     }
   }
