@@ -1,0 +1,172 @@
+// The rapport binary, run as a user runs it: exit codes, what it prints.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+std::string Slurp(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    dir_ = fs::temp_directory_path() / ("rapport-cli-" + std::to_string(::getpid()) + "-" + info->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  // Runs rapport with args (no shell), capturing stdout and stderr.
+  Outcome Rapport(std::vector<std::string> args) {
+    fs::path out = dir_ / "stdout", err = dir_ / "stderr";
+    pid_t pid = fork();
+    if (pid == 0) {
+      FILE* o = std::freopen(out.c_str(), "w", stdout);
+      FILE* e = std::freopen(err.c_str(), "w", stderr);
+      if (o == nullptr || e == nullptr) _exit(127);
+      if (chdir(dir_.c_str()) != 0) _exit(127);
+      std::vector<char*> argv;
+      std::string bin = RAPPORT_BINARY;
+      argv.push_back(bin.data());
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(bin.c_str(), argv.data());
+      _exit(127);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    Outcome r;
+    r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    r.out = Slurp(out);
+    r.err = Slurp(err);
+    return r;
+  }
+
+  bool HasCommand(const std::string& name) {
+    return Rapport({"--help"}).out.find("\n  " + name + " ") != std::string::npos;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(CliTest, EveryCommandHasHelp) {
+  Outcome top = Rapport({"--help"});
+  EXPECT_EQ(top.exit_code, 0);
+  for (const char* c : {"import", "demo"}) EXPECT_NE(top.out.find(c), std::string::npos) << c;
+  std::vector<std::vector<std::string>> helps = {{"import", "--help"}, {"demo", "--help"}, {"demo", "generate", "--help"}};
+  if (HasCommand("serve")) {
+    helps.push_back({"serve", "--help"});
+    helps.push_back({"keys", "create", "--help"});
+  }
+  if (HasCommand("dmn")) helps.push_back({"dmn", "eval", "--help"});
+  for (const auto& h : helps) {
+    Outcome r = Rapport(h);
+    EXPECT_EQ(r.exit_code, 0) << h[0];
+    EXPECT_NE(r.out.find("Usage: "), std::string::npos) << h[0];
+    EXPECT_NE(r.out.find("Example: rapport"), std::string::npos) << h[0] << " has no example";
+  }
+}
+
+TEST_F(CliTest, UsageErrorsExitWithTwo) {
+  EXPECT_EQ(Rapport({}).exit_code, 2);
+  EXPECT_EQ(Rapport({"import", "customers"}).exit_code, 2);
+  EXPECT_EQ(Rapport({"import", "orders", "x.csv", "--source", "a", "--data", "d"}).exit_code, 2);
+}
+
+TEST_F(CliTest, ImportReportsBadRowsAndIsIdempotent) {
+  std::ofstream(dir_ / "people.csv") << "sourceKey,firstName,lastName,birthDate,email\n"
+                                        "1,Anna,Berg,1985-03-02,anna@example.com\n"
+                                        "2,Ben,Cole,not-a-date,\n"
+                                        "3,\"Cleo, Jr.\",Dahl,,cleo@example.com\n";
+  Outcome r = Rapport({"import", "customers", "people.csv", "--source", "billing", "--data", "data", "--errors", "errors.csv"});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.out.find("created   2"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("rejected  1"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("people.csv:3: birthDate: "), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("\r"), std::string::npos) << "no progress bar when stdout is not a terminal";
+  EXPECT_TRUE(fs::exists(dir_ / "data" / "rapport.db"));
+  std::string errors = Slurp(dir_ / "errors.csv");
+  EXPECT_NE(errors.find("3,\"birthDate\","), std::string::npos) << errors;
+
+  Outcome again = Rapport({"import", "customers", "people.csv", "--source", "billing", "--data", "data"});
+  EXPECT_NE(again.out.find("created   0"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("unchanged 2"), std::string::npos) << again.out;
+
+  Outcome missing = Rapport({"import", "customers", "nope.csv", "--source", "billing", "--data", "data"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("nope.csv"), std::string::npos);
+}
+
+TEST_F(CliTest, DemoGenerateWritesFilesTheImporterReads) {
+  Outcome g = Rapport({"demo", "generate", "--out", "files", "--customers", "300", "--seed", "5"});
+  ASSERT_EQ(g.exit_code, 0) << g.err;
+  EXPECT_NE(g.out.find("generated 300 customers"), std::string::npos) << g.out;
+  Outcome i = Rapport({"import", "transactions", "files/transactions.csv", "--source", "shop", "--data", "d"});
+  EXPECT_EQ(i.exit_code, 3) << "transactions before their customers are rejected: " << i.out;
+  Outcome c = Rapport({"import", "customers", "files/customers.csv", "--source", "billing", "--data", "d"});
+  EXPECT_EQ(c.exit_code, 0) << c.err;
+  EXPECT_NE(c.out.find("created   300"), std::string::npos) << c.out;
+  Outcome t = Rapport({"import", "transactions", "files/transactions.csv", "--source", "shop", "--data", "d"});
+  EXPECT_EQ(t.exit_code, 0) << t.err;
+}
+
+TEST_F(CliTest, KeysCreatePrintsTheKeyLast) {
+  if (!HasCommand("keys")) GTEST_SKIP() << "built without the server module";
+  Outcome r = Rapport({"keys", "create", "--data", "data", "--role", "marketing"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string out = r.out;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  std::string last = out.substr(out.rfind('\n') + 1);
+  EXPECT_TRUE(last.starts_with("rpk_")) << r.out;
+  EXPECT_EQ(Rapport({"keys", "create", "--data", "data", "--role", "janitor"}).exit_code, 2);
+}
+
+TEST_F(CliTest, ServeStopsCleanlyOnSigterm) {
+  if (!HasCommand("serve")) GTEST_SKIP() << "built without the server module";
+  fs::path out = dir_ / "serve.out";
+  pid_t pid = fork();
+  if (pid == 0) {
+    if (std::freopen(out.c_str(), "w", stdout) == nullptr) _exit(127);
+    std::string bin = RAPPORT_BINARY;
+    execl(bin.c_str(), bin.c_str(), "serve", "--data", (dir_ / "data").c_str(), "--listen", "127.0.0.1:0", nullptr);
+    _exit(127);
+  }
+  std::string text;
+  for (int i = 0; i < 200 && text.find("Ctrl-C") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    text = Slurp(out);
+  }
+  EXPECT_NE(text.find("http://127.0.0.1:"), std::string::npos) << text;
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFEXITED(status)) << "killed by a signal instead of stopping";
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_NE(Slurp(out).find("stopped"), std::string::npos);
+}
+
+}  // namespace
