@@ -1,4 +1,5 @@
-// rapport dmn eval: evaluate a decision of a DMN model from the command line.
+// rapport dmn eval and rapport dmn tck: evaluate a decision of a DMN model,
+// run the DMN TCK conformance suite.
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -6,12 +7,17 @@
 
 #include "cli/commands.h"
 #include "dmn/dmn.h"
+#include "dmn/tck.h"
 
 namespace rapport::cli {
 namespace {
 
 struct EvalArgs {
   std::string model, decision, input = "{}", input_file;
+};
+
+struct TckArgs {
+  std::string dir, csv;
 };
 
 }  // namespace
@@ -37,6 +43,14 @@ void AddDmnCommands(CLI::App& app, std::vector<Command>* out) {
                     }
                     return dmn::RunEvalCommand(a->model, a->decision, input, std::cout);
                   }});
+
+  auto t = std::make_shared<TckArgs>();
+  CLI::App* tck = dmn->add_subcommand("tck", "Run the DMN TCK conformance tests under a folder");
+  tck->footer("Prints each failure, the pass rate per compliance level and 'N passed, M failed'.\n"
+              "Example: rapport dmn tck ../shared/dmn-tck --csv tck_results.csv");
+  tck->add_option("dir", t->dir, "Folder holding the TCK test cases")->required()->check(CLI::ExistingDirectory);
+  tck->add_option("--csv", t->csv, "Also write the results in the TCK's tck_results.csv format");
+  out->push_back({tck, [t] { return dmn::RunTckCommand(t->dir, t->csv, std::cout); }});
 }
 
 }  // namespace rapport::cli
