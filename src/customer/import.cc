@@ -45,7 +45,7 @@ Result<UpsertOutcome::Action> CustomerStore::Impl::UpsertRecord(Connection& c, c
     fields.emplace_back("/sourceKey");
     for (size_t j = 1; j < ids.size(); ++j) fields.push_back("/identifiers/" + std::to_string(positions[j]));
     RP_RETURN_IF_ERROR(
-        impl.InsertCustomer(c, rec.kind, attrs, ids, fields, scheme, valid_from, now, deferred_tokens).status());
+        impl.InsertCustomer(c, rec.kind, std::move(attrs), ids, fields, scheme, valid_from, now, deferred_tokens).status());
     return UpsertOutcome::Action::kCreated;
   }
   // Check every identifier before writing anything for this record.

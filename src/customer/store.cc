@@ -109,11 +109,12 @@ Status CustomerStore::Impl::ValidateAttributes(const internal::Catalog& cat,
                                                const std::map<std::string, AttributeValue>& in, bool allow_removal,
                                                std::string_view prefix, AttributeMap* out) {
   for (const auto& [name, value] : in) {
-    std::string field = std::string(prefix) + "/attributes/" + name;
+    // Built only on the error path: this loop runs for every imported value.
+    auto field = [&] { return std::string(prefix) + "/attributes/" + name; };
     auto def = cat.find(name);
     if (def == cat.end()) {
       return Status::InvalidArgument("unknown attribute '" + name + "': define it in the attribute catalog first",
-                                     field);
+                                     field());
     }
     if (std::holds_alternative<std::monostate>(value)) {
       if (!allow_removal) continue;  // nothing to create
@@ -121,7 +122,7 @@ Status CustomerStore::Impl::ValidateAttributes(const internal::Catalog& cat,
       continue;
     }
     auto coerced = CoerceAttribute(def->second, value);
-    if (!coerced.ok()) return Status::InvalidArgument(coerced.status().message(), field);
+    if (!coerced.ok()) return Status::InvalidArgument(coerced.status().message(), field());
     out->insert_or_assign(name, std::move(*coerced));
   }
   return Status::Ok();
@@ -230,16 +231,15 @@ Result<Customer> CustomerStore::Impl::ReadCustomer(Connection& c, CustomerId id,
 
 // ---- Impl: writes ---------------------------------------------------------------
 
-Result<StoredCustomer> CustomerStore::Impl::InsertCustomer(Connection& c, Kind kind, const AttributeMap& attributes,
+Result<StoredCustomer> CustomerStore::Impl::InsertCustomer(Connection& c, Kind kind, AttributeMap attributes,
                                                            const std::vector<Identifier>& identifiers,
                                                            const std::vector<std::string>& identifier_fields,
                                                            std::string_view source, Timestamp valid_from,
                                                            Timestamp now, TokenBuffer* deferred_tokens) {
   StoredCustomer row;
   row.kind = kind;
-  for (const auto& [name, value] : attributes) {
-    if (!std::holds_alternative<std::monostate>(value)) row.attributes.emplace(name, value);
-  }
+  std::erase_if(attributes, [](const auto& entry) { return std::holds_alternative<std::monostate>(entry.second); });
+  row.attributes = std::move(attributes);
   row.display_name = internal::DisplayName(row.attributes);
   auto text_attr = [&](const char* name) -> std::string {
     auto it = row.attributes.find(name);
@@ -507,7 +507,7 @@ Result<Customer> CustomerStore::Create(const NewCustomer& nc) {
   Customer out;
   RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
     RP_ASSIGN_OR_RETURN(StoredCustomer row,
-                        impl_->InsertCustomer(c, nc.kind, attrs, ids, fields, nc.source, valid_from, now));
+                        impl_->InsertCustomer(c, nc.kind, std::move(attrs), ids, fields, nc.source, valid_from, now));
     out.id = row.id;
     out.kind = row.kind;
     out.display_name = std::move(row.display_name);

@@ -81,7 +81,7 @@ struct CustomerStore::Impl {
   // Identifiers must be normalized and distinct. When one belongs to another
   // customer, nothing stays written and the error is kConflict with the
   // matching entry of identifier_fields.
-  Result<StoredCustomer> InsertCustomer(storage::Connection& c, Kind kind, const internal::AttributeMap& attributes,
+  Result<StoredCustomer> InsertCustomer(storage::Connection& c, Kind kind, internal::AttributeMap attributes,
                                         const std::vector<Identifier>& identifiers,
                                         const std::vector<std::string>& identifier_fields, std::string_view source,
                                         Timestamp valid_from, Timestamp now, TokenBuffer* deferred_tokens = nullptr);
