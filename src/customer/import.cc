@@ -14,7 +14,7 @@ using storage::Connection;
 
 Result<UpsertOutcome::Action> CustomerStore::Impl::UpsertRecord(Connection& c, const internal::Catalog& cat,
                                                                 const std::string& scheme, const CustomerRecord& rec,
-                                                                Timestamp now, TokenBuffer* deferred_tokens) {
+                                                                Timestamp now, BatchBuffer* batch) {
   Impl& impl = *this;
   if (rec.source_key.empty()) return Status::InvalidArgument("a record needs its source key", "/sourceKey");
   auto key = NormalizeIdentifier({scheme, rec.source_key});
@@ -37,15 +37,22 @@ Result<UpsertOutcome::Action> CustomerStore::Impl::UpsertRecord(Connection& c, c
     positions.push_back(j);
   }
 
+  // An identifier buffered by an earlier record of this batch: write the
+  // buffer first, so what follows sees the database as it will be.
+  if (std::any_of(ids.begin(), ids.end(), [&](const Identifier& i) { return batch->Claimed(i); })) {
+    RP_RETURN_IF_ERROR(batch->Flush(c));
+  }
   RP_ASSIGN_OR_RETURN(std::optional<CustomerId> owner, impl.OwnerOf(c, *key));
   if (!owner) {
-    // A new customer: InsertCustomer finds taken identifiers itself.
-    std::vector<std::string> fields;
-    fields.reserve(ids.size());
-    fields.emplace_back("/sourceKey");
-    for (size_t j = 1; j < ids.size(); ++j) fields.push_back("/identifiers/" + std::to_string(positions[j]));
+    for (size_t j = 1; j < ids.size(); ++j) {
+      RP_ASSIGN_OR_RETURN(std::optional<CustomerId> other, impl.OwnerOf(c, ids[j]));
+      if (other) {
+        return Status::Conflict("identifier " + ids[j].ToString() + " belongs to customer " + std::to_string(*other),
+                                "/identifiers/" + std::to_string(positions[j]));
+      }
+    }
     RP_RETURN_IF_ERROR(
-        impl.InsertCustomer(c, rec.kind, std::move(attrs), ids, fields, scheme, valid_from, now, deferred_tokens).status());
+        impl.InsertCustomer(c, rec.kind, std::move(attrs), ids, {}, scheme, valid_from, now, batch).status());
     return UpsertOutcome::Action::kCreated;
   }
   // Check every identifier before writing anything for this record.
@@ -88,11 +95,12 @@ Result<CustomerStore::BatchResult> CustomerStore::UpsertCustomers(std::string_vi
   Timestamp now = impl_->clock->Now();
   BatchResult out;
   out.errors.assign(records.size(), Status::Ok());
-  TokenBuffer tokens;
+  BatchBuffer batch;
+  batch.now = now;
   RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
-    tokens.clear();  // a retried transaction starts over
+    batch.Clear();
     for (size_t i = 0; i < records.size(); ++i) {
-      Result<UpsertOutcome::Action> r = impl_->UpsertRecord(c, *cat, scheme->scheme, records[i], now, &tokens);
+      Result<UpsertOutcome::Action> r = impl_->UpsertRecord(c, *cat, scheme->scheme, records[i], now, &batch);
       if (!r.ok()) {
         if (!IsRecordError(r.status())) return r.status();
         out.errors[i] = r.status();
@@ -104,7 +112,7 @@ Result<CustomerStore::BatchResult> CustomerStore::UpsertCustomers(std::string_vi
         case UpsertOutcome::Action::kUnchanged: ++out.unchanged; break;
       }
     }
-    return WriteTokens(c, &tokens);
+    return batch.Flush(c);
   }));
   return out;
 }

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <tuple>
 
 #include "customer/customer.h"
 #include "customer/internal/codec.h"
@@ -54,13 +55,22 @@ Status InsertTokens(Connection& c, CustomerId id, const std::vector<std::string>
 
 }  // namespace
 
-Status WriteTokens(Connection& c, TokenBuffer* tokens) {
-  std::sort(tokens->begin(), tokens->end());
-  for (const auto& [token, id] : *tokens) {
+Status BatchBuffer::Flush(Connection& c) {
+  std::sort(identifiers.begin(), identifiers.end(), [](const auto& a, const auto& b) {
+    return std::tie(a.first.scheme, a.first.value) < std::tie(b.first.scheme, b.first.value);
+  });
+  for (const auto& [ident, id] : identifiers) {
+    RP_RETURN_IF_ERROR(c.Execute("INSERT INTO customer_identifiers (scheme, value, customer_id, created_at) "
+                                 "VALUES (?, ?, ?, ?)",
+                                 {ident.scheme, ident.value, id, now.micros})
+                           .status());
+  }
+  std::sort(tokens.begin(), tokens.end());
+  for (const auto& [token, id] : tokens) {
     RP_RETURN_IF_ERROR(
         c.Execute("INSERT INTO customer_search_tokens (token, customer_id) VALUES (?, ?)", {token, id}).status());
   }
-  tokens->clear();
+  Clear();
   return Status::Ok();
 }
 
@@ -235,7 +245,7 @@ Result<StoredCustomer> CustomerStore::Impl::InsertCustomer(Connection& c, Kind k
                                                            const std::vector<Identifier>& identifiers,
                                                            const std::vector<std::string>& identifier_fields,
                                                            std::string_view source, Timestamp valid_from,
-                                                           Timestamp now, TokenBuffer* deferred_tokens) {
+                                                           Timestamp now, BatchBuffer* deferred) {
   StoredCustomer row;
   row.kind = kind;
   std::erase_if(attributes, [](const auto& entry) { return std::holds_alternative<std::monostate>(entry.second); });
@@ -275,7 +285,15 @@ Result<StoredCustomer> CustomerStore::Impl::InsertCustomer(Connection& c, Kind k
                                 values));
     row.id = ins.rows.at(0)[0].AsInt();
   }
-  RP_RETURN_IF_ERROR(InsertIdentifiers(c, row.id, identifiers, identifier_fields, now));
+  if (deferred) {
+    // The caller checked that none is taken, in the database or the batch.
+    for (const Identifier& i : identifiers) {
+      deferred->identifiers.emplace_back(i, row.id);
+      deferred->claimed.insert(BatchBuffer::Key(i));
+    }
+  } else {
+    RP_RETURN_IF_ERROR(InsertIdentifiers(c, row.id, identifiers, identifier_fields, now));
+  }
   if (!row.attributes.empty()) {
     RP_RETURN_IF_ERROR(c.Execute("INSERT INTO customer_attribute_history (customer_id, valid_from, recorded_at, "
                                  "source, changes) VALUES (?, ?, ?, ?, ?)",
@@ -283,8 +301,8 @@ Result<StoredCustomer> CustomerStore::Impl::InsertCustomer(Connection& c, Kind k
                            .status());
   }
   std::vector<std::string> tokens = internal::SearchTokens(row.display_name, row.email, row.phone);
-  if (deferred_tokens) {
-    for (std::string& t : tokens) deferred_tokens->emplace_back(std::move(t), row.id);
+  if (deferred) {
+    for (std::string& t : tokens) deferred->tokens.emplace_back(std::move(t), row.id);
   } else {
     RP_RETURN_IF_ERROR(InsertTokens(c, row.id, tokens));
   }

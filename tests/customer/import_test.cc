@@ -106,6 +106,45 @@ TEST_F(StoreTest, BatchUpsertIsIdempotentAndHistorizesOnlyChanges) {
   EXPECT_EQ(kind->errors[0].field(), "/kind");
 }
 
+// Identifiers and search tokens of new customers are written at the end of
+// a batch; records later in the same batch must still see them.
+TEST_F(StoreTest, BatchSeesItsOwnEarlierRecords) {
+  std::vector<CustomerRecord> batch = {
+      Record("1", "Anna", "Schmidt", "Berlin"),
+      Record("2", "Ben", "Meyer", "Hamburg"),
+      Record("1", "Anna", "Weber", "Berlin"),  // the same customer, renamed
+      Record("3", "Carla", "Rossi", "Munich"),
+  };
+  batch[1].identifiers = {{"email", "ben@example.com"}};
+  batch[3].identifiers = {{"email", "BEN@example.com"}};  // taken by record 2
+  auto r = store_->UpsertCustomers("crm", batch);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->created, 2);
+  EXPECT_EQ(r->updated, 1);
+  EXPECT_EQ(r->errors[3].code(), StatusCode::kConflict);
+  EXPECT_EQ(r->errors[3].field(), "/identifiers/0");
+  CustomerId anna = **store_->FindByIdentifier({"crm", "1"});
+  EXPECT_EQ(store_->Get(anna)->display_name, "Anna Weber");
+  auto names = [&](const char* q) {
+    SearchQuery sq;
+    sq.q = q;
+    std::vector<std::string> out;
+    auto page = store_->Search(sq);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    if (!page.ok()) return out;
+    for (const auto& s : page.value().items) out.push_back(s.display_name);
+    return out;
+  };
+  EXPECT_EQ(names("weber"), std::vector<std::string>{"Anna Weber"});
+  EXPECT_TRUE(names("schmidt").empty());
+  EXPECT_EQ(names("ben@"), std::vector<std::string>{"Ben Meyer"});
+  EXPECT_FALSE(store_->FindByIdentifier({"crm", "3"})->has_value());
+  // A later batch starts with an empty buffer.
+  std::vector<CustomerRecord> more = {Record("9", "Zoe", "Zed", "Kiel")};
+  ASSERT_TRUE(store_->UpsertCustomers("crm", more).ok());
+  EXPECT_EQ(names("zoe"), std::vector<std::string>{"Zoe Zed"});
+}
+
 TEST_F(StoreTest, BatchUpsertWithBackDatedRecords) {
   clock_.Set(T("2025-01-01T00:00:00Z"));
   CustomerRecord r = Record("1", "Anna", "Schmidt", "Berlin");

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "customer/customer.h"
@@ -32,11 +33,27 @@ struct Assertion {
   internal::AttributeMap changes;  // monostate: removed
 };
 
-// Search tokens of the customers a batch creates, written at its end in
-// token order: sorted inserts touch each B-tree page once instead of
-// jumping around the index for every customer.
-using TokenBuffer = std::vector<std::pair<std::string, CustomerId>>;
-Status WriteTokens(storage::Connection& c, TokenBuffer* tokens);
+// The identifiers and search tokens of the customers a batch creates,
+// written at its end in key order: sorted inserts touch each B-tree page
+// once instead of jumping around the index for every customer.
+struct BatchBuffer {
+  Timestamp now;  // creation time of the batch's customers
+  std::vector<std::pair<Identifier, CustomerId>> identifiers;
+  std::vector<std::pair<std::string, CustomerId>> tokens;
+  // "scheme\0value" of every buffered identifier, so a later record of the
+  // same batch sees it as taken.
+  std::unordered_set<std::string> claimed;
+
+  static std::string Key(const Identifier& i) { return i.scheme + '\0' + i.value; }
+  bool Claimed(const Identifier& i) const { return !claimed.empty() && claimed.count(Key(i)) > 0; }
+  void Clear() {
+    identifiers.clear();
+    tokens.clear();
+    claimed.clear();
+  }
+  // Writes everything buffered, sorted, and clears the buffer.
+  Status Flush(storage::Connection& c);
+};
 
 struct CustomerStore::Impl {
   storage::Database* db = nullptr;
@@ -84,7 +101,7 @@ struct CustomerStore::Impl {
   Result<StoredCustomer> InsertCustomer(storage::Connection& c, Kind kind, internal::AttributeMap attributes,
                                         const std::vector<Identifier>& identifiers,
                                         const std::vector<std::string>& identifier_fields, std::string_view source,
-                                        Timestamp valid_from, Timestamp now, TokenBuffer* deferred_tokens = nullptr);
+                                        Timestamp valid_from, Timestamp now, BatchBuffer* deferred = nullptr);
   // Writes the identifiers of a customer inserted just now (see InsertCustomer).
   Status InsertIdentifiers(storage::Connection& c, CustomerId id, const std::vector<Identifier>& ids,
                            const std::vector<std::string>& fields, Timestamp now);
@@ -107,7 +124,7 @@ struct CustomerStore::Impl {
   // Validates and writes one record of UpsertCustomers.
   Result<UpsertOutcome::Action> UpsertRecord(storage::Connection& c, const internal::Catalog& catalog,
                                              const std::string& scheme, const CustomerRecord& rec, Timestamp now,
-                                             TokenBuffer* deferred_tokens);
+                                             BatchBuffer* batch);
 
   Result<Customer> ReadCustomer(storage::Connection& c, CustomerId id, const ReadOptions& opt);
 };
