@@ -15,12 +15,11 @@ using storage::Connection;
 Result<UpsertOutcome::Action> CustomerStore::Impl::UpsertRecord(Connection& c, const internal::Catalog& cat,
                                                                 const std::string& scheme, const CustomerRecord& rec,
                                                                 Timestamp now, BatchBuffer* batch) {
-  Impl& impl = *this;
   if (rec.source_key.empty()) return Status::InvalidArgument("a record needs its source key", "/sourceKey");
   auto key = NormalizeIdentifier({scheme, rec.source_key});
   if (!key.ok()) return Status::InvalidArgument(key.status().message(), "/sourceKey");
   internal::AttributeMap attrs;
-  RP_RETURN_IF_ERROR(impl.ValidateAttributes(cat, rec.attributes, true, "", &attrs));
+  RP_RETURN_IF_ERROR(ValidateAttributes(cat, rec.attributes, true, "", &attrs));
   Timestamp valid_from = rec.valid_from.value_or(now);
   if (valid_from > now) return Status::InvalidArgument("validFrom cannot be in the future", "/validFrom");
 
@@ -42,41 +41,41 @@ Result<UpsertOutcome::Action> CustomerStore::Impl::UpsertRecord(Connection& c, c
   if (std::any_of(ids.begin(), ids.end(), [&](const Identifier& i) { return batch->Claimed(i); })) {
     RP_RETURN_IF_ERROR(batch->Flush(c));
   }
-  RP_ASSIGN_OR_RETURN(std::optional<CustomerId> owner, impl.OwnerOf(c, *key));
+  RP_ASSIGN_OR_RETURN(std::optional<CustomerId> owner, OwnerOf(c, *key));
   if (!owner) {
     for (size_t j = 1; j < ids.size(); ++j) {
-      RP_ASSIGN_OR_RETURN(std::optional<CustomerId> other, impl.OwnerOf(c, ids[j]));
+      RP_ASSIGN_OR_RETURN(std::optional<CustomerId> other, OwnerOf(c, ids[j]));
       if (other) {
         return Status::Conflict("identifier " + ids[j].ToString() + " belongs to customer " + std::to_string(*other),
                                 "/identifiers/" + std::to_string(positions[j]));
       }
     }
     RP_RETURN_IF_ERROR(
-        impl.InsertCustomer(c, rec.kind, std::move(attrs), ids, {}, scheme, valid_from, now, batch).status());
+        InsertCustomer(c, rec.kind, std::move(attrs), ids, {}, scheme, valid_from, now, batch).status());
     return UpsertOutcome::Action::kCreated;
   }
   // Check every identifier before writing anything for this record.
   for (size_t j = 1; j < ids.size(); ++j) {
-    RP_ASSIGN_OR_RETURN(std::optional<CustomerId> other, impl.OwnerOf(c, ids[j]));
+    RP_ASSIGN_OR_RETURN(std::optional<CustomerId> other, OwnerOf(c, ids[j]));
     if (other && *other != *owner) {
       return Status::Conflict("identifier " + ids[j].ToString() + " belongs to customer " + std::to_string(*other),
                               "/identifiers/" + std::to_string(positions[j]));
     }
   }
-  RP_ASSIGN_OR_RETURN(StoredCustomer row, impl.LoadCustomer(c, *owner, "/sourceKey"));
+  RP_ASSIGN_OR_RETURN(StoredCustomer row, LoadCustomer(c, *owner, "/sourceKey"));
   if (row.kind != rec.kind) {
     return Status::Unprocessable("customer " + key->ToString() + " is a " + std::string(KindName(row.kind)) +
                                      ", not a " + std::string(KindName(rec.kind)),
                                  "/kind");
   }
-  RP_ASSIGN_OR_RETURN(bool changed, impl.AppendAssertions(c, cat, &row, attrs, scheme, valid_from, now));
+  RP_ASSIGN_OR_RETURN(bool changed, AppendAssertions(c, cat, &row, attrs, scheme, valid_from, now));
   for (size_t j = 1; j < ids.size(); ++j) {
     RP_ASSIGN_OR_RETURN(bool added,
-                        impl.AttachIdentifier(c, row.id, ids[j], now, "/identifiers/" + std::to_string(positions[j])));
+                        AttachIdentifier(c, row.id, ids[j], now, "/identifiers/" + std::to_string(positions[j])));
     changed = changed || added;
   }
   if (!changed) return UpsertOutcome::Action::kUnchanged;
-  RP_RETURN_IF_ERROR(impl.SaveCustomer(c, &row, now));
+  RP_RETURN_IF_ERROR(SaveCustomer(c, &row, now));
   return UpsertOutcome::Action::kUpdated;
 }
 
