@@ -98,7 +98,9 @@ class Database {
   // Borrows a pooled connection for the duration of fn (connections are
   // reused across calls; at most `pool size` are open).
   Status WithConnection(const std::function<Status(Connection&)>& fn);
-  // Borrows a pooled connection and runs fn in a transaction on it.
+  // Borrows a pooled connection and runs fn in a transaction on it. On
+  // SQLite, this process's transactions run one at a time (fn must not start
+  // another transaction).
   Status WithTransaction(const std::function<Status(Connection&)>& fn);
 
  protected:
