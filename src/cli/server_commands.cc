@@ -60,7 +60,7 @@ struct ServeArgs {
 };
 
 struct KeyArgs {
-  std::string data, role;
+  std::string data, role, name, prefix;
 };
 
 struct DemoArgs {
@@ -144,12 +144,36 @@ void AddServerCommands(CLI::App& app, CLI::App* demo, std::vector<Command>* out)
   create->add_option("--role", key->role, "Role the key acts as")
       ->required()
       ->check(CLI::IsMember({"admin", "marketing", "sales", "service", "analyst"}));
+  create->add_option("--name", key->name, "What the key is for, shown by keys list (e.g. \"billing sync\")");
   out->push_back({create, [key] {
-                    auto k = server::CreateApiKey(key->data, key->role);
+                    auto k = server::CreateApiKey(key->data, key->role, key->name);
                     if (!k.ok()) return Fail(k.status());
                     std::printf("created %s key %s (the prefix is safe to log; the key is stored hashed)\n",
                                 std::string(server::RoleName(k->role)).c_str(), k->prefix.c_str());
                     std::printf("%s\n", k->key.c_str());
+                    return kExitOk;
+                  }});
+
+  CLI::App* list = keys->add_subcommand("list", "List API keys: prefix, role, name, created, revoked");
+  list->add_option("--data", key->data, "Data directory")->required();
+  out->push_back({list, [key] {
+                    auto keys = server::ListApiKeys(key->data);
+                    if (!keys.ok()) return Fail(keys.status());
+                    std::printf("%-12s  %-9s  %-20s  %-20s  %s\n", "PREFIX", "ROLE", "CREATED", "REVOKED", "NAME");
+                    for (const auto& k : *keys) {
+                      std::printf("%-12s  %-9s  %-20s  %-20s  %s\n", k.prefix.c_str(),
+                                  std::string(server::RoleName(k.role)).c_str(), FormatRfc3339(k.created_at).substr(0, 19).c_str(),
+                                  k.revoked_at ? FormatRfc3339(*k.revoked_at).substr(0, 19).c_str() : "-", k.name.c_str());
+                    }
+                    return kExitOk;
+                  }});
+  CLI::App* revoke = keys->add_subcommand("revoke", "Revoke an API key by its prefix (a running server refuses it within 60 s)");
+  revoke->add_option("prefix", key->prefix, "The key's prefix, as keys list shows it")->required();
+  revoke->add_option("--data", key->data, "Data directory")->required();
+  out->push_back({revoke, [key] {
+                    Status s = server::RevokeApiKey(key->data, key->prefix);
+                    if (!s.ok()) return Fail(s);
+                    std::printf("revoked %s\n", key->prefix.c_str());
                     return kExitOk;
                   }});
 
