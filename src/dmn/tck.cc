@@ -198,7 +198,10 @@ void RunCase(const Model& model, const TckTestCase& tc, TckCaseResult* row) {
 
 Result<TckTestFile> ReadTckTestFile(std::string_view xml, std::string_view source) {
   pugi::xml_document doc;
-  pugi::xml_parse_result pr = doc.load_buffer(xml.data(), xml.size());
+  // parse_ws_pcdata_single keeps a value made only of spaces (<value> </value>
+  // is the string " "), while whitespace between elements is still dropped.
+  pugi::xml_parse_result pr =
+      doc.load_buffer(xml.data(), xml.size(), pugi::parse_default | pugi::parse_ws_pcdata_single);
   if (!pr) {
     return Status::InvalidArgument(std::string(source) + ": malformed XML at offset " + std::to_string(pr.offset) +
                                    ": " + pr.description());

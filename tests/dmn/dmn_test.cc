@@ -324,5 +324,22 @@ TEST(TckReaderTest, ReadsListsComponentsNilAndErrorResults) {
   EXPECT_FALSE(TckValuesMatch(feel::Value::Number(1), feel::Value::String("1")));
 }
 
+TEST(TckReaderTest, KeepsStringsMadeOfSpaces) {
+  auto f = ReadTckTestFile(R"(<testCases xmlns="http://www.omg.org/spec/DMN/20160719/testcase"
+      xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">
+    <modelName>m.dmn</modelName>
+    <testCase id="1">
+      <resultNode name="r"><expected><value xsi:type="xsd:string"> </value></expected></resultNode>
+      <resultNode name="s"><expected>
+        <value xsi:type="xsd:decimal"> 2 </value>
+      </expected></resultNode>
+    </testCase></testCases>)",
+                           "t.xml");
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  ASSERT_EQ(f->cases[0].results.size(), 2u);
+  EXPECT_EQ(f->cases[0].results[0].expected.ToString(), "\" \"");
+  EXPECT_EQ(f->cases[0].results[1].expected.ToString(), "2");
+}
+
 }  // namespace
 }  // namespace rapport::dmn
