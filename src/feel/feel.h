@@ -296,6 +296,11 @@ struct CompileOptions {
   // and operator characters ("Monthly Salary", "Date-Time"). Single-word
   // names need not be listed. Built-in function names are always known.
   std::vector<std::string> known_names;
+  // Resolves type names that are not FEEL's own (a DMN model's item
+  // definitions, "tNumberList") in `instance of` and typed parameters;
+  // nullopt (or no resolver) makes the name an unknown type, a compile
+  // error. Called only while compiling.
+  std::function<std::optional<FeelType>(std::string_view name)> resolve_type = nullptr;
 };
 
 class Program;  // internal compiled form

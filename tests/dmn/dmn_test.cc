@@ -241,6 +241,35 @@ TEST(GraphTest, DecisionServiceRunsWithItsParameters) {
   EXPECT_EQ(r->value.ToString(), "\"Hello Cy, welcome\"");
 }
 
+// Item definitions are types in FEEL text: `instance of` sees their
+// structure (collection, components), not their allowed values.
+TEST(GraphTest, InstanceOfNamesItemDefinitions) {
+  auto model = LoadModel(R"(<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" namespace="urn:i" name="i">
+  <itemDefinition name="tPair">
+    <itemComponent name="a"><typeRef>string</typeRef></itemComponent>
+    <itemComponent name="b"><typeRef>string</typeRef></itemComponent>
+  </itemDefinition>
+  <itemDefinition name="tNumbers" isCollection="true"><typeRef>number</typeRef></itemDefinition>
+  <itemDefinition name="tByte"><typeRef>number</typeRef><allowedValues><text>[0..255]</text></allowedValues></itemDefinition>
+  <decision name="checks"><variable name="checks"/>
+    <literalExpression><text>[{a: "x", b: "y", c: 1} instance of tPair, {a: "x"} instance of tPair,
+      [1, 2] instance of tNumbers, [1, "2"] instance of tNumbers, 1 instance of tNumbers,
+      256 instance of tByte, "1" instance of tByte, [{a: "x", b: "y"}] instance of list&lt;tPair&gt;]</text></literalExpression>
+  </decision>
+  <decision name="unknown"><variable name="unknown"/>
+    <literalExpression><text>1 instance of tMissing</text></literalExpression>
+  </decision>
+</definitions>)",
+                         "i.dmn", LoadOptions{.resolve_import = nullptr, .strict = false});
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  auto r = (*model)->Evaluate("checks", feel::Value::Context({}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->value.ToString(), "[true, false, true, false, false, true, false, true]");
+  ASSERT_EQ((*model)->diagnostics().size(), 1u);
+  EXPECT_NE((*model)->diagnostics()[0].find("unknown type 'tMissing'"), std::string::npos)
+      << (*model)->diagnostics()[0];
+}
+
 TEST(GraphTest, ManyThreadsShareOneModel) {
   auto model = LoadModel(kGraph, "g.dmn");
   ASSERT_TRUE(model.ok());

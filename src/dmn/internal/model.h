@@ -44,6 +44,11 @@ struct TypeDef {
   bool AcceptsList() const;
 };
 
+// The FEEL type an item definition describes, for `instance of`: its
+// collection, components and base type; allowed values and constraints are
+// not part of it (256 is an instance of a number type allowing [0..255]).
+feel::FeelType StructuralType(const TypeDef* t);
+
 // Checks v against t with DMN's conversions (singleton list <-> item, date
 // to date and time). nullopt when v does not conform. t == nullptr: Any.
 std::optional<feel::Value> Conform(const feel::Value& v, const TypeDef* t, feel::EvalContext& ctx);

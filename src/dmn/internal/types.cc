@@ -196,6 +196,37 @@ bool TypeDef::AcceptsList() const {
   return !is_structure && !is_function;  // unconstrained: Any
 }
 
+namespace {
+feel::FeelType StructuralTypeAt(const TypeDef* t, int depth);
+
+// The type of one item of t (ignoring t->is_collection).
+feel::FeelType StructuralItem(const TypeDef* t, int depth) {
+  feel::FeelType out;  // Any
+  if (t->base) return StructuralTypeAt(t->base, depth + 1);
+  if (t->builtin) return *t->builtin;
+  if (t->is_structure) {
+    out.kind = K::kContext;
+    for (const auto& [name, ct] : t->components) out.fields.emplace_back(name, StructuralTypeAt(ct, depth + 1));
+  } else if (t->is_function) {
+    out.kind = K::kFunction;
+  }
+  return out;
+}
+
+feel::FeelType StructuralTypeAt(const TypeDef* t, int depth) {
+  // Item definitions cannot refer to themselves (ResolveItem rejects it);
+  // the depth bound only guards against pathological nesting.
+  if (t == nullptr || depth > 64) return feel::FeelType{};
+  if (!t->is_collection) return StructuralItem(t, depth);
+  feel::FeelType out;
+  out.kind = K::kList;
+  out.element = std::make_shared<feel::FeelType>(StructuralItem(t, depth + 1));
+  return out;
+}
+}  // namespace
+
+feel::FeelType StructuralType(const TypeDef* t) { return StructuralTypeAt(t, 0); }
+
 std::optional<feel::Value> Conform(const feel::Value& v, const TypeDef* t, feel::EvalContext& ctx) {
   return ConformImpl(v, t, ctx);
 }

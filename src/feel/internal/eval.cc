@@ -690,7 +690,13 @@ Value Eval(const Node& n, const Env& env) {
       }
       return saw_null ? Value() : Value::Boolean(false);
     }
-    case NodeKind::kInstanceOf: return Value::Boolean(IsInstance(Eval(*n.kids[0], env), n.types[0]));
+    case NodeKind::kInstanceOf: {
+      // null is an instance of Null only, not of Any (IsInstance accepts it
+      // for Any, where Any means "unchecked", as in untyped parameters).
+      Value v = Eval(*n.kids[0], env);
+      if (v.is_null()) return Value::Boolean(n.types[0].kind == FeelType::Kind::kNull);
+      return Value::Boolean(IsInstance(v, n.types[0]));
+    }
     case NodeKind::kList: {
       std::vector<Value> items;
       items.reserve(n.kids.size());

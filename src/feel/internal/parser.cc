@@ -54,7 +54,7 @@ void AppendUtf8(std::string* out, uint32_t cp) {
 
 class Parser {
  public:
-  Parser(std::string_view src, const CompileOptions& options) : src_(src) {
+  Parser(std::string_view src, const CompileOptions& options) : src_(src), resolve_type_(options.resolve_type) {
     for (const auto& n : options.known_names) AddKnown(n);
     for (const auto& n : BuiltinNames()) AddKnown(n);
   }
@@ -997,11 +997,13 @@ class Parser {
     else if (name == "time") t.kind = K::kTime;
     else if (name == "Any") t.kind = K::kAny;
     else if (name == "Null") t.kind = K::kNull;
+    else if (auto resolved = resolve_type_ ? resolve_type_(name) : std::nullopt) return *resolved;
     else return Error(pos, "unknown type '" + name + "'");
     return t;
   }
 
   std::string_view src_;
+  std::function<std::optional<FeelType>(std::string_view)> resolve_type_;
   size_t pos_ = 0;
   bool peeked_ = false;
   Token peek_;
