@@ -194,6 +194,10 @@ Value Div(const Value& a, const Value& b, EvalContext& ctx) {
 }
 
 Value InRange(const Value& v, const Range& r) {
+  if (r.kind == Range::Kind::kNotEqual) {
+    Value e = Equal(v, *r.low);
+    return e.is(Type::kBoolean) ? Value::Boolean(!e.boolean()) : e;
+  }
   if (r.low) {
     auto c = CompareValues(v, *r.low);
     if (!c) return Value();
@@ -219,6 +223,8 @@ Value MakeRangeValue(std::optional<Value> low, std::optional<Value> high, bool l
   if (high && !ok_type(*high)) return Value();
   if (low && high && !CompareValues(*low, *high)) return Value();
   if (!low && !high) return Value();
+  // A descending range ([3..1]) is not a range (DMN 1.5: start <= end).
+  if (low && high && *CompareValues(*low, *high) > 0) return Value();
   Range r;
   r.low = std::move(low);
   r.high = std::move(high);
@@ -416,7 +422,8 @@ std::vector<Value> AsList(const Value& v) {
 
 // Domain of a for/some/every variable.
 bool IterationDomain(const Node& n, const Env& env, std::vector<Value>* out) {
-  if (n.kind == NodeKind::kRange && n.kids[0] && n.kids[1] && n.low_closed && n.high_closed) {
+  // "for i in 3..1": an iteration range, which may descend.
+  if (n.kind == NodeKind::kRange && n.name == "..") {
     Value lo = Eval(*n.kids[0], env), hi = Eval(*n.kids[1], env);
     if (lo.is(Type::kNumber) && hi.is(Type::kNumber)) {
       bool e1, e2;
@@ -577,8 +584,11 @@ Value EvalTest(const Node& n, const Env& env) {
       Value v = Eval(*n.kids[0], env);
       if (n.uses_input && v.is(Type::kBoolean)) return v;
       if (v.is(Type::kRange)) return in.is_null() ? Value() : InRange(in, v.range());
-      if (v.is(Type::kList) && !in.is(Type::kList)) {
-        bool saw_null = false;
+      if (v.is(Type::kList)) {
+        // List membership, as list contains(): an item equal to the input
+        // (or a range holding it); items of another type just do not match
+        // (true in [false, 2] is false). A list input is also a member of a
+        // list of lists ([1,2] in [[1,2], [3]]).
         for (const Value& e : v.list()) {
           Value r = e.is(Type::kRange) ? InRange(in, e.range()) : Equal(in, e);
           if (r.is(Type::kBoolean) && r.boolean()) return r;
@@ -722,6 +732,17 @@ Value Eval(const Node& n, const Env& env) {
       return Value::Context(std::move(entries));
     }
     case NodeKind::kRange: {
+      if (n.name == "=" || n.name == "!=") {
+        // (=x) / (!=x) used as a value.
+        Value p = Eval(*n.kids[0], env);
+        if (p.is_null()) return Warn(ctx, n, "range point is null");
+        bool eq = n.name == "=";
+        Value r = MakeRangeValue(p, p, eq, eq);
+        if (r.is_null()) return Warn(ctx, n, "range point is not comparable");
+        Range range = r.range();
+        range.kind = eq ? Range::Kind::kEqual : Range::Kind::kNotEqual;
+        return Value::MakeRange(std::move(range));
+      }
       std::optional<Value> lo, hi;
       if (n.kids[0]) {
         lo = Eval(*n.kids[0], env);

@@ -411,6 +411,7 @@ class Parser {
         RP_ASSIGN_OR_RETURN(auto hi, Expression());
         auto r = MakeNode(NodeKind::kRange, pos);
         r->low_closed = r->high_closed = true;
+        r->name = "..";  // an iteration range: may descend, unlike [a..b]
         r->kids.push_back(std::move(domain));
         r->kids.push_back(std::move(hi));
         domain = std::move(r);
@@ -829,7 +830,18 @@ class Parser {
       return n;
     }
     Cmp c;
-    if (CmpOf(t.text, &c) && c != Cmp::kNe && c != Cmp::kEq) {
+    if (CmpOf(t.text, &c) && (c == Cmp::kNe || c == Cmp::kEq)) {
+      // (=x) and (!=x) as values: ranges of one point, or all but one.
+      Next();
+      RP_ASSIGN_OR_RETURN(auto e, Additive());
+      auto n = MakeNode(NodeKind::kRange, t.pos);
+      n->name = c == Cmp::kEq ? "=" : "!=";
+      n->low_closed = n->high_closed = c == Cmp::kEq;
+      n->kids.push_back(std::move(e));
+      n->kids.push_back(nullptr);
+      return n;
+    }
+    if (CmpOf(t.text, &c)) {
       // A simple positive unary test used as an expression: a half-open range.
       Next();
       RP_ASSIGN_OR_RETURN(auto e, Additive());
