@@ -102,7 +102,13 @@ Value Sub(const Value& a, const Value& b, EvalContext& ctx) {
   Type ta = a.type(), tb = b.type();
   if (ta == Type::kNumber && tb == Type::kNumber) return NumberOrNull(a.number() - b.number());
   if (IsDateLike(a) && IsDateLike(b)) {
-    Value x = AsDateTime(a), y = AsDateTime(b);
+    // Against a date and time, a date is its midnight UTC (DMN 1.5
+    // 10.3.2.3.6), so it subtracts from zoned values and not from local ones.
+    auto as_dt = [](const Value& v, const Value& other) {
+      if (v.is(Type::kDate) && other.is(Type::kDateTime)) return Value::DateTime(v.epoch_days(), 0, ZoneKind::kOffset, 0);
+      return AsDateTime(v);
+    };
+    Value x = as_dt(a, b), y = as_dt(b, a);
     bool xl = x.zone_kind() == ZoneKind::kLocal, yl = y.zone_kind() == ZoneKind::kLocal;
     if (xl != yl) {
       ctx.Warn("cannot subtract a local and a zoned date and time");
@@ -592,9 +598,10 @@ Value EvalTest(const Node& n, const Env& env) {
         for (const Value& e : v.list()) {
           Value r = e.is(Type::kRange) ? InRange(in, e.range()) : Equal(in, e);
           if (r.is(Type::kBoolean) && r.boolean()) return r;
-          if (r.is_null()) saw_null = true;
         }
-        return saw_null ? Value() : Value::Boolean(false);
+        if (!in.is(Type::kList)) return Value::Boolean(false);
+        Value same = Equal(in, v);  // [1, 2] in [1, 2]
+        return same.is(Type::kBoolean) ? same : Value::Boolean(false);
       }
       return Equal(in, v);
     }

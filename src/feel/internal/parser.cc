@@ -358,6 +358,34 @@ class Parser {
     return s;
   }
 
+  // A context key written as a name: words and the name symbols + - * / .
+  // among them ("foo+bar", "date-time"), up to the ':'; the source text
+  // with each run of spaces made one space.
+  std::string ContextKey() {
+    size_t begin = static_cast<size_t>(Peek().pos);
+    TakeName();
+    size_t end = pos_;
+    while (true) {
+      const Token& t = Peek();
+      bool word = t.kind == Tok::kName && !IsKeyword(t.text);
+      bool symbol = t.kind == Tok::kPunct &&
+                    (t.text == "+" || t.text == "-" || t.text == "*" || t.text == "/" || t.text == ".");
+      if (!word && !symbol) break;
+      if (word) TakeName(); else Next();
+      end = pos_;
+    }
+    std::string key;
+    for (size_t i = begin; i < end; ++i) {
+      char c = src_[i];
+      if (std::isspace(static_cast<unsigned char>(c))) {
+        if (!key.empty() && key.back() != ' ') key += ' ';
+      } else {
+        key += c;
+      }
+    }
+    return key;
+  }
+
   // ---- grammar ----
   Result<std::unique_ptr<Node>> Expression() {
     if (++depth_ > 200) return Error(Peek().pos, "expression nested too deeply");
@@ -811,7 +839,7 @@ class Parser {
         if (Peek().kind == Tok::kString) {
           key = Next().text;
         } else if (Peek().kind == Tok::kName) {
-          key = TakeWords();
+          key = ContextKey();
         } else {
           return Error(Peek().pos, "expected a context key");
         }
