@@ -1348,9 +1348,8 @@ Value Invoke(const Value& fn, std::span<const Value> args, const std::vector<std
       return Value();
     }
     if (args.size() < params.size() && !f.variadic()) {
-      std::vector<Value> padded(args.begin(), args.end());
-      padded.resize(params.size());
-      return f.Call(padded, ctx);
+      ctx.Warn("too few arguments: " + std::to_string(args.size()) + " for " + f.Describe());
+      return Value();
     }
     return f.Call(args, ctx);
   }
