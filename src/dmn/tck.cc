@@ -168,7 +168,9 @@ void RunCase(const Model& model, const TckTestCase& tc, TckCaseResult* row) {
     }
     for (const auto& rn : tc.results) {
       const DecisionOutcome* d = r->Find(rn.name);
-      feel::Value actual = rn.name == tc.invocable_name || d == nullptr ? r->value : d->value;
+      // A null service result (a wrong-typed argument or output) makes every
+      // output null, whatever the output decisions evaluated to.
+      feel::Value actual = rn.name == tc.invocable_name || d == nullptr || r->value.is_null() ? r->value : d->value;
       check(rn, actual, r->messages);
     }
   } else if (tc.kind == TckTestCase::Kind::kBkm) {

@@ -241,6 +241,45 @@ TEST(GraphTest, DecisionServiceRunsWithItsParameters) {
   EXPECT_EQ(r->value.ToString(), "\"Hello Cy, welcome\"");
 }
 
+// A service typed as a function item must return its output type, and a
+// call must pass every parameter.
+TEST(GraphTest, DecisionServiceChecksOutputTypeAndArity) {
+  auto model = LoadModel(R"(<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" namespace="urn:s" name="s">
+  <itemDefinition name="tTextService"><functionItem outputTypeRef="string"/></itemDefinition>
+  <inputData id="n" name="n"><variable name="n" typeRef="number"/></inputData>
+  <decision id="twice" name="twice"><variable name="twice"/>
+    <informationRequirement><requiredInput href="#n"/></informationRequirement>
+    <literalExpression><text>n * 2</text></literalExpression>
+  </decision>
+  <decisionService id="svc" name="Twice Service">
+    <variable name="Twice Service" typeRef="tTextService"/>
+    <outputDecision href="#twice"/><inputData href="#n"/>
+  </decisionService>
+  <decisionService id="num" name="Twice Number">
+    <outputDecision href="#twice"/><inputData href="#n"/>
+  </decisionService>
+  <decision id="calls" name="calls"><variable name="calls"/>
+    <knowledgeRequirement><requiredKnowledge href="#num"/></knowledgeRequirement>
+    <literalExpression><text>[Twice Number(4), Twice Number()]</text></literalExpression>
+  </decision>
+</definitions>)",
+                         "s.dmn");
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  std::vector<NamedInput> in = {{"", "n", feel::Value::Number(4)}};
+  auto typed = (*model)->EvaluateService("Twice Service", in);
+  ASSERT_TRUE(typed.ok());
+  EXPECT_TRUE(typed->value.is_null());
+  ASSERT_FALSE(typed->messages.empty());
+  EXPECT_NE(typed->messages.back().find("does not conform to its output type string"), std::string::npos)
+      << typed->messages.back();
+  auto untyped = (*model)->EvaluateService("Twice Number", in);
+  ASSERT_TRUE(untyped.ok());
+  EXPECT_EQ(untyped->value.ToString(), "8");
+  auto calls = (*model)->Evaluate("calls", feel::Value::Context({}));
+  ASSERT_TRUE(calls.ok());
+  EXPECT_EQ(calls->value.ToString(), "[8, null]");
+}
+
 // Item definitions are types in FEEL text: `instance of` sees their
 // structure (collection, components), not their allowed values.
 TEST(GraphTest, InstanceOfNamesItemDefinitions) {

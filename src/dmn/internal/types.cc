@@ -85,6 +85,11 @@ Status ResolveItem(Definitions& defs, TypeDef* t) {
       t->base = *base;
     }
   }
+  if (!t->output_ref.empty()) {
+    auto out = ResolveType(defs, t->output_ref);
+    if (!out.ok()) return fail("functionItem outputTypeRef: " + out.status().message());
+    t->output = *out;
+  }
   for (auto& c : t->owned_components) {
     RP_RETURN_IF_ERROR(ResolveItem(defs, c.get()));
     t->components.emplace_back(c->name, c.get());
