@@ -456,21 +456,29 @@ bool IterationDomain(const Node& n, const Env& env, std::vector<Value>* out) {
   }
   Value v = Eval(n, env);
   if (v.is(Type::kRange)) {
+    // A range value ([1..3), [@"2020-01-01"..@"2020-01-31"]) is ascending;
+    // its open ends are left out.
     const Range& r = v.range();
-    if (r.low && r.high && r.low->is(Type::kNumber) && r.high->is(Type::kNumber)) {
+    if (!r.low || !r.high || r.kind != Range::Kind::kInterval) return false;
+    bool numbers = r.low->is(Type::kNumber) && r.high->is(Type::kNumber);
+    bool dates = r.low->is(Type::kDate) && r.high->is(Type::kDate);
+    int64_t a, b;
+    if (numbers) {
       bool e1, e2;
-      int64_t a = r.low->number().ToInt64(&e1), b = r.high->number().ToInt64(&e2);
-      if (!e1 || !e2 || (a > b ? a - b : b - a) > 10'000'000) return false;
-      if (!r.low_closed) a += a <= b ? 1 : -1;
-      if (!r.high_closed) b -= a <= b ? 1 : -1;
-      int64_t step = a <= b ? 1 : -1;
-      for (int64_t i = a;; i += step) {
-        out->push_back(Value::Number(i));
-        if (i == b) break;
-      }
-      return true;
+      a = r.low->number().ToInt64(&e1);
+      b = r.high->number().ToInt64(&e2);
+      if (!e1 || !e2) return false;
+    } else if (dates) {
+      a = r.low->epoch_days();
+      b = r.high->epoch_days();
+    } else {
+      return false;
     }
-    return false;
+    if (b - a > 10'000'000) return false;
+    if (!r.low_closed) ++a;
+    if (!r.high_closed) --b;
+    for (int64_t i = a; i <= b; ++i) out->push_back(numbers ? Value::Number(i) : Value::Date(i));
+    return true;
   }
   if (v.is_null()) return false;
   *out = AsList(v);
