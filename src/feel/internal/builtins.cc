@@ -1151,6 +1151,10 @@ const Table& GetTable() {
     auto add = [&](const std::string& name, std::vector<std::string> params, size_t required, BuiltinImpl impl,
                    bool variadic = false) {
       BuiltinSignature s{std::move(params), required, variadic, impl};
+      for (size_t i = 0; i < s.params.size() && i < 32 && !variadic; ++i) {
+        if (s.params[i] == "list") s.list_params |= 1u << i;
+        if (s.params[i] == "string") s.string_params |= 1u << i;
+      }
       t->by_name[name].name = name;
       t->by_name[name].signatures.push_back(std::move(s));
     };
@@ -1271,22 +1275,24 @@ namespace {
 // given for a `list` parameter becomes a singleton list, and a singleton list
 // given for a `string` parameter becomes its element. Variadic list
 // functions (sum(1, 2)) take their items as they are.
-bool NeedsConversion(const BuiltinSignature& s, std::span<const Value> args) {
-  if (s.variadic) return false;
-  for (size_t i = 0; i < args.size() && i < s.params.size(); ++i) {
-    if (s.params[i] == "list" && !args[i].is_null() && !args[i].is(Type::kList)) return true;
-    if (s.params[i] == "string" && args[i].is(Type::kList) && args[i].list().size() == 1) return true;
-  }
-  return false;
+bool WantsList(const BuiltinSignature& s, size_t i, const Value& v) {
+  return i < 32 && (s.list_params >> i & 1u) && !v.is_null() && !v.is(Type::kList);
+}
+bool WantsItem(const BuiltinSignature& s, size_t i, const Value& v) {
+  return i < 32 && (s.string_params >> i & 1u) && v.is(Type::kList) && v.list().size() == 1;
 }
 
 Value CallConverted(const BuiltinSignature& s, std::span<const Value> args, EvalContext& ctx) {
-  if (!NeedsConversion(s, args)) return s.impl(args, ctx);
+  bool convert = false;
+  if (s.list_params | s.string_params) {
+    for (size_t i = 0; i < args.size() && !convert; ++i) convert = WantsList(s, i, args[i]) || WantsItem(s, i, args[i]);
+  }
+  if (!convert) return s.impl(args, ctx);
   std::vector<Value> converted(args.begin(), args.end());
-  for (size_t i = 0; i < converted.size() && i < s.params.size(); ++i) {
+  for (size_t i = 0; i < converted.size(); ++i) {
     Value& v = converted[i];
-    if (s.params[i] == "list" && !v.is_null() && !v.is(Type::kList)) v = Value::List({v});
-    else if (s.params[i] == "string" && v.is(Type::kList) && v.list().size() == 1) v = Value(v.list()[0]);
+    if (WantsList(s, i, v)) v = Value::List({v});
+    else if (WantsItem(s, i, v)) v = Value(v.list()[0]);
   }
   return s.impl(converted, ctx);
 }
