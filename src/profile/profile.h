@@ -18,6 +18,10 @@
 #include "common/time.h"
 #include "storage/storage.h"
 
+namespace rapport::customer {
+class CustomerStore;
+}
+
 namespace rapport::profile {
 
 enum class ColumnType : uint8_t { kNumber, kString, kDate, kBoolean };
@@ -198,5 +202,9 @@ class ProfileStore::Builder {
   struct State;
   std::unique_ptr<State> state_;
 };
+
+// Adds the "segments" section to the customer 360 view: the segments the
+// customer is in, [{"id", "name"}]. profile must outlive store's views.
+void RegisterSegmentsView(customer::CustomerStore& store, const ProfileStore& profile);
 
 }  // namespace rapport::profile

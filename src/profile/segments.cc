@@ -1,5 +1,7 @@
 #include <algorithm>
 
+#include "common/json.h"
+#include "customer/customer.h"
 #include "profile/internal/store_impl.h"
 #include "profile/profile.h"
 
@@ -283,6 +285,19 @@ Result<std::vector<int64_t>> ProfileStore::SnapshotMembers(int64_t id, std::stri
     return Status::NotFound("segment " + std::to_string(id) + " has no snapshot of " + std::string(date), "/date");
   }
   return out;
+}
+
+void RegisterSegmentsView(customer::CustomerStore& store, const ProfileStore& profile) {
+  store.RegisterViewSection("segments", [&profile](customer::CustomerId id, const customer::ReadOptions&) -> Result<std::string> {
+    // Membership is current; an asOf view still lists today's segments.
+    json::Writer w;
+    w.StartArray();
+    for (const auto& s : profile.SegmentsOf(id)) {
+      w.StartObject().Field("id", s.id).Field("name", s.name).EndObject();
+    }
+    w.EndArray();
+    return w.Take();
+  });
 }
 
 }  // namespace rapport::profile

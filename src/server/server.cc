@@ -46,6 +46,7 @@ struct Server::Impl {
   // worker threads) goes first, then the app, the store, the database.
   std::unique_ptr<storage::Database> db;
   std::unique_ptr<customer::CustomerStore> store;
+  std::unique_ptr<profile::ProfileStore> profile;
   std::unique_ptr<internal::App> app;
   std::unique_ptr<internal::HttpListener> listener;
 };
@@ -67,7 +68,11 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
                       storage::OpenSqlite((std::filesystem::path(options.data_dir) / "rapport.db").string(), sqlite));
   RP_ASSIGN_OR_RETURN(impl->store, customer::CustomerStore::Open(impl->db.get(), SystemClock::Default()));
   RP_RETURN_IF_ERROR(internal::MigrateKeys(*impl->db));
-  impl->app = std::make_unique<internal::App>(impl->store.get(), impl->db.get(), options.max_body_bytes);
+  RP_ASSIGN_OR_RETURN(impl->profile, profile::ProfileStore::Open(
+                                          impl->db.get(), profile::DefaultProfileOptions(SystemClock::Default()->Now())));
+  profile::RegisterSegmentsView(*impl->store, *impl->profile);
+  impl->app = std::make_unique<internal::App>(impl->store.get(), impl->db.get(), options.max_body_bytes,
+                                              impl->profile.get());
   impl->options = std::move(options);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

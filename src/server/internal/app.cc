@@ -8,6 +8,7 @@
 
 #include "server/internal/openapi.h"
 #include "server/internal/problem.h"
+#include "server/internal/segment_routes.h"
 
 namespace rapport::server::internal {
 
@@ -104,8 +105,9 @@ Result<customer::ReadOptions> Call::AsOf() const {
 
 // ---- App -----------------------------------------------------------------------
 
-App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes)
-    : store_(store), db_(db), max_body_bytes_(max_body_bytes), keys_(db) {
+App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes,
+         profile::ProfileStore* profile)
+    : store_(store), db_(db), max_body_bytes_(max_body_bytes), profile_(profile), keys_(db) {
   RegisterRoutes();
 }
 
@@ -193,6 +195,7 @@ void App::RegisterRoutes() {
   using P = Permission;
   auto must = [](P p, Handler h) { return Endpoint{p, std::move(h)}; };
   auto& r = router_;
+  RegisterSegmentRoutes(r, profile_);
 
   r.Get("/healthz", Endpoint{std::nullopt, [this](Call&) -> Result<Response> {
           RP_RETURN_IF_ERROR(db_->WithConnection(

@@ -11,6 +11,7 @@
 
 #include "common/json.h"
 #include "customer/customer.h"
+#include "profile/profile.h"
 #include "server/internal/auth.h"
 #include "server/internal/codec.h"
 #include "server/internal/http.h"
@@ -56,7 +57,9 @@ struct Endpoint {
 
 class App {
  public:
-  App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes);
+  // profile may be null: the segment and analytics routes then answer 503.
+  App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes,
+      profile::ProfileStore* profile = nullptr);
 
   Response Dispatch(Request& req);
   std::vector<std::string> Routes() const;  // "GET /v1/customers/{id}"
@@ -69,6 +72,7 @@ class App {
   customer::CustomerStore* store_;
   storage::Database* db_;
   size_t max_body_bytes_;
+  profile::ProfileStore* profile_;
   KeyVerifier keys_;
   Router<Endpoint> router_;
 };
