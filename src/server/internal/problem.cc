@@ -1,5 +1,7 @@
 #include "server/internal/problem.h"
 
+#include <charconv>
+
 #include "common/json.h"
 
 namespace rapport::server::internal {
@@ -39,6 +41,13 @@ Response Problem(int http_status, std::string_view title, const std::string& det
       w.Field("parameter", field);
     }
     w.Field("detail", detail);
+    // Expression errors (FEEL conditions, filters) start "position N: ";
+    // the offset is given as a number too, for editors to put the cursor.
+    if (detail.rfind("position ", 0) == 0) {
+      int64_t pos = 0;
+      auto [end, ec] = std::from_chars(detail.data() + 9, detail.data() + detail.size(), pos);
+      if (ec == std::errc() && end < detail.data() + detail.size() && *end == ':') w.Field("position", pos);
+    }
     w.EndObject().EndArray();
   }
   w.EndObject();

@@ -235,7 +235,9 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile) 
              }
              for (size_t i = 0; i < row.measures.size(); ++i) {
                w.Key(result.measure_names[i]);
-               if (row.measures[i]) w.Double(*row.measures[i]); else w.Null();
+               if (!row.measures[i]) w.Null();
+               else if (result.measure_names[i] == "count") w.Int(static_cast<int64_t>(*row.measures[i]));
+               else w.Double(*row.measures[i]);
              }
              w.EndObject();
            }
