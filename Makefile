@@ -28,6 +28,7 @@ demo: build
 	@$(BUILD)/rapport demo --data $(DEMO_DATA) --listen $(LISTEN)
 
 bench: build
+	@cd bench/duckdb && npm ci --no-audit --no-fund >/dev/null
 	@for b in $(BUILD)/bench/*_bench; do echo "== $$b"; $$b; done
 
 clean:
