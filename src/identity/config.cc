@@ -106,10 +106,21 @@ Result<Level> ReadLevel(const rapidjson::Value& v, const std::string& pointer) {
 Result<Comparison> ReadComparison(const rapidjson::Value& v, const std::string& pointer) {
   RP_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Of(v, pointer));
   Comparison c;
-  RP_RETURN_IF_ERROR(r.String("column", &c.column, Need::kRequired));
-  if (c.column.empty()) return Status::InvalidArgument("must not be empty", r.Pointer("column"));
+  std::string column;
+  RP_RETURN_IF_ERROR(r.String("column", &column));
+  RP_RETURN_IF_ERROR(r.Strings("columns", &c.columns));
+  if (!column.empty() && !c.columns.empty()) {
+    return Status::InvalidArgument("give either column or columns, not both", r.Pointer("columns"));
+  }
+  if (!column.empty()) c.columns.push_back(column);
+  if (c.columns.empty()) return Status::InvalidArgument("a comparison needs a column", r.Pointer("column"));
+  for (size_t i = 0; i < c.columns.size(); ++i) {
+    if (c.columns[i].empty()) return Status::InvalidArgument("must not be empty", json::Child(r.Pointer("columns"), i));
+  }
   RP_RETURN_IF_ERROR(r.String("name", &c.name));
-  if (c.name.empty()) c.name = c.column;
+  if (c.name.empty()) {
+    for (const std::string& col : c.columns) c.name += (c.name.empty() ? "" : "+") + col;
+  }
   RP_RETURN_IF_ERROR(ReadNormalizer(r, &c.normalizer));
   const rapidjson::Value* levels = r.Find("levels");
   RP_RETURN_IF_ERROR(ExpectArray(levels, r.Pointer("levels")));
@@ -288,7 +299,9 @@ std::vector<std::string> ConfigColumns(const ModelConfig& config) {
   auto add = [&](const std::string& c) {
     if (std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
   };
-  for (const Comparison& c : config.comparisons) add(c.column);
+  for (const Comparison& c : config.comparisons) {
+    for (const std::string& col : c.columns) add(col);
+  }
   for (const BlockingRule& b : config.blocking) {
     for (const KeyPart& p : b.parts) add(p.column);
   }

@@ -91,10 +91,13 @@ struct Level {
   std::string label;          // "exact", "jw>=0.92": shown with the evidence
 };
 
-// A comparison of one column (the same name on both sides).
+// A comparison of one column (the same name on both sides), or of several
+// compared as one value (their normalized values joined by spaces): columns
+// that say the same thing, like street, postcode and city, would otherwise
+// count the same evidence several times over.
 struct Comparison {
-  std::string name;    // shown in evidence; defaults to the column
-  std::string column;
+  std::string name;    // shown in evidence; defaults to the columns joined by "+"
+  std::vector<std::string> columns;
   Normalizer normalizer = Normalizer::kText;
   std::vector<Level> levels;  // without the null level; kElse appended if missing
 };

@@ -109,9 +109,9 @@ EmOutcome RunEm(const ModelConfig& config, const std::vector<std::pair<uint64_t,
   return out;
 }
 
-bool RuleUsesColumn(const BlockingRule& rule, const std::string& column) {
+bool RuleUsesColumn(const BlockingRule& rule, const Comparison& c) {
   for (const KeyPart& p : rule.parts) {
-    if (p.column == column) return true;
+    if (std::find(c.columns.begin(), c.columns.end(), p.column) != c.columns.end()) return true;
   }
   return false;
 }
@@ -385,7 +385,7 @@ Result<Parameters> Train(const ModelConfig& config, const PreparedRecords& left,
     std::vector<bool> active(nc);
     bool any = false;
     for (size_t c = 0; c < nc; ++c) {
-      active[c] = !RuleUsesColumn(config.blocking[r], config.comparisons[c].column);
+      active[c] = !RuleUsesColumn(config.blocking[r], config.comparisons[c]);
       any = any || active[c];
     }
     if (!any || per_rule[r].empty()) continue;

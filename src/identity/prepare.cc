@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <deque>
 
 #include "identity/internal/prepared.h"
 
@@ -46,7 +47,7 @@ bool Uses(const Comparison& c, LevelKind kind) {
 Normalizer KeyNormalizer(const ModelConfig& config, const KeyPart& part) {
   if (part.normalizer) return *part.normalizer;
   for (const Comparison& c : config.comparisons) {
-    if (c.column == part.column) return c.normalizer;
+    if (c.columns.size() == 1 && c.columns[0] == part.column) return c.normalizer;
   }
   return Normalizer::kText;
 }
@@ -76,8 +77,12 @@ Result<Layout> MakeLayout(const ModelConfig& config, const std::vector<std::stri
   };
   Layout layout;
   for (const Comparison& c : config.comparisons) {
-    RP_ASSIGN_OR_RETURN(int i, find(c.column));
-    layout.comparison.push_back(i);
+    std::vector<int> cols;
+    for (const std::string& col : c.columns) {
+      RP_ASSIGN_OR_RETURN(int i, find(col));
+      cols.push_back(i);
+    }
+    layout.comparison.push_back(std::move(cols));
   }
   for (const BlockingRule& r : config.blocking) {
     std::vector<int> parts;
@@ -109,7 +114,7 @@ void PreparedRecords::Append(std::string id, const std::vector<std::string>& val
     Normalizer normalizer;
     std::string value;
   };
-  std::vector<Cached> cache;
+  std::deque<Cached> cache;  // a deque: references stay valid as it grows
   auto normalized = [&](int column, Normalizer n) -> const std::string& {
     for (const Cached& c : cache) {
       if (c.column == column && c.normalizer == n) return c.value;
@@ -117,12 +122,20 @@ void PreparedRecords::Append(std::string id, const std::vector<std::string>& val
     cache.push_back({column, n, Normalize(n, values[static_cast<size_t>(column)], config_.normalize)});
     return cache.back().value;
   };
-  cache.reserve(config_.comparisons.size() + config_.blocking.size() * 2 + config_.deterministic.size());
 
   ids_.push_back(std::move(id));
   for (size_t c = 0; c < config_.comparisons.size(); ++c) {
     const Comparison& comp = config_.comparisons[c];
-    const std::string& v = normalized(layout_.comparison[c], comp.normalizer);
+    std::string joined;
+    if (layout_.comparison[c].size() > 1) {
+      for (int col : layout_.comparison[c]) {
+        const std::string& part = normalized(col, comp.normalizer);
+        if (part.empty()) continue;
+        if (!joined.empty()) joined.push_back(' ');
+        joined.append(part);
+      }
+    }
+    const std::string& v = layout_.comparison[c].size() > 1 ? joined : normalized(layout_.comparison[c][0], comp.normalizer);
     PreparedComparison& pc = comparisons_[c];
     pc.values.Push(v);
     if (Uses(comp, LevelKind::kSoundex)) pc.soundex.Push(Soundex(v));

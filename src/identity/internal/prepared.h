@@ -47,7 +47,7 @@ struct PreparedComparison {
 
 // Where each configured column sits in the source layout.
 struct Layout {
-  std::vector<int> comparison;                 // [comparison]
+  std::vector<std::vector<int>> comparison;    // [comparison][column]
   std::vector<std::vector<int>> blocking;      // [rule][part]
   std::vector<int> deterministic;              // [rule]
 };
