@@ -30,6 +30,28 @@ inline std::string AttributeText(const customer::CustomerRecord& r, const char* 
   return "";
 }
 
+// A second record of a person (a row in PeopleColumns order) as another
+// system typed it.
+inline std::vector<std::string> NoisyCopy(const std::vector<std::string>& row, demo::Rng& rng) {
+  std::vector<std::string> dup = row;
+  if (rng.Chance(0.3)) dup[0] = demo::noise::Typo(dup[0], rng);
+  if (rng.Chance(0.3)) dup[1] = demo::noise::Typo(dup[1], rng);
+  if (rng.Chance(0.15)) dup[2].clear();
+  if (rng.Chance(0.3)) {
+    dup[3].clear();
+  } else if (rng.Chance(0.1)) {
+    dup[3] = demo::noise::Typo(dup[3], rng);
+  }
+  std::string phone = Normalize(Normalizer::kPhone, dup[4]);
+  if (phone.size() > 3 && rng.Chance(0.7)) {
+    dup[4] = demo::noise::PhoneVariant(phone.substr(3), rng);
+  } else if (rng.Chance(0.3)) {
+    dup[4].clear();
+  }
+  if (rng.Chance(0.3)) dup[5] = demo::noise::Typo(dup[5], rng);
+  return dup;
+}
+
 inline GeneratedPeople GeneratePeople(int64_t customers, double duplicate_rate, uint64_t seed) {
   GeneratedPeople out;
   out.originals.columns = out.duplicates.columns = PeopleColumns();
@@ -53,22 +75,7 @@ inline GeneratedPeople GeneratePeople(int64_t customers, double duplicate_rate, 
       out.originals.rows.push_back(row);
       out.original_truth.push_back(r.source_key);
       if (!rng.Chance(duplicate_rate)) continue;
-      std::vector<std::string> dup = row;
-      if (rng.Chance(0.3)) dup[0] = demo::noise::Typo(dup[0], rng);
-      if (rng.Chance(0.3)) dup[1] = demo::noise::Typo(dup[1], rng);
-      if (rng.Chance(0.15)) dup[2].clear();
-      if (rng.Chance(0.3)) {
-        dup[3].clear();
-      } else if (rng.Chance(0.1)) {
-        dup[3] = demo::noise::Typo(dup[3], rng);
-      }
-      std::string phone = Normalize(Normalizer::kPhone, dup[4]);
-      if (phone.size() > 3 && rng.Chance(0.7)) {
-        dup[4] = demo::noise::PhoneVariant(phone.substr(3), rng);
-      } else if (rng.Chance(0.3)) {
-        dup[4].clear();
-      }
-      if (rng.Chance(0.3)) dup[5] = demo::noise::Typo(dup[5], rng);
+      std::vector<std::string> dup = NoisyCopy(row, rng);
       out.duplicates.ids.push_back("d-" + r.source_key);
       out.duplicates.rows.push_back(std::move(dup));
       out.duplicate_truth.push_back(r.source_key);
