@@ -101,6 +101,7 @@ Result<customer::ReadOptions> Call::AsOf() const {
 App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes)
     : store_(store), db_(db), max_body_bytes_(max_body_bytes), keys_(db) {
   RegisterRoutes();
+  RegisterIdentityRoutes();
 }
 
 std::vector<std::string> App::Routes() const {

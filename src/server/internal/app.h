@@ -11,6 +11,7 @@
 
 #include "common/json.h"
 #include "customer/customer.h"
+#include "identity/store.h"
 #include "server/internal/auth.h"
 #include "server/internal/codec.h"
 #include "server/internal/http.h"
@@ -61,6 +62,7 @@ class App {
 
  private:
   void RegisterRoutes();
+  void RegisterIdentityRoutes();  // identity_routes.cc
   Result<Mask> MaskFor(const Principal& who);
   Result<customer::CustomerId> Resolve(const CustomerRef& ref);
 
@@ -69,6 +71,7 @@ class App {
   size_t max_body_bytes_;
   KeyVerifier keys_;
   Router<Endpoint> router_;
+  std::shared_ptr<identity::IdentityStore> identity_;  // null when its tables failed to open
 };
 
 }  // namespace rapport::server::internal
