@@ -545,26 +545,59 @@ Result<GoldenRecord> IdentityStore::Golden(CustomerId id, const std::vector<Surv
   return g;
 }
 
-Status IdentityStore::BuildIndex(ModelConfig config, Parameters params) {
-  std::vector<std::string> columns = ConfigColumns(config);
-  RP_ASSIGN_OR_RETURN(std::unique_ptr<MatchIndex> index, MatchIndex::Create(config, std::move(params), columns));
-  std::unique_lock lock(impl_->index_mu);
-  impl_->config = std::move(config);
-  impl_->columns = std::move(columns);
+namespace {
+
+// Every person in the customer store as a row of the given attribute columns.
+Result<RecordTable> ReadPersons(customer::CustomerStore& customers, const std::vector<std::string>& columns) {
+  RecordTable t;
+  t.columns = columns;
   customer::SearchQuery q;
   q.kind = customer::Kind::kPerson;
   q.limit = 1000;
   for (;;) {
-    RP_ASSIGN_OR_RETURN(customer::Page<customer::CustomerSummary> page, impl_->customers->Search(q));
+    RP_ASSIGN_OR_RETURN(customer::Page<customer::CustomerSummary> page, customers.Search(q));
     for (const customer::CustomerSummary& s : page.items) {
-      RP_ASSIGN_OR_RETURN(customer::Customer c, impl_->customers->Get(s.id));
-      RP_RETURN_IF_ERROR(index->Add(std::to_string(c.id), impl_->RowOf(c)));
+      RP_ASSIGN_OR_RETURN(customer::Customer c, customers.Get(s.id));
+      std::vector<std::string> row;
+      for (const std::string& col : columns) {
+        auto it = c.attributes.find(col);
+        row.push_back(it == c.attributes.end() ? std::string() : ValueText(it->second));
+      }
+      t.ids.push_back(std::to_string(c.id));
+      t.rows.push_back(std::move(row));
     }
     if (page.next_cursor.empty()) break;
     q.cursor = page.next_cursor;
   }
+  return t;
+}
+
+}  // namespace
+
+Status IdentityStore::BuildIndex(ModelConfig config, Parameters params) {
+  std::vector<std::string> columns = ConfigColumns(config);
+  RP_ASSIGN_OR_RETURN(RecordTable persons, ReadPersons(*impl_->customers, columns));
+  RP_ASSIGN_OR_RETURN(std::unique_ptr<MatchIndex> index, MatchIndex::Create(config, std::move(params), columns));
+  RP_RETURN_IF_ERROR(index->AddAll(persons));
+  std::unique_lock lock(impl_->index_mu);
+  impl_->config = std::move(config);
+  impl_->columns = std::move(columns);
   impl_->index = std::move(index);
   return Status::Ok();
+}
+
+Result<Parameters> IdentityStore::TrainAndIndex(ModelConfig config) {
+  std::vector<std::string> columns = ConfigColumns(config);
+  RP_ASSIGN_OR_RETURN(RecordTable persons, ReadPersons(*impl_->customers, columns));
+  RP_ASSIGN_OR_RETURN(auto prepared, Prepare(config, persons));
+  RP_ASSIGN_OR_RETURN(Parameters params, Train(config, *prepared, *prepared));
+  RP_ASSIGN_OR_RETURN(std::unique_ptr<MatchIndex> index, MatchIndex::Create(config, params, columns));
+  RP_RETURN_IF_ERROR(index->AddAll(persons));
+  std::unique_lock lock(impl_->index_mu);
+  impl_->config = std::move(config);
+  impl_->columns = std::move(columns);
+  impl_->index = std::move(index);
+  return params;
 }
 
 bool IdentityStore::has_index() const {

@@ -153,6 +153,9 @@ class IdentityStore {
   // Real time: indexes every person in the customer store under a trained
   // model whose columns are attribute names ("firstName", "email", ...).
   Status BuildIndex(ModelConfig config, Parameters params);
+  // Trains the model on the persons in the customer store (no labels), then
+  // indexes them. Unprocessable when there are too few to train on.
+  Result<Parameters> TrainAndIndex(ModelConfig config);
   bool has_index() const;
   // Matches a customer just written against the index (then adds it): at or
   // above the auto-merge threshold it is merged into the older customer's

@@ -77,5 +77,53 @@ TEST_F(IdentityRoutesTest, ErrorsAndPermissions) {
   EXPECT_TRUE(review.json["nextCursor"].IsNull());
 }
 
+TEST_F(IdentityRoutesTest, ModelMatchesNewCustomersAsTheyArrive) {
+  const char* firsts[] = {"Anna", "Ben", "Clara", "David", "Eva", "Felix", "Greta", "Hans", "Ida", "Jonas"};
+  const char* lasts[] = {"Berg", "Cole", "Dahl", "Engel", "Fuchs", "Graf"};
+  std::vector<int64_t> ids;
+  for (int i = 0; i < 30; ++i) {
+    std::string first = firsts[i % 10], last = lasts[i % 6];
+    auto r = admin().Post("/v1/customers", R"({"kind":"person","attributes":{"firstName":")" + first +
+                                               R"(","lastName":")" + last + R"(","birthDate":"19)" +
+                                               std::to_string(50 + i) + R"(-0)" + std::to_string(1 + i % 9) +
+                                               R"(-1)" + std::to_string(i % 10) + R"(","email":"p)" +
+                                               std::to_string(i) + R"(@example.com"}})");
+    ASSERT_EQ(r.status, 201) << r.body;
+    ids.push_back(r.json["id"].GetInt64());
+  }
+  const std::string model = R"({
+    "comparisons": [
+      {"column": "firstName", "normalizer": "name", "levels": [{"type": "exact"}, {"type": "jaroWinkler", "threshold": 0.88}]},
+      {"column": "lastName", "normalizer": "name", "levels": [{"type": "exact"}]},
+      {"column": "birthDate", "normalizer": "date", "levels": [{"type": "exact"}]}
+    ],
+    "blocking": [["lastName"], ["birthDate"]],
+    "deterministic": [{"column": "email", "normalizer": "email"}],
+    "training": {"uSamplePairs": 5000}
+  })";
+  ExpectProblem(As("marketing").Post("/v1/identity/model", model), 403);
+  ExpectProblem(admin().Post("/v1/identity/model", R"({"comparisons": []})"), 400, "/comparisons");
+  auto m = admin().Post("/v1/identity/model", model);
+  ASSERT_EQ(m.status, 200) << m.body;
+  EXPECT_EQ(m.json["comparisons"].Size(), 3u);
+
+  // Arrives through the API with another name but person 3's e-mail: merged on arrival.
+  auto r = admin().Post("/v1/customers",
+                        R"({"kind":"person","attributes":{"firstName":"Dave","lastName":"Engel","email":"P3@Example.com"}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  int64_t dave = r.json["id"].GetInt64();
+  auto g = admin().Get("/v1/customers/" + std::to_string(dave) + "/golden");
+  ASSERT_EQ(g.status, 200) << g.body;
+  EXPECT_EQ(g.json["id"].GetInt64(), ids[3]);
+  ASSERT_EQ(g.json["merges"].Size(), 1u);
+  EXPECT_EQ(std::string(g.json["merges"][0]["reason"].GetString()), "auto");
+
+  auto again = admin().Post("/v1/customers/" + std::to_string(dave) + "/match", "");
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(std::string(again.json["action"].GetString()), "none");  // already one customer
+  EXPECT_EQ(again.json["goldenId"].GetInt64(), ids[3]);
+  ExpectProblem(admin().Post("/v1/customers/999999/match", ""), 404, "id");
+}
+
 }  // namespace
 }  // namespace rapport::server::testing

@@ -223,6 +223,7 @@ void App::RegisterRoutes() {
            RP_ASSIGN_OR_RETURN(auto body, c.Body());
            RP_ASSIGN_OR_RETURN(auto nc, DecodeNewCustomer(*body));
            RP_ASSIGN_OR_RETURN(auto created, store_->Create(nc));
+           MatchArrival(created.id);
            RP_ASSIGN_OR_RETURN(Mask m, MaskFor(c.who()));
            json::Writer w;
            WriteCustomer(w, created, m);

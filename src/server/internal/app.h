@@ -63,6 +63,8 @@ class App {
  private:
   void RegisterRoutes();
   void RegisterIdentityRoutes();  // identity_routes.cc
+  // Real-time identity matching of a customer just written (when a model is loaded).
+  void MatchArrival(customer::CustomerId id);
   Result<Mask> MaskFor(const Principal& who);
   Result<customer::CustomerId> Resolve(const CustomerRef& ref);
 

@@ -65,7 +65,34 @@ void WriteReview(json::Writer& w, const ReviewItem& v) {
 // The actor recorded with a decision: the API key that made it.
 std::string Actor(const Call& c) { return "key:" + c.who().key_prefix; }
 
+void WriteOutcome(json::Writer& w, const identity::MatchOutcome& o) {
+  const char* action = o.action == identity::MatchOutcome::Action::kMerged   ? "merged"
+                       : o.action == identity::MatchOutcome::Action::kQueued ? "queued"
+                                                                             : "none";
+  w.StartObject().Field("action", action).Field("goldenId", o.golden);
+  if (o.best) {
+    w.Key("bestMatch")
+        .StartObject()
+        .Field("customerId", static_cast<int64_t>(std::stoll(o.best->id)))
+        .Field("weight", o.best->weight)
+        .Field("probability", o.best->probability)
+        .Field("deterministic", o.best->deterministic)
+        .EndObject();
+  }
+  if (o.merge_id) w.Field("mergeId", *o.merge_id);
+  if (o.review_id) w.Field("reviewId", *o.review_id);
+  w.EndObject();
+}
+
 }  // namespace
+
+void App::MatchArrival(CustomerId id) {
+  if (!identity_ || !identity_->has_index()) return;
+  auto outcome = identity_->Match(id);
+  if (!outcome.ok()) {
+    spdlog::warn("identity.match_failed customer={} error={}", id, outcome.status().ToString());
+  }
+}
 
 void App::RegisterIdentityRoutes() {
   using P = Permission;
@@ -177,6 +204,49 @@ void App::RegisterIdentityRoutes() {
            if (!v.ok()) return v.status();
            json::Writer w;
            WriteReview(w, *v);
+           return Json(200, w);
+         }));
+
+  r.Post("/v1/identity/model", must(P::kCatalogWrite, [ids](Call& c) -> Result<Response> {
+           RP_ASSIGN_OR_RETURN(identity::IdentityStore * s, ids());
+           RP_RETURN_IF_ERROR(c.Body().status());
+           RP_ASSIGN_OR_RETURN(identity::ModelConfig config, identity::ParseModelConfig(c.request().body));
+           RP_ASSIGN_OR_RETURN(identity::Parameters p, s->TrainAndIndex(config));
+           json::Writer w;
+           w.StartObject()
+               .Field("candidatePairs", p.candidate_pairs)
+               .Field("randomPairs", p.u_pairs_sampled)
+               .Field("emIterations", p.em_iterations)
+               .Field("emConverged", p.em_converged)
+               .Field("prior", p.prior)
+               .Key("comparisons")
+               .StartArray();
+           for (size_t i = 0; i < config.comparisons.size(); ++i) {
+             w.StartObject().Field("name", config.comparisons[i].name).Key("levels").StartArray();
+             for (size_t l = 1; l < p.levels[i].size(); ++l) {
+               w.StartObject()
+                   .Field("label", config.comparisons[i].levels[l - 1].label)
+                   .Field("m", p.levels[i][l].m)
+                   .Field("u", p.levels[i][l].u)
+                   .EndObject();
+             }
+             w.EndArray().EndObject();
+           }
+           w.EndArray().EndObject();
+           return Json(200, w);
+         }));
+
+  r.Post("/v1/customers/{id}/match", must(P::kCustomersWrite, [ids](Call& c) -> Result<Response> {
+           RP_ASSIGN_OR_RETURN(identity::IdentityStore * s, ids());
+           RP_ASSIGN_OR_RETURN(CustomerId id, c.PathId("id"));
+           auto o = s->Match(id);
+           if (!o.ok()) {
+             // The only customer this route names is the path's.
+             if (o.status().IsNotFound()) return Status(o.status().code(), o.status().message(), "id");
+             return o.status();
+           }
+           json::Writer w;
+           WriteOutcome(w, *o);
            return Json(200, w);
          }));
 
