@@ -125,5 +125,23 @@ TEST_F(IdentityRoutesTest, ModelMatchesNewCustomersAsTheyArrive) {
   ExpectProblem(admin().Post("/v1/customers/999999/match", ""), 404, "id");
 }
 
+TEST_F(IdentityRoutesTest, HouseholdProposals) {
+  for (const char* first : {"Anna", "Ben"}) {
+    auto r = admin().Post("/v1/customers", R"({"kind":"person","attributes":{"firstName":")" + std::string(first) +
+                                               R"(","lastName":"Müller","street":"Hauptstr. 5","postcode":"10115","city":"Berlin"}})");
+    ASSERT_EQ(r.status, 201) << r.body;
+  }
+  auto h = admin().Get("/v1/identity/households");
+  ASSERT_EQ(h.status, 200) << h.body;
+  ASSERT_EQ(h.json["items"].Size(), 1u);
+  EXPECT_EQ(std::string(h.json["items"][0]["address"].GetString()), "hauptstrasse 5 | 10115 | berlin");
+  EXPECT_EQ(h.json["items"][0]["members"].Size(), 2u);
+  auto masked = As("analyst").Get("/v1/identity/households");
+  ASSERT_EQ(masked.status, 200);
+  EXPECT_EQ(std::string(masked.json["items"][0]["address"].GetString()), "***");
+  ExpectProblem(admin().Get("/v1/identity/households?surnameSimilarity=2"), 400, "surnameSimilarity");
+  ExpectProblem(admin().Get("/v1/identity/households?minMembers=1"), 400, "minMembers");
+}
+
 }  // namespace
 }  // namespace rapport::server::testing

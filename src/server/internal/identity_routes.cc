@@ -250,6 +250,44 @@ void App::RegisterIdentityRoutes() {
            return Json(200, w);
          }));
 
+  r.Get("/v1/identity/households", must(P::kCustomersRead, [this, ids](Call& c) -> Result<Response> {
+          RP_ASSIGN_OR_RETURN(identity::IdentityStore * s, ids());
+          RP_RETURN_IF_ERROR(c.AllowQuery({"surnameSimilarity", "minMembers"}));
+          identity::HouseholdRule rule;
+          if (const std::string* v = c.Query("surnameSimilarity")) {
+            char* end = nullptr;
+            double x = std::strtod(v->c_str(), &end);
+            if (v->empty() || *end != '\0' || !(x > 0 && x <= 1)) {
+              return Status::InvalidArgument("expected a number in (0, 1]", "surnameSimilarity");
+            }
+            rule.surname_similarity = x;
+          }
+          if (const std::string* v = c.Query("minMembers")) {
+            char* end = nullptr;
+            long x = std::strtol(v->c_str(), &end, 10);
+            if (v->empty() || *end != '\0' || x < 2 || x > 100) {
+              return Status::InvalidArgument("expected an integer from 2 to 100", "minMembers");
+            }
+            rule.min_members = static_cast<int>(x);
+          }
+          RP_ASSIGN_OR_RETURN(auto proposals, s->ProposeHouseholds(rule));
+          RP_ASSIGN_OR_RETURN(Mask mask, MaskFor(c.who()));
+          bool hide = mask.Hides("street") || mask.Hides("lastName");
+          json::Writer w;
+          w.StartObject().Key("items").StartArray();
+          for (const auto& p : proposals) {
+            w.StartObject()
+                .Field("address", hide ? std::string(kMasked) : p.address)
+                .Field("surname", hide ? std::string(kMasked) : p.surname)
+                .Key("members")
+                .StartArray();
+            for (CustomerId m : p.members) w.Int(m);
+            w.EndArray().EndObject();
+          }
+          w.EndArray().EndObject();
+          return Json(200, w);
+        }));
+
   r.Get("/v1/customers/{id}/golden", must(P::kCustomersRead, [this, ids](Call& c) -> Result<Response> {
           RP_ASSIGN_OR_RETURN(identity::IdentityStore * s, ids());
           RP_RETURN_IF_ERROR(c.AllowQuery({}));
