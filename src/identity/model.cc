@@ -381,6 +381,7 @@ Result<Parameters> Train(const ModelConfig& config, const PreparedRecords& left,
     m_sum[c].assign(LevelCount(config.comparisons[c]), 0.0);
     m_n[c].assign(LevelCount(config.comparisons[c]), 0.0);
   }
+  bool all_converged = true, any_session = false;
   for (size_t r = 0; r < config.blocking.size(); ++r) {
     std::vector<bool> active(nc);
     bool any = false;
@@ -394,7 +395,8 @@ Result<Parameters> Train(const ModelConfig& config, const PreparedRecords& left,
     double lambda = 0.3;
     EmOutcome em = RunEm(config, patterns, active, true, &levels, &lambda);
     params.em_iterations += em.iterations;
-    params.em_converged = (r == 0 || params.em_converged) && em.converged;
+    all_converged = all_converged && em.converged;
+    any_session = true;
     for (size_t c = 0; c < nc; ++c) {
       if (!active[c]) continue;
       for (size_t l = 1; l < levels[c].size(); ++l) {
@@ -403,6 +405,7 @@ Result<Parameters> Train(const ModelConfig& config, const PreparedRecords& left,
       }
     }
   }
+  params.em_converged = any_session && all_converged;
   for (size_t c = 0; c < nc; ++c) {
     for (size_t l = 1; l < params.levels[c].size(); ++l) {
       if (m_n[c][l] > 0) params.levels[c][l].m = m_sum[c][l] / m_n[c][l];
