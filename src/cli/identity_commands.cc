@@ -8,7 +8,9 @@
 #include <unordered_map>
 
 #include "cli/commands.h"
+#include "cli/data_dir.h"
 #include "identity/identity.h"
+#include "identity/store.h"
 #include "ingest/import.h"
 
 namespace rapport::cli {
@@ -16,6 +18,10 @@ namespace {
 
 struct DedupeArgs {
   std::string file, id_column, config, out, pairs_out, truth_pairs, truth_column;
+};
+
+struct ResolveArgs {
+  std::string data, config;
 };
 
 struct LinkArgs {
@@ -277,6 +283,45 @@ int RunLink(const LinkArgs& a) {
   return kExitOk;
 }
 
+// Resolves the persons of a data directory: trains on them, then matches each
+// against the others in id order (older customers first), merging or queueing.
+int RunResolve(const ResolveArgs& a) {
+  auto config = LoadConfig(a.config);
+  if (!config.ok()) return Fail(config.status());
+  auto store = OpenDataDir(a.data, /*durable=*/true);
+  if (!store.ok()) return Fail(store.status());
+  auto ids = identity::IdentityStore::Open(store->customers.get());
+  if (!ids.ok()) return Fail(ids.status());
+  auto t0 = std::chrono::steady_clock::now();
+  auto params = (*ids)->TrainAndIndex(*config);
+  if (!params.ok()) return Fail(params.status());
+  PrintModel(*config, *params);
+  customer::SearchQuery q;
+  q.kind = customer::Kind::kPerson;
+  q.limit = 1000;
+  int64_t seen = 0, merged = 0, queued = 0;
+  ProgressBar bar;
+  for (;;) {
+    auto page = store->customers->Search(q);
+    if (!page.ok()) return Fail(page.status());
+    for (const customer::CustomerSummary& s : page->items) {
+      auto outcome = (*ids)->Match(s.id);
+      if (!outcome.ok()) return Fail(outcome.status());
+      ++seen;
+      merged += outcome->action == identity::MatchOutcome::Action::kMerged;
+      queued += outcome->action == identity::MatchOutcome::Action::kQueued;
+    }
+    bar.Update(0, Thousands(seen) + " persons matched");
+    if (page->next_cursor.empty()) break;
+    q.cursor = page->next_cursor;
+  }
+  bar.Finish();
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("%s persons: %s merged into an older customer, %s pairs queued for review, in %.1f s\n",
+              Thousands(seen).c_str(), Thousands(merged).c_str(), Thousands(queued).c_str(), secs);
+  return kExitOk;
+}
+
 }  // namespace
 
 void AddIdentityCommands(CLI::App& app, std::vector<Command>* out) {
@@ -320,6 +365,19 @@ void AddIdentityCommands(CLI::App& app, std::vector<Command>* out) {
                   ->check(CLI::ExistingFile);
   link->add_option("--truth-column", l->truth_column, "Column of both files naming the true entity")->excludes(ltp);
   out->push_back({link, [l] { return RunLink(*l); }});
+
+  auto r = std::make_shared<ResolveArgs>();
+  CLI::App* resolve = identity->add_subcommand("resolve", "Resolve the persons of a data directory into customers");
+  resolve->footer(
+      "Trains the model on the stored persons (columns are attribute names: firstName, email, ...), then matches\n"
+      "each person against the others, oldest first: merged at or above the auto-merge threshold (the older\n"
+      "customer survives), queued for a steward at or above the review threshold. Merges are links; undo any of\n"
+      "them with POST /v1/merges/{id}/undo. Running it again only adds what is new.\n"
+      "Exit status: 0 done, 1 failed, 2 usage error.\n"
+      "Example: rapport identity resolve --data data --config people-model.json");
+  resolve->add_option("--data", r->data, "Data directory")->required();
+  resolve->add_option("--config", r->config, "Model configuration (JSON)")->required()->check(CLI::ExistingFile);
+  out->push_back({resolve, [r] { return RunResolve(*r); }});
 }
 
 }  // namespace rapport::cli

@@ -5,11 +5,14 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <map>
 #include <fstream>
 #include <sstream>
 
 #include "identity/febrl_util.h"
 #include "identity/generated_people.h"
+#include "identity/store.h"
+#include "storage/storage.h"
 
 #ifdef RAPPORT_BINARY
 namespace rapport::identity {
@@ -94,6 +97,72 @@ TEST_F(IdentityCliTest, LinkGeneratedFilesWithTruthColumn) {
   ASSERT_NE(f1, std::string::npos) << r.out;
   EXPECT_GE(std::stod(r.out.substr(f1 + 3, 6)), 0.98) << r.out;
   EXPECT_NE(testing::ReadFile(dir_ / "pairs.csv").find(",link,"), std::string::npos);
+}
+
+TEST_F(IdentityCliTest, ResolveADataDirectory) {
+  // The generated people imported as customers (originals and noisy second
+  // records under different source keys), then resolved in the store.
+  testing::GeneratedPeople people = testing::GeneratePeople(1200, 0.3, 9);
+  std::vector<std::string> truth;
+  RecordTable all = testing::Combined(people, &truth);
+  {
+    std::ofstream f(dir_ / "customers.csv");
+    f << "sourceKey,firstName,lastName,birthDate,email,phone,street,postcode,city\n";
+    // The customer store already refuses a second customer with the same
+    // e-mail or phone identifier, so a second record reaches it only without
+    // them, or with the phone written the other way (national "0171 ..." vs
+    // "+49 171 ..."), which the store keeps as another identifier while
+    // identity resolution normalizes both to E.164.
+    std::map<std::string, std::string> original_email, original_phone;
+    for (size_t i = 0; i < people.originals.size(); ++i) {
+      original_email[people.original_truth[i]] = people.originals.rows[i][3];
+      original_phone[people.original_truth[i]] = Normalize(Normalizer::kDigits, people.originals.rows[i][4]);
+    }
+    for (size_t i = 0; i < all.size(); ++i) {
+      std::vector<std::string> row = all.rows[i];
+      if (i >= people.originals.size()) {
+        if (row[3] == original_email[truth[i]]) row[3].clear();
+        // The store reduces a phone to "+" and its digits.
+        if (Normalize(Normalizer::kDigits, row[4]) == original_phone[truth[i]]) row[4].clear();
+      }
+      f << all.ids[i];
+      for (const auto& v : row) f << ",\"" << v << '"';
+      f << '\n';
+    }
+  }
+  Outcome imp = Rapport({"import", "customers", "customers.csv", "--source", "billing", "--data", "data"});
+  ASSERT_EQ(imp.exit_code, 0) << imp.out << imp.err.substr(0, 2000);
+  Outcome r = Rapport({"identity", "resolve", "--data", "data", "--config", kSource + "/tests/identity/customers.json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find(" merged into an older customer"), std::string::npos) << r.out;
+
+  // Check the store's clusters against the truth.
+  auto db = storage::OpenSqlite((dir_ / "data" / "rapport.db").string());
+  ASSERT_TRUE(db.ok());
+  auto customers = customer::CustomerStore::Open(db->get(), SystemClock::Default());
+  ASSERT_TRUE(customers.ok());
+  auto ids = IdentityStore::Open(customers->get());
+  ASSERT_TRUE(ids.ok());
+  std::vector<int64_t> cluster;
+  for (size_t i = 0; i < all.size(); ++i) {
+    auto id = (*customers)->FindByIdentifier({"billing", all.ids[i]});
+    ASSERT_TRUE(id.ok() && id->has_value()) << all.ids[i];
+    auto golden = (*ids)->Resolve(**id);
+    ASSERT_TRUE(golden.ok());
+    cluster.push_back(*golden);
+  }
+  PairQuality q = ClusterQuality(cluster, truth);
+  std::printf("resolve %zu customers: precision %.4f recall %.4f F1 %.4f\n", all.size(), q.precision(), q.recall(),
+              q.f1());
+  // Lower than on files (0.996): without e-mails and phones the second
+  // records look much like household members, and EM learns some of those as
+  // matches. The level reached, rounded down.
+  EXPECT_GE(q.f1(), 0.96);
+
+  // Again: nothing new to merge.
+  Outcome again = Rapport({"identity", "resolve", "--data", "data", "--config", kSource + "/tests/identity/customers.json"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(again.out.find(": 0 merged into an older customer"), std::string::npos) << again.out;
 }
 
 TEST_F(IdentityCliTest, BadInputFailsWithTheReason) {
