@@ -24,6 +24,7 @@ struct FebrlCase {
   const char* file;
   double min_f1;  // the level reached, rounded down: a drop fails the test
 };
+void PrintTo(const FebrlCase& c, std::ostream* os) { *os << c.file; }
 
 class FebrlDedupeTest : public ::testing::TestWithParam<FebrlCase> {};
 
@@ -47,7 +48,11 @@ TEST_P(FebrlDedupeTest, ReachesF1WithoutLabels) {
 
 INSTANTIATE_TEST_SUITE_P(Febrl, FebrlDedupeTest,
                          ::testing::Values(FebrlCase{"dataset1.csv", 0.999}, FebrlCase{"dataset2.csv", 0.998},
-                                           FebrlCase{"dataset3.csv", 0.999}));
+                                           FebrlCase{"dataset3.csv", 0.999}),
+                         [](const ::testing::TestParamInfo<FebrlCase>& info) {
+                           std::string name = info.param.file;
+                           return name.substr(0, name.find('.'));
+                         });
 
 }  // namespace
 }  // namespace rapport::identity
