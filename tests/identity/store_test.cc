@@ -20,19 +20,45 @@ namespace {
 
 using customer::CustomerId;
 
-class IdentityStoreTest : public ::testing::Test {
+// Runs on SQLite, and on PostgreSQL too when RAPPORT_TEST_POSTGRES is set
+// (scripts/with-postgres.sh).
+class IdentityStoreTest : public ::testing::TestWithParam<bool> {
  protected:
+  static bool UsePostgres() { return GetParam(); }
+  static inline int databases_ = 0;
+
   void SetUp() override {
+    if (UsePostgres() && std::getenv("RAPPORT_TEST_POSTGRES") == nullptr) {
+      GTEST_SKIP() << "RAPPORT_TEST_POSTGRES is not set (run under scripts/with-postgres.sh)";
+    }
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    std::string tag = info->name();
+    for (char& ch : tag) {
+      if (ch == '/') ch = '_';
+    }
     dir_ = std::filesystem::temp_directory_path() /
-           ("rapport-identity-" + std::to_string(::getpid()) + "-" + info->name());
+           ("rapport-identity-" + std::to_string(::getpid()) + "-" + tag);
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    storage::SqliteOptions opts;
-    opts.durable = false;
-    auto db = storage::OpenSqlite((dir_ / "t.db").string(), opts);
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = std::move(*db);
+    if (UsePostgres()) {
+      // A fresh database per test on the throwaway server of scripts/with-postgres.sh.
+      std::string conninfo = std::getenv("RAPPORT_TEST_POSTGRES");
+      auto admin = storage::OpenPostgres(conninfo);
+      ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+      std::string name = "identity_" + std::to_string(::getpid()) + "_" + std::to_string(++databases_);
+      ASSERT_TRUE((*admin)->WithConnection([&](storage::Connection& c) {
+                            return c.ExecuteScript("CREATE DATABASE " + name);
+                          }).ok());
+      auto db = storage::OpenPostgres(conninfo + " dbname=" + name);
+      ASSERT_TRUE(db.ok()) << db.status().ToString();
+      db_ = std::move(*db);
+    } else {
+      storage::SqliteOptions opts;
+      opts.durable = false;
+      auto db = storage::OpenSqlite((dir_ / "t.db").string(), opts);
+      ASSERT_TRUE(db.ok()) << db.status().ToString();
+      db_ = std::move(*db);
+    }
     auto customers = customer::CustomerStore::Open(db_.get(), &clock_);
     ASSERT_TRUE(customers.ok()) << customers.status().ToString();
     customers_ = std::move(*customers);
@@ -44,7 +70,7 @@ class IdentityStoreTest : public ::testing::Test {
     identity_.reset();
     customers_.reset();
     db_.reset();
-    std::filesystem::remove_all(dir_);
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
 
   CustomerId Person(std::map<std::string, customer::AttributeValue> attrs, std::vector<customer::Identifier> ids = {},
@@ -85,7 +111,7 @@ MergeRequest Steward(std::string evidence = "{}") {
   return r;
 }
 
-TEST_F(IdentityStoreTest, MergeThenUndoRoundTripsExactly) {
+TEST_P(IdentityStoreTest, MergeThenUndoRoundTripsExactly) {
   // Property: over random sequences of merges and undos on generated
   // customers, resolution always equals a model of the active links, each
   // undo restores the resolution from before its merge when undone right
@@ -176,7 +202,7 @@ TEST_F(IdentityStoreTest, MergeThenUndoRoundTripsExactly) {
   }
 }
 
-TEST_F(IdentityStoreTest, MergeErrorsAndAudit) {
+TEST_P(IdentityStoreTest, MergeErrorsAndAudit) {
   CustomerId a = Person({{"firstName", "Jon"}, {"lastName", "Smith"}});
   CustomerId b = Person({{"firstName", "Jonathan"}, {"lastName", "Smith"}});
   EXPECT_EQ(identity_->MergeCustomers(a, 999999, Steward()).status().code(), StatusCode::kNotFound);
@@ -201,7 +227,7 @@ TEST_F(IdentityStoreTest, MergeErrorsAndAudit) {
   EXPECT_EQ((*merges)[0].undone_by, "steward@example.com");
 }
 
-TEST_F(IdentityStoreTest, ReviewQueueAcceptAndReject) {
+TEST_P(IdentityStoreTest, ReviewQueueAcceptAndReject) {
   CustomerId a = Person({{"lastName", "Smith"}}), b = Person({{"lastName", "Smyth"}}), c = Person({{"lastName", "Smit"}});
   auto r1 = identity_->QueueReview(b, a, 3.0, 0.8, R"({"weight": 3})");
   ASSERT_TRUE(r1.ok()) << r1.status().ToString();
@@ -233,7 +259,7 @@ TEST_F(IdentityStoreTest, ReviewQueueAcceptAndReject) {
   EXPECT_EQ(*identity_->Resolve(c), c);
 }
 
-TEST_F(IdentityStoreTest, GoldenRecordBySurvivorship) {
+TEST_P(IdentityStoreTest, GoldenRecordBySurvivorship) {
   CustomerId a = Person({{"firstName", "Jon"}, {"lastName", "Smith"}, {"email", "jon@old.example"}},
                         {{"billing", "1"}}, "billing");
   CustomerId b = Person({{"firstName", "Jonathan"}, {"lastName", "Smith"}, {"email", "jon@new.example"}},
@@ -250,7 +276,7 @@ TEST_F(IdentityStoreTest, GoldenRecordBySurvivorship) {
   EXPECT_EQ(g->identifiers.size(), 2u);
 }
 
-TEST_F(IdentityStoreTest, RealTimeMatchingMergesOrQueues) {
+TEST_P(IdentityStoreTest, RealTimeMatchingMergesOrQueues) {
   auto config = ParseModelConfig(R"({
     "comparisons": [
       {"column": "firstName", "normalizer": "name", "levels": [{"type": "exact"}, {"type": "jaroWinkler", "threshold": 0.88}]},
@@ -305,7 +331,7 @@ TEST_F(IdentityStoreTest, RealTimeMatchingMergesOrQueues) {
   EXPECT_EQ(m->golden, other);
 }
 
-TEST_F(IdentityStoreTest, HouseholdProposals) {
+TEST_P(IdentityStoreTest, HouseholdProposals) {
   auto addr = [](const char* street) {
     return std::map<std::string, customer::AttributeValue>{{"street", std::string(street)},
                                                            {"postcode", std::string("10115")},
@@ -351,6 +377,11 @@ TEST_F(IdentityStoreTest, HouseholdProposals) {
   ASSERT_TRUE(fuzzy.ok());
   EXPECT_TRUE(fuzzy->empty());
 }
+
+INSTANTIATE_TEST_SUITE_P(Database, IdentityStoreTest, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return std::string(info.param ? "Postgres" : "Sqlite");
+                         });
 
 }  // namespace
 }  // namespace rapport::identity
