@@ -9,6 +9,7 @@
 
 #include "cli/commands.h"
 #include "cli/data_dir.h"
+#include "common/time.h"
 #include "identity/identity.h"
 #include "identity/store.h"
 #include "ingest/import.h"
@@ -17,7 +18,7 @@ namespace rapport::cli {
 namespace {
 
 struct DedupeArgs {
-  std::string file, id_column, config, out, pairs_out, truth_pairs, truth_column;
+  std::string file, id_column, config, out, pairs_out, golden_out, truth_pairs, truth_column;
 };
 
 struct ResolveArgs {
@@ -136,6 +137,65 @@ void PrintModel(const identity::ModelConfig& config, const identity::Parameters&
   }
 }
 
+// When a record was true: the time column as RFC 3339 or a date; without
+// one (or unreadable), the row's position, so later rows are more recent.
+int64_t RecordTime(const identity::RecordTable& t, size_t row, int time_col) {
+  if (time_col >= 0) {
+    const std::string v = Trim(t.rows[row][static_cast<size_t>(time_col)]);
+    if (auto ts = ParseRfc3339(v); ts.ok()) return ts->micros;
+    std::string d = identity::Normalize(identity::Normalizer::kDate, v);
+    if (!d.empty()) {
+      auto ts = ParseRfc3339(d.substr(0, 4) + "-" + d.substr(4, 2) + "-" + d.substr(6, 2) + "T00:00:00Z");
+      if (ts.ok()) return ts->micros;
+    }
+  }
+  return static_cast<int64_t>(row);
+}
+
+// One golden record per cluster: every column's surviving value.
+Status WriteGolden(const std::string& path, const identity::ModelConfig& config, const identity::RecordTable& t,
+                   const std::vector<int64_t>& cluster, const std::string& id_column) {
+  int source_col = -1, time_col = -1;
+  if (!config.source_column.empty() && (source_col = t.ColumnIndex(config.source_column)) < 0) {
+    return Status::InvalidArgument("the file has no column \"" + config.source_column + "\"", "/survivorship/sourceColumn");
+  }
+  if (!config.time_column.empty() && (time_col = t.ColumnIndex(config.time_column)) < 0) {
+    return Status::InvalidArgument("the file has no column \"" + config.time_column + "\"", "/survivorship/timeColumn");
+  }
+  std::ofstream out(path, std::ios::binary);
+  if (!out) return Status::InvalidArgument("cannot write " + path);
+  std::vector<std::vector<size_t>> members(t.size());
+  std::vector<size_t> order;  // clusters by first appearance
+  for (size_t i = 0; i < t.size(); ++i) {
+    size_t c = static_cast<size_t>(cluster[i]);
+    if (members[c].empty()) order.push_back(c);
+    members[c].push_back(i);
+  }
+  out << "cluster_id,members";
+  for (const std::string& col : t.columns) {
+    if (col != id_column) out << ',' << Quote(col);
+  }
+  out << '\n';
+  for (size_t c : order) {
+    out << Quote(t.ids[c]) << ',' << members[c].size();
+    for (size_t col = 0; col < t.columns.size(); ++col) {
+      if (t.columns[col] == id_column) continue;
+      identity::SurvivorshipRule rule{t.columns[col], identity::Survivorship::kMostRecent, {}};
+      for (const auto& r : config.survivorship) {
+        if (r.column == t.columns[col]) rule = r;
+      }
+      std::vector<identity::MemberValue> values;
+      for (size_t m : members[c]) {
+        values.push_back({Trim(t.rows[m][col]), source_col >= 0 ? Trim(t.rows[m][static_cast<size_t>(source_col)]) : "",
+                          RecordTime(t, m, time_col)});
+      }
+      out << ',' << Quote(identity::Survive(rule, values));
+    }
+    out << '\n';
+  }
+  return Status::Ok();
+}
+
 int RunDedupe(const DedupeArgs& a) {
   auto config = LoadConfig(a.config);
   if (!config.ok()) return Fail(config.status());
@@ -174,6 +234,10 @@ int RunDedupe(const DedupeArgs& a) {
       po << Quote(records->ids[static_cast<size_t>(p.left)]) << ',' << Quote(records->ids[static_cast<size_t>(p.right)])
          << ',' << num << ',' << decision << ',' << Quote(identity::DescribeEvidence(*config, ev)) << '\n';
     }
+  }
+  if (!a.golden_out.empty()) {
+    Status s = WriteGolden(a.golden_out, *config, *records, result->cluster, a.id_column);
+    if (!s.ok()) return Fail(s);
   }
   int64_t review = 0;
   for (const identity::ScoredPair& p : result->pairs) {
@@ -341,6 +405,8 @@ void AddIdentityCommands(CLI::App& app, std::vector<Command>* out) {
   dedupe->add_option("--config", d->config, "Model configuration (JSON, see docs/identity.md)")->required()->check(CLI::ExistingFile);
   dedupe->add_option("--out", d->out, "Where to write id,cluster_id")->required();
   dedupe->add_option("--pairs", d->pairs_out, "Also write the scored pairs with their evidence");
+  dedupe->add_option("--golden", d->golden_out,
+                     "Also write one golden record per cluster (survivorship rules from the configuration)");
   auto* tp = dedupe->add_option("--truth-pairs", d->truth_pairs, "CSV of id pairs known to match: print precision/recall/F1")
                  ->check(CLI::ExistingFile);
   dedupe->add_option("--truth-column", d->truth_column, "Column naming the true entity: print precision/recall/F1")

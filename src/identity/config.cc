@@ -286,6 +286,33 @@ Result<ModelConfig> ParseModelConfig(std::string_view text) {
     config.em_max_iterations = static_cast<int>(iterations);
     config.seed = static_cast<uint64_t>(seed);
   }
+  if (const rapidjson::Value* sv = r.Find("survivorship")) {
+    RP_ASSIGN_OR_RETURN(ObjectReader sr, ObjectReader::Of(*sv, "/survivorship"));
+    RP_RETURN_IF_ERROR(sr.String("sourceColumn", &config.source_column));
+    RP_RETURN_IF_ERROR(sr.String("timeColumn", &config.time_column));
+    if (const rapidjson::Value* rules = sr.Find("rules")) {
+      RP_RETURN_IF_ERROR(ExpectArray(rules, "/survivorship/rules"));
+      for (rapidjson::SizeType i = 0; i < rules->Size(); ++i) {
+        std::string rp = json::Child("/survivorship/rules", i);
+        RP_ASSIGN_OR_RETURN(ObjectReader rr, ObjectReader::Of((*rules)[i], rp));
+        SurvivorshipRule rule;
+        std::string name;
+        RP_RETURN_IF_ERROR(rr.String("column", &rule.column, Need::kRequired));
+        if (rule.column.empty()) return Status::InvalidArgument("must not be empty", rr.Pointer("column"));
+        RP_RETURN_IF_ERROR(rr.String("rule", &name, Need::kRequired));
+        auto parsed = ParseSurvivorship(name);
+        if (!parsed.ok()) return Status::InvalidArgument(parsed.status().message(), rr.Pointer("rule"));
+        rule.rule = *parsed;
+        RP_RETURN_IF_ERROR(rr.Strings("trustedSources", &rule.trusted_sources));
+        if (rule.rule == Survivorship::kMostTrusted && rule.trusted_sources.empty()) {
+          return Status::InvalidArgument("mostTrusted needs trustedSources, best first", rr.Pointer("trustedSources"));
+        }
+        RP_RETURN_IF_ERROR(rr.Finish());
+        config.survivorship.push_back(std::move(rule));
+      }
+    }
+    RP_RETURN_IF_ERROR(sr.Finish());
+  }
   int64_t threads = config.threads;
   RP_RETURN_IF_ERROR(r.Int64("threads", &threads));
   if (threads < 1 || threads > 256) return Status::InvalidArgument("must be between 1 and 256", "/threads");

@@ -65,6 +65,31 @@ int DamerauLevenshtein(std::string_view a, std::string_view b);
 // American Soundex ("robert" -> "R163"); "" for input without letters.
 std::string Soundex(std::string_view s);
 
+// ---- survivorship -------------------------------------------------------------------------------
+
+enum class Survivorship {
+  kMostRecent,      // value of the member with the latest timestamp
+  kMostTrusted,     // value from the first source in trusted_sources order
+  kMostFrequent,    // most common value (ties: most recent)
+};
+Result<Survivorship> ParseSurvivorship(std::string_view name);
+
+struct SurvivorshipRule {
+  std::string column;
+  Survivorship rule = Survivorship::kMostFrequent;
+  std::vector<std::string> trusted_sources;  // kMostTrusted: best first
+};
+
+// One member's view of an attribute, for survivorship.
+struct MemberValue {
+  std::string value;      // empty values never survive
+  std::string source;
+  int64_t timestamp = 0;  // larger is more recent
+};
+
+// The surviving value of one attribute; "" when no member has one.
+std::string Survive(const SurvivorshipRule& rule, const std::vector<MemberValue>& members);
+
 // ---- the model -----------------------------------------------------------------
 
 enum class LevelKind {
@@ -142,6 +167,11 @@ struct ModelConfig {
   double em_tolerance = 1e-6;
   uint64_t seed = 42;
   int threads = 2;
+  // Golden records: a rule per attribute (others: most recent), and for
+  // files the columns naming each record's source system and its time
+  // (dates or RFC 3339; without one, later rows are more recent).
+  std::vector<SurvivorshipRule> survivorship;
+  std::string source_column, time_column;
 };
 
 // Reads a model configuration from JSON (see docs/identity.md). Unknown or
@@ -249,31 +279,6 @@ struct PairQuality {
 };
 // Pairs (i < j) in the same predicted cluster vs. in the same true entity.
 PairQuality ClusterQuality(const std::vector<int64_t>& predicted, const std::vector<std::string>& truth);
-
-// ---- survivorship -------------------------------------------------------------------------------
-
-enum class Survivorship {
-  kMostRecent,      // value of the member with the latest timestamp
-  kMostTrusted,     // value from the first source in trusted_sources order
-  kMostFrequent,    // most common value (ties: most recent)
-};
-Result<Survivorship> ParseSurvivorship(std::string_view name);
-
-struct SurvivorshipRule {
-  std::string column;
-  Survivorship rule = Survivorship::kMostFrequent;
-  std::vector<std::string> trusted_sources;  // kMostTrusted: best first
-};
-
-// One member's view of an attribute, for survivorship.
-struct MemberValue {
-  std::string value;      // empty values never survive
-  std::string source;
-  int64_t timestamp = 0;  // larger is more recent
-};
-
-// The surviving value of one attribute; "" when no member has one.
-std::string Survive(const SurvivorshipRule& rule, const std::vector<MemberValue>& members);
 
 // ---- real time ------------------------------------------------------------------------------------
 

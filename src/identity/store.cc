@@ -502,8 +502,13 @@ Result<std::vector<AuditEntry>> IdentityStore::Audit(CustomerId id) {
   return out;
 }
 
-Result<GoldenRecord> IdentityStore::Golden(CustomerId id, const std::vector<SurvivorshipRule>& rules) {
+Result<GoldenRecord> IdentityStore::Golden(CustomerId id, const std::vector<SurvivorshipRule>& given) {
   RP_ASSIGN_OR_RETURN(std::vector<CustomerId> members, Members(id));
+  std::vector<SurvivorshipRule> rules = given;
+  if (rules.empty()) {  // the loaded model's rules, if any
+    std::shared_lock lock(impl_->index_mu);
+    if (impl_->index) rules = impl_->config.survivorship;
+  }
   GoldenRecord g;
   g.id = members.front();
   g.members = members;

@@ -147,7 +147,8 @@ class IdentityStore {
   Result<std::vector<AuditEntry>> Audit(CustomerId id);
 
   // The golden record of id's cluster: per attribute, the surviving value
-  // under rules (attributes without a rule: most recent).
+  // under rules (none given: the loaded model's survivorship rules;
+  // attributes without a rule: most recent).
   Result<GoldenRecord> Golden(CustomerId id, const std::vector<SurvivorshipRule>& rules = {});
 
   // Real time: indexes every person in the customer store under a trained

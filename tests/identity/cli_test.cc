@@ -165,6 +165,31 @@ TEST_F(IdentityCliTest, ResolveADataDirectory) {
   EXPECT_NE(again.out.find(": 0 merged into an older customer"), std::string::npos) << again.out;
 }
 
+TEST_F(IdentityCliTest, GoldenRecordsBySurvivorship) {
+  std::ofstream(dir_ / "people.csv") << "id,name,email,city,source,updated\n"
+                                        "1,Jon Smith,jon@old.example,Berlin,shop,2024-01-01\n"
+                                        "2,Jonathan Smith,jon@new.example,Berlin,billing,2025-06-01\n"
+                                        "3,Jon Smith,jon@new.example,Bonn,shop,2023-01-01\n"
+                                        "4,Anna Berg,anna@example.com,Hamburg,shop,2024-01-01\n";
+  std::ofstream(dir_ / "model.json") << R"({
+    "comparisons": [{"column": "name", "normalizer": "name", "levels": [{"type": "exact"}]},
+                    {"column": "city", "levels": [{"type": "exact"}]}],
+    "blocking": [["city"]],
+    "deterministic": [{"column": "email", "normalizer": "email"}, {"column": "name", "normalizer": "name"}],
+    "training": {"uSamplePairs": 1000},
+    "survivorship": {"sourceColumn": "source", "timeColumn": "updated", "rules": [
+      {"column": "name", "rule": "mostTrusted", "trustedSources": ["billing"]},
+      {"column": "email", "rule": "mostFrequent"}]}
+  })";
+  Outcome r = Rapport({"identity", "dedupe", "people.csv", "--id-column", "id", "--config", "model.json", "--out",
+                       "clusters.csv", "--golden", "golden.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(testing::ReadFile(dir_ / "golden.csv"),
+            "cluster_id,members,name,email,city,source,updated\n"
+            "1,3,Jonathan Smith,jon@new.example,Berlin,billing,2025-06-01\n"
+            "4,1,Anna Berg,anna@example.com,Hamburg,shop,2024-01-01\n");
+}
+
 TEST_F(IdentityCliTest, BadInputFailsWithTheReason) {
   std::ofstream(dir_ / "bad.json") << R"({"comparisons": [{"column": "a", "levels": [{"type": "fuzzy"}]}], "blocking": [["a"]]})";
   std::ofstream(dir_ / "a.csv") << "id,a\n1,x\n1,y\n";

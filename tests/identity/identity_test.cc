@@ -150,6 +150,10 @@ TEST(ConfigTest, ErrorsNameTheField) {
        "/treshold"},
       {R"({"comparisons": [{"column": "a", "levels": [{"type": "exact"}]}], "blocking": [["a"]], "defaultCountryCode": "+49"})",
        "/defaultCountryCode"},
+      {R"({"comparisons": [{"column": "a", "levels": [{"type": "exact"}]}], "blocking": [["a"]], "survivorship": {"rules": [{"column": "a", "rule": "newest"}]}})",
+       "/survivorship/rules/0/rule"},
+      {R"({"comparisons": [{"column": "a", "levels": [{"type": "exact"}]}], "blocking": [["a"]], "survivorship": {"rules": [{"column": "a", "rule": "mostTrusted"}]}})",
+       "/survivorship/rules/0/trustedSources"},
   };
   for (const Case& c : cases) {
     auto config = ParseModelConfig(c.json);
