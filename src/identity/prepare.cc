@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <deque>
+#include <thread>
 
 #include "identity/internal/prepared.h"
 
@@ -180,17 +181,49 @@ void PreparedRecords::Append(std::string id, const std::vector<std::string>& val
   }
 }
 
+void PreparedRecords::AppendAll(PreparedRecords&& other) {
+  for (std::string& id : other.ids_) ids_.push_back(std::move(id));
+  for (size_t c = 0; c < comparisons_.size(); ++c) {
+    PreparedComparison& to = comparisons_[c];
+    PreparedComparison& from = other.comparisons_[c];
+    to.values.AppendAll(from.values);
+    to.soundex.AppendAll(from.soundex);
+    to.days.insert(to.days.end(), from.days.begin(), from.days.end());
+    to.numbers.insert(to.numbers.end(), from.numbers.begin(), from.numbers.end());
+  }
+  for (size_t r = 0; r < block_keys_.size(); ++r) {
+    block_keys_[r].insert(block_keys_[r].end(), other.block_keys_[r].begin(), other.block_keys_[r].end());
+  }
+  for (size_t d = 0; d < deterministic_.size(); ++d) {
+    deterministic_[d].AppendAll(other.deterministic_[d]);
+    deterministic_keys_[d].insert(deterministic_keys_[d].end(), other.deterministic_keys_[d].begin(),
+                                  other.deterministic_keys_[d].end());
+  }
+  other.ids_.clear();
+}
+
 Result<std::shared_ptr<const PreparedRecords>> Prepare(const ModelConfig& config, const RecordTable& records) {
   RP_ASSIGN_OR_RETURN(Layout layout, MakeLayout(config, records.columns));
-  auto prepared = std::make_shared<PreparedRecords>(config, std::move(layout));
   for (size_t i = 0; i < records.size(); ++i) {
     if (records.rows[i].size() != records.columns.size()) {
       return Status::InvalidArgument("record " + records.ids[i] + " has " + std::to_string(records.rows[i].size()) +
                                      " values for " + std::to_string(records.columns.size()) + " columns");
     }
-    prepared->Append(records.ids[i], records.rows[i]);
   }
-  return std::shared_ptr<const PreparedRecords>(std::move(prepared));
+  // Normalizing is per row: slices on threads, then joined in order.
+  const size_t threads = records.size() < 20000 ? 1 : static_cast<size_t>(std::max(1, config.threads));
+  std::vector<PreparedRecords> parts;
+  for (size_t t = 0; t < threads; ++t) parts.emplace_back(config, layout);
+  auto work = [&](size_t t) {
+    size_t from = records.size() * t / threads, to = records.size() * (t + 1) / threads;
+    for (size_t i = from; i < to; ++i) parts[t].Append(records.ids[i], records.rows[i]);
+  };
+  std::vector<std::thread> pool;
+  for (size_t t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (std::thread& th : pool) th.join();
+  for (size_t t = 1; t < threads; ++t) parts[0].AppendAll(std::move(parts[t]));
+  return std::shared_ptr<const PreparedRecords>(std::make_shared<PreparedRecords>(std::move(parts[0])));
 }
 
 int RecordTable::ColumnIndex(std::string_view name) const {

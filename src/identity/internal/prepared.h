@@ -26,6 +26,11 @@ class StringColumn {
     return std::string_view(arena_.data() + offsets_[i], offsets_[i + 1] - offsets_[i]);
   }
   size_t size() const { return offsets_.size() - 1; }
+  void AppendAll(const StringColumn& other) {
+    const uint64_t base = arena_.size();
+    arena_.append(other.arena_);
+    for (size_t i = 1; i < other.offsets_.size(); ++i) offsets_.push_back(base + other.offsets_[i]);
+  }
   void Reserve(size_t rows, size_t bytes) {
     offsets_.reserve(rows + 1);
     arena_.reserve(bytes);
@@ -60,6 +65,8 @@ class PreparedRecords {
 
   // Normalizes one row (values in the layout's column order) and appends it.
   void Append(std::string id, const std::vector<std::string>& values);
+  // Appends rows prepared under the same configuration (moved out of other).
+  void AppendAll(PreparedRecords&& other);
 
   size_t size() const { return ids_.size(); }
   const std::string& id(size_t i) const { return ids_[i]; }
