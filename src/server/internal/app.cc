@@ -109,6 +109,7 @@ App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_
          profile::ProfileStore* profile)
     : store_(store), db_(db), max_body_bytes_(max_body_bytes), profile_(profile), keys_(db) {
   RegisterRoutes();
+  RegisterIdentityRoutes();
 }
 
 std::vector<std::string> App::Routes() const {
@@ -231,6 +232,7 @@ void App::RegisterRoutes() {
            RP_ASSIGN_OR_RETURN(auto body, c.Body());
            RP_ASSIGN_OR_RETURN(auto nc, DecodeNewCustomer(*body));
            RP_ASSIGN_OR_RETURN(auto created, store_->Create(nc));
+           MatchArrival(created.id);
            RP_ASSIGN_OR_RETURN(Mask m, MaskFor(c.who()));
            json::Writer w;
            WriteCustomer(w, created, m);

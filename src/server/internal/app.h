@@ -11,6 +11,7 @@
 
 #include "common/json.h"
 #include "customer/customer.h"
+#include "identity/store.h"
 #include "profile/profile.h"
 #include "server/internal/auth.h"
 #include "server/internal/codec.h"
@@ -66,6 +67,9 @@ class App {
 
  private:
   void RegisterRoutes();
+  void RegisterIdentityRoutes();  // identity_routes.cc
+  // Real-time identity matching of a customer just written (when a model is loaded).
+  void MatchArrival(customer::CustomerId id);
   Result<Mask> MaskFor(const Principal& who);
   Result<customer::CustomerId> Resolve(const CustomerRef& ref);
 
@@ -75,6 +79,7 @@ class App {
   profile::ProfileStore* profile_;
   KeyVerifier keys_;
   Router<Endpoint> router_;
+  std::shared_ptr<identity::IdentityStore> identity_;  // null when its tables failed to open
 };
 
 }  // namespace rapport::server::internal
