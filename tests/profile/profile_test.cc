@@ -109,6 +109,9 @@ std::string Attr(const std::string& key) { return "json_extract(c.attributes, '$
 TEST_F(ProfileTest, BuildsOneRowPerCustomer) {
   EXPECT_EQ(profile_->size(), SqlCount("SELECT COUNT(*) FROM customers"));
   EXPECT_GT(profile_->size(), 1500);
+  // A customer the store has never seen is reported, not read out of range.
+  EXPECT_EQ(profile_->ValueOf(987654321, "revenue").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(profile_->SegmentsOf(987654321).empty());
 }
 
 TEST_F(ProfileTest, CountsMatchSql) {

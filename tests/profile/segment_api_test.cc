@@ -104,5 +104,35 @@ TEST_F(SegmentApiTest, AnalyticsQueryAsJsonAndCsv) {
                 "/filter");
 }
 
+// A purchase recorded through the API moves the customer into a saved
+// segment at once, with no rebuild; the view lists it.
+TEST_F(SegmentApiTest, AWriteMovesACustomerIntoASegment) {
+  auto created = admin().Post("/v1/segments", R"j({"name": "whales", "condition": "revenue30d > 100000"})j");
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string seg = "/v1/segments/" + std::to_string(created.json["id"].GetInt64());
+  EXPECT_EQ(created.json["size"].GetInt64(), 0);
+
+  auto person = admin().Post("/v1/customers", R"j({"kind": "person", "attributes": {"firstName": "Ada", "lastName": "Lovelace"}})j");
+  ASSERT_EQ(person.status, 201) << person.body;
+  int64_t id = person.json["id"].GetInt64();
+  auto preview = admin().Post("/v1/segments/preview", R"j({"condition": "kind = \"person\" and orders = 0 and revenue = 0"})j");
+  int64_t before = preview.json["size"].GetInt64();
+  EXPECT_GT(before, 0);  // the new person is already in the store
+
+  std::string now = FormatRfc3339(SystemClock::Default()->Now());
+  auto tx = admin().Post("/v1/transactions", "{\"customerId\": " + std::to_string(id) +
+                                                ", \"source\": \"shop\", \"sourceKey\": \"W-1\", \"occurredAt\": \"" + now +
+                                                "\", \"channel\": \"web\", \"amount\": 250000}");
+  ASSERT_EQ(tx.status, 201) << tx.body;
+
+  auto got = admin().Get(seg);
+  EXPECT_EQ(got.json["size"].GetInt64(), 1) << got.body;
+  auto members = admin().Get(seg + "/members");
+  ASSERT_EQ(members.json["items"].Size(), 1u);
+  EXPECT_EQ(members.json["items"][0].GetInt64(), id);
+  auto view = admin().Get("/v1/customers/" + std::to_string(id) + "/view");
+  EXPECT_NE(view.body.find("\"whales\""), std::string::npos) << view.body;
+}
+
 }  // namespace
 }  // namespace rapport::server::testing

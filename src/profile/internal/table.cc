@@ -108,7 +108,7 @@ int64_t Table::RowOf(int64_t customer_id) const {
   auto it = std::lower_bound(ids_.begin(), end, customer_id);
   if (it != end && *it == customer_id) return it - ids_.begin();
   auto late = late_rows_.find(customer_id);
-  return late == late_rows_.end() ? -1 : late->second;
+  return late == late_rows_.end() ? int64_t{-1} : static_cast<int64_t>(late->second);
 }
 
 uint32_t Table::AddRow(int64_t customer_id) {

@@ -1,5 +1,7 @@
 #include "server/internal/segment_routes.h"
 
+#include <spdlog/spdlog.h>
+
 #include <charconv>
 
 namespace rapport::server::internal {
@@ -49,6 +51,12 @@ Response Csv(std::string body) {
 }
 
 }  // namespace
+
+void RefreshProfile(profile::ProfileStore* profile, customer::CustomerId id) {
+  if (!profile) return;
+  Status s = profile->Apply(id);
+  if (!s.ok()) spdlog::warn("profile.apply_failed customer={} error={}", id, s.ToString());
+}
 
 void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile) {
   using P = Permission;
