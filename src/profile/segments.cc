@@ -1,3 +1,5 @@
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "common/json.h"
@@ -93,11 +95,18 @@ Status LoadSegments(ProfileStore::Impl& impl) {
       } else {
         auto c = impl.CompileLocked(s.meta.condition);
         if (!c.ok()) {
-          // Columns can be renamed in the options: say which segment broke.
-          return Status::Internal("segment " + std::to_string(s.meta.id) + " (" + s.meta.name +
-                                  ") no longer compiles: " + c.status().message());
+          // Columns can be renamed in the options: keep serving, say which
+          // segment broke; it stays listed, empty, under a condition that
+          // never holds, until it is deleted and saved again.
+          spdlog::warn("profile.segment_broken segment={} name={} error={}", s.meta.id, s.meta.name,
+                       c.status().message());
+          auto never = impl.CompileLocked("false");
+          if (!never.ok()) return never.status();
+          s.condition = *never;
+          s.meta.description = "does not compile any more: " + c.status().message();
+        } else {
+          s.condition = *c;
         }
-        s.condition = *c;
       }
       s.members = impl.Evaluate(s);
       impl.segments.emplace(s.meta.id, std::move(s));
@@ -220,17 +229,29 @@ Result<std::vector<int64_t>> ProfileStore::Members(int64_t id, int64_t after_cus
   std::shared_lock lock(impl_->mu);
   auto it = impl_->segments.find(id);
   if (it == impl_->segments.end()) return Status::NotFound("segment " + std::to_string(id) + " does not exist");
-  // Rows are in id order except customers added after the build; keep the
-  // smallest `limit` ids above the cursor.
-  std::vector<int64_t> out;
   const auto& table = impl_->table;
-  for (uint32_t row : it->second.members) {
-    int64_t cid = table.id(row);
-    if (cid <= after_customer_id) continue;
-    out.push_back(cid);
+  const Roaring& members = it->second.members;
+  std::vector<int64_t> out;
+  size_t sorted = table.sorted_rows();
+  // Rows [0, sorted) are in id order: start at the first row past the
+  // cursor and stop after `limit`, so a page costs O(limit).
+  uint32_t start = table.FirstRowAfter(after_customer_id);
+  auto m = members.begin();
+  m.equalorlarger(start);
+  for (; m != members.end() && *m < sorted && out.size() < static_cast<size_t>(limit); ++m) {
+    out.push_back(table.id(*m));
   }
-  std::sort(out.begin(), out.end());
-  if (out.size() > static_cast<size_t>(limit)) out.resize(limit);
+  if (sorted < table.rows()) {
+    // Customers added since the build: few, merged in by id.
+    auto late = members.begin();
+    late.equalorlarger(static_cast<uint32_t>(sorted));
+    for (; late != members.end(); ++late) {
+      int64_t cid = table.id(*late);
+      if (cid > after_customer_id) out.push_back(cid);
+    }
+    std::sort(out.begin(), out.end());
+    if (out.size() > static_cast<size_t>(limit)) out.resize(limit);
+  }
   return out;
 }
 

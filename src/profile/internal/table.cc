@@ -111,6 +111,11 @@ int64_t Table::RowOf(int64_t customer_id) const {
   return late == late_rows_.end() ? int64_t{-1} : static_cast<int64_t>(late->second);
 }
 
+uint32_t Table::FirstRowAfter(int64_t customer_id) const {
+  auto end = ids_.begin() + static_cast<ptrdiff_t>(sorted_rows_);
+  return static_cast<uint32_t>(std::upper_bound(ids_.begin(), end, customer_id) - ids_.begin());
+}
+
 uint32_t Table::AddRow(int64_t customer_id) {
   uint32_t row = static_cast<uint32_t>(ids_.size());
   bool in_order = late_rows_.empty() && (ids_.empty() || ids_.back() < customer_id);

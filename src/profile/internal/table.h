@@ -66,6 +66,10 @@ class Table {
   int64_t id(uint32_t row) const { return ids_[row]; }
   // Row of a customer, or -1.
   int64_t RowOf(int64_t customer_id) const;
+  // Rows [0, sorted_rows()) are in ascending id order.
+  size_t sorted_rows() const { return sorted_rows_; }
+  // The first of those rows whose id is above customer_id.
+  uint32_t FirstRowAfter(int64_t customer_id) const;
   // Appends a row (all columns null) and returns it.
   uint32_t AddRow(int64_t customer_id);
   int64_t memory_bytes() const;
