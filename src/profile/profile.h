@@ -203,6 +203,27 @@ class ProfileStore::Builder {
   std::unique_ptr<State> state_;
 };
 
+// Applies changed customers to a store on its own thread, so that a change
+// feed's callback (which must stay short) only hands over ids. Ids queued
+// while one is being applied are coalesced. Thread-safe.
+class ProfileUpdater {
+ public:
+  explicit ProfileUpdater(ProfileStore* store);
+  ~ProfileUpdater();  // applies what is queued, then stops
+  ProfileUpdater(const ProfileUpdater&) = delete;
+  ProfileUpdater& operator=(const ProfileUpdater&) = delete;
+
+  void Enqueue(const std::vector<int64_t>& customer_ids);
+  // Blocks until every id queued before the call has been applied.
+  void Flush();
+  int64_t applied() const;  // Apply calls so far
+  int64_t failed() const;   // of which failed (logged)
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 // Adds the "segments" section to the customer 360 view: the segments the
 // customer is in, [{"id", "name"}]. profile must outlive store's views.
 void RegisterSegmentsView(customer::CustomerStore& store, const ProfileStore& profile);

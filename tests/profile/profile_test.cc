@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <mutex>
 
 #include "customer/customer.h"
 #include "demo/demo.h"
@@ -350,6 +351,44 @@ TEST_F(ProfileTest, AnEventMovesACustomerIntoASegmentWithoutRebuild) {
   EXPECT_TRUE(listed);
   // The whole-table scan agrees with the incremental state.
   EXPECT_EQ(profile_->GetSegment(seg->id)->size, Count(seg->condition));
+  profile_->SetListener(nullptr);
+  ASSERT_TRUE(profile_->DeleteSegment(seg->id).ok());
+}
+
+// The change feed's path: ids handed to the updater are applied on its own
+// thread; the listener sees the exit when the customer's big order is refunded.
+TEST_F(ProfileTest, UpdaterAppliesQueuedCustomers) {
+  auto pick = Sql(std::string("SELECT c.id FROM customers c WHERE c.kind = 'person' AND ") + Revenue() +
+                  " < 50 ORDER BY c.id DESC LIMIT 1");
+  ASSERT_FALSE(pick.empty());
+  int64_t id = pick.rows[0][0].AsInt();
+  auto seg = profile_->CreateSegment("refund watch", "", "revenue30d > 3000");
+  ASSERT_TRUE(seg.ok());
+  std::vector<SegmentChange> seen;
+  std::mutex mu;
+  profile_->SetListener([&](const SegmentChange& c) {
+    std::lock_guard lock(mu);
+    if (c.segment_id == seg->id && c.customer_id == id) seen.push_back(c);
+  });
+  ProfileUpdater updater(profile_);
+  for (double amount : {4000.0, -4000.0}) {
+    customer::Transaction t;
+    t.customer_id = id;
+    t.source = "test";
+    t.source_key = "updater-" + std::to_string(amount);
+    t.occurred_at = Timestamp{kAsOf.micros - 2 * kMicrosPerDay};
+    t.amount = amount;
+    ASSERT_TRUE(customers_->AddTransaction(t).ok());
+    updater.Enqueue({id, 0});
+    updater.Flush();
+  }
+  updater.Enqueue({});
+  updater.Flush();  // nothing queued: returns at once
+  EXPECT_EQ(updater.applied(), 2);
+  EXPECT_EQ(updater.failed(), 0);
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_TRUE(seen[0].entered);
+  EXPECT_FALSE(seen[1].entered);
   profile_->SetListener(nullptr);
   ASSERT_TRUE(profile_->DeleteSegment(seg->id).ok());
 }
