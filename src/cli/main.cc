@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
   CLI::App* demo = AddDemoCommands(app, &commands);
   AddServerCommands(app, demo, &commands);
   AddDmnCommands(app, &commands);
+  AddSourceCommands(app, &commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

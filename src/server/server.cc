@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "ingest/tracking.h"
 #include "server/internal/app.h"
 #include "server/internal/auth.h"
 #include "server/internal/http.h"
@@ -46,6 +47,7 @@ struct Server::Impl {
   // worker threads) goes first, then the app, the store, the database.
   std::unique_ptr<storage::Database> db;
   std::unique_ptr<customer::CustomerStore> store;
+  std::unique_ptr<ingest::Tracker> tracker;
   std::unique_ptr<internal::App> app;
   std::unique_ptr<internal::HttpListener> listener;
 };
@@ -67,7 +69,10 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
                       storage::OpenSqlite((std::filesystem::path(options.data_dir) / "rapport.db").string(), sqlite));
   RP_ASSIGN_OR_RETURN(impl->store, customer::CustomerStore::Open(impl->db.get(), SystemClock::Default()));
   RP_RETURN_IF_ERROR(internal::MigrateKeys(*impl->db));
-  impl->app = std::make_unique<internal::App>(impl->store.get(), impl->db.get(), options.max_body_bytes);
+  RP_ASSIGN_OR_RETURN(impl->tracker, ingest::Tracker::Open(impl->db.get(), impl->store.get()));
+  impl->tracker->RegisterViewSection();
+  impl->app = std::make_unique<internal::App>(impl->store.get(), impl->db.get(), options.max_body_bytes,
+                                              impl->tracker.get());
   impl->options = std::move(options);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

@@ -98,9 +98,10 @@ Result<customer::ReadOptions> Call::AsOf() const {
 
 // ---- App -----------------------------------------------------------------------
 
-App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes)
-    : store_(store), db_(db), max_body_bytes_(max_body_bytes), keys_(db) {
+App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes, ingest::Tracker* tracker)
+    : store_(store), tracker_(tracker), db_(db), max_body_bytes_(max_body_bytes), keys_(db) {
   RegisterRoutes();
+  if (tracker_) RegisterTrackingRoutes();
 }
 
 std::vector<std::string> App::Routes() const {
@@ -161,7 +162,8 @@ Response App::Dispatch(Request& req) {
                                                       std::string(PermissionName(*ep.permission))),
                              req.path);
   }
-  if (!req.body.empty() && !IsJsonMediaType(MediaType(req.content_type))) {
+  if (!req.body.empty() && !IsJsonMediaType(MediaType(req.content_type)) &&
+      !(ep.accepts_text_plain && MediaType(req.content_type) == "text/plain")) {
     return ProblemFromStatus(Status(StatusCode::kUnsupportedMedia,
                                     "the body must be application/json, not '" + req.content_type + "'",
                                     "Content-Type"),

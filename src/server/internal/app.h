@@ -11,6 +11,7 @@
 
 #include "common/json.h"
 #include "customer/customer.h"
+#include "ingest/tracking.h"
 #include "server/internal/auth.h"
 #include "server/internal/codec.h"
 #include "server/internal/http.h"
@@ -46,25 +47,32 @@ class Call {
 
 using Handler = std::function<Result<Response>(Call&)>;
 
-// A route: its permission (none: public) and its handler.
+// A route: its permission (none: public, or authenticated by the handler
+// itself) and its handler. accepts_text_plain: the body may also come as
+// text/plain (analytics.js sends JSON so to avoid a CORS preflight).
 struct Endpoint {
   std::optional<Permission> permission;
   Handler handler;
+  bool accepts_text_plain = false;
 };
 
 class App {
  public:
-  App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes);
+  // tracker may be null: then the Segment tracking routes are not served.
+  App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes,
+      ingest::Tracker* tracker = nullptr);
 
   Response Dispatch(Request& req);
   std::vector<std::string> Routes() const;  // "GET /v1/customers/{id}"
 
  private:
   void RegisterRoutes();
+  void RegisterTrackingRoutes();  // tracking_routes.cc
   Result<Mask> MaskFor(const Principal& who);
   Result<customer::CustomerId> Resolve(const CustomerRef& ref);
 
   customer::CustomerStore* store_;
+  ingest::Tracker* tracker_;
   storage::Database* db_;
   size_t max_body_bytes_;
   KeyVerifier keys_;
