@@ -326,6 +326,10 @@ class CustomerStore {
   Result<BatchResult> UpsertAccounts(const std::vector<std::pair<Identifier, Account>>& rows);
   Result<BatchResult> AddTransactions(const std::vector<std::pair<Identifier, Transaction>>& rows);
   Result<BatchResult> AddInteractions(const std::vector<std::pair<Identifier, Interaction>>& rows);
+  // Attribute changes of many customers in one transaction (batch_update.cc):
+  // each patch's attributes only (its identifiers must be empty); a patch
+  // with an unknown customer or a bad value gets its error, the rest are written.
+  Result<BatchResult> UpdateAttributes(const std::vector<std::pair<CustomerId, CustomerPatch>>& patches);
 
   storage::Database& database();
   const Clock& clock() const;

@@ -267,10 +267,9 @@ std::string ChannelOf(const TrackingEvent& e) {
 // a replay adds nothing. "Order Refunded" is the negative of its order.
 // Cart and browsing events (Product Added, Product Viewed, Checkout
 // Started...) stay events: they are interest, not revenue.
-std::vector<customer::Transaction> TransactionsOf(const TrackingEvent& e, CustomerId customer,
-                                                  const std::string& source) {
+std::vector<customer::Transaction> TransactionsOf(const TrackingEvent& e, const std::string& source) {
   std::vector<customer::Transaction> out;
-  if (e.type != EventType::kTrack || customer == 0) return out;
+  if (e.type != EventType::kTrack) return out;
   double sign = 0;
   if (e.event == "Order Completed") sign = 1;
   if (e.event == "Order Refunded") sign = -1;
@@ -285,7 +284,6 @@ std::vector<customer::Transaction> TransactionsOf(const TrackingEvent& e, Custom
   std::string channel = ChannelOf(e);
   auto base = [&] {
     customer::Transaction t;
-    t.customer_id = customer;
     t.source = source;
     t.occurred_at = e.timestamp;
     t.channel = channel;
@@ -353,11 +351,21 @@ struct Tracker::Impl {
   storage::Database* db = nullptr;
   customer::CustomerStore* store = nullptr;
   TrackerOptions options;
-  std::unique_ptr<Connection> conn;  // the writer thread's
+  std::unique_ptr<Connection> conn;  // the writer thread's, fsync per commit
+  // Derived writes and new customers go through derived (over
+  // options.derived_db when given: no fsync of their own) and derived_conn.
+  std::unique_ptr<customer::CustomerStore> derived_owned;
+  customer::CustomerStore* derived = nullptr;
+  std::unique_ptr<Connection> derived_conn;
 
+  // One request. Its events' stored JSON and e-commerce transactions are
+  // computed by the submitting thread, so the one writer thread does little
+  // beyond the inserts.
   struct Pending {
     Source source;
     std::vector<TrackingEvent> events;
+    std::vector<std::string> bodies;                          // EventToJson of each event
+    std::vector<std::vector<customer::Transaction>> commerce;  // TransactionsOf each event (customer unset)
     Done done;
   };
   std::mutex mu;
@@ -419,26 +427,26 @@ struct Tracker::Impl {
       r.kind = kind == 'g' ? customer::Kind::kOrganization : customer::Kind::kPerson;
       records.push_back(std::move(r));
     }
-    RP_ASSIGN_OR_RETURN(auto batch, store->UpsertCustomers(scheme, records));
-    RP_RETURN_IF_ERROR(conn->Begin());
+    RP_ASSIGN_OR_RETURN(auto batch, derived->UpsertCustomers(scheme, records));
+    RP_RETURN_IF_ERROR(derived_conn->Begin());
     for (size_t i = 0; i < missing.size(); ++i) {
       if (!batch.errors[i].ok()) {
         spdlog::warn("tracking.customer_rejected id={} error={}", missing[i], batch.errors[i].ToString());
         continue;
       }
-      auto found = store->FindByIdentifier({std::string(scheme), missing[i]});
+      auto found = derived->FindByIdentifier({std::string(scheme), missing[i]});
       if (!found.ok() || !*found) continue;
-      auto s = conn->Execute(
+      auto s = derived_conn->Execute(
           "INSERT INTO tracking_identities (kind, value, customer_id) VALUES (?, ?, ?) "
           "ON CONFLICT (kind, value) DO NOTHING",
           {std::string(1, kind), missing[i], **found});
       if (!s.ok()) {
-        (void)conn->Rollback();
+        (void)derived_conn->Rollback();
         return s.status();
       }
       ids[Key(kind, missing[i])] = **found;
     }
-    return conn->Commit();
+    return derived_conn->Commit();
   }
 
   // The customers for the userIds of a group. An alias whose userId is new
@@ -535,43 +543,78 @@ struct Tracker::Impl {
     return c;
   }
 
-  // Applies the derived writes of stored events, in seq order. Each is
-  // idempotent. Failures are logged: the event itself is stored.
-  void ApplyDerived(const std::vector<StoredEvent>& events, const std::vector<std::string>& source_names) {
+  // Applies the derived writes of stored events, in seq order: all trait
+  // changes in one transaction, all transactions in another, organizations
+  // and works_for links as groups appear. Each is idempotent. Failures are
+  // logged: the event itself is stored.
+  void ApplyDerived(const std::vector<StoredEvent>& events, const std::vector<std::string>& source_names,
+                    std::vector<std::vector<customer::Transaction>>* commerce = nullptr) {
     std::vector<std::pair<customer::Identifier, customer::Transaction>> transactions;
+    std::vector<std::pair<CustomerId, customer::CustomerPatch>> patches;
+    std::vector<size_t> groups;
     std::map<std::string, customer::AttributeDefinition> catalog;
     bool catalog_loaded = false;
+    auto load_catalog = [&] {
+      if (catalog_loaded) return;
+      auto defs = store->ListAttributes();
+      if (defs.ok()) {
+        for (auto& d : *defs) catalog[d.name] = d;
+      }
+      catalog_loaded = true;
+    };
     Timestamp now = store->clock().Now();
+    auto patch_of = [&](CustomerId id, const TrackingEvent& e, const std::string& source) {
+      if (e.traits_json.size() <= 2) return;
+      load_catalog();
+      customer::CustomerPatch patch;
+      patch.attributes = TraitsToAttributes(e.traits_json, catalog);
+      patch.source = source;
+      patch.valid_from = std::min(e.timestamp, now);
+      if (!patch.attributes.empty()) patches.emplace_back(id, std::move(patch));
+    };
     for (size_t i = 0; i < events.size(); ++i) {
       const StoredEvent& s = events[i];
       const TrackingEvent& e = s.event;
-      const std::string& source = source_names[i];
+      if (e.type == EventType::kGroup) {
+        groups.push_back(i);
+        continue;
+      }
       if (s.customer_id == 0) continue;
-      if (e.type == EventType::kIdentify && e.traits_json.size() > 2) {
-        if (!catalog_loaded) {
-          auto defs = store->ListAttributes();
-          if (defs.ok()) {
-            for (auto& d : *defs) catalog[d.name] = d;
-          }
-          catalog_loaded = true;
-        }
-        customer::CustomerPatch patch;
-        patch.attributes = TraitsToAttributes(e.traits_json, catalog);
-        patch.source = source;
-        patch.valid_from = std::min(e.timestamp, now);
-        if (!patch.attributes.empty()) {
-          auto r = store->Update(s.customer_id, patch);
-          if (!r.ok()) spdlog::warn("tracking.traits_rejected seq={} error={}", s.seq, r.status().ToString());
-        }
-      } else if (e.type == EventType::kGroup) {
-        Status st = LinkGroup(s, source, &catalog, &catalog_loaded);
-        if (!st.ok()) spdlog::warn("tracking.group_failed seq={} error={}", s.seq, st.ToString());
+      if (e.type == EventType::kIdentify) {
+        patch_of(s.customer_id, e, source_names[i]);
       } else if (e.type == EventType::kTrack) {
-        for (auto& t : TransactionsOf(e, s.customer_id, source)) transactions.emplace_back(customer::Identifier{}, t);
+        auto ts = commerce ? std::move((*commerce)[i]) : TransactionsOf(e, source_names[i]);
+        for (auto& t : ts) {
+          t.customer_id = s.customer_id;
+          transactions.emplace_back(customer::Identifier{}, std::move(t));
+        }
+      }
+    }
+    if (!groups.empty()) {
+      std::vector<std::string> ids;
+      for (size_t i : groups) ids.push_back(events[i].event.group_id);
+      Status st = EnsureCustomers('g', ids);
+      if (!st.ok()) spdlog::warn("tracking.groups_failed error={}", st.ToString());
+      for (size_t i : groups) {
+        auto org = Lookup('g', events[i].event.group_id);
+        if (!org.ok() || *org == 0) continue;
+        patch_of(*org, events[i].event, source_names[i]);
+        Status linked = LinkGroup(events[i], *org, source_names[i]);
+        if (!linked.ok()) spdlog::warn("tracking.group_failed seq={} error={}", events[i].seq, linked.ToString());
+      }
+    }
+    if (!patches.empty()) {
+      auto r = derived->UpdateAttributes(patches);
+      if (!r.ok()) {
+        spdlog::warn("tracking.traits_failed error={}", r.status().ToString());
+      } else {
+        for (const auto& err : r->errors) {
+          if (!err.ok()) spdlog::warn("tracking.traits_rejected error={}", err.ToString());
+        }
       }
     }
     if (!transactions.empty()) {
-      auto r = store->AddTransactions(transactions);
+      auto r = derived->AddTransactions(transactions);
       if (!r.ok()) {
         spdlog::warn("tracking.transactions_failed error={}", r.status().ToString());
       } else {
@@ -583,28 +626,9 @@ struct Tracker::Impl {
     if (!events.empty()) derived_through = std::max(derived_through, events.back().seq);
   }
 
-  // group: the organization (created on first sight, named by traits.name)
-  // and a works_for relationship from the person, once.
-  Status LinkGroup(const StoredEvent& s, const std::string& source,
-                   std::map<std::string, customer::AttributeDefinition>* catalog, bool* catalog_loaded) {
-    RP_RETURN_IF_ERROR(EnsureCustomers('g', {s.event.group_id}));
-    RP_ASSIGN_OR_RETURN(CustomerId org, Lookup('g', s.event.group_id));
-    if (org == 0) return Status::Internal("group " + s.event.group_id + " has no customer");
-    if (s.event.traits_json.size() > 2) {
-      if (!*catalog_loaded) {
-        auto defs = store->ListAttributes();
-        if (defs.ok()) {
-          for (auto& d : *defs) (*catalog)[d.name] = d;
-        }
-        *catalog_loaded = true;
-      }
-      customer::CustomerPatch patch;
-      patch.attributes = TraitsToAttributes(s.event.traits_json, *catalog);
-      patch.source = source;
-      patch.valid_from = std::min(s.event.timestamp, store->clock().Now());
-      if (!patch.attributes.empty()) RP_RETURN_IF_ERROR(store->Update(org, patch).status());
-    }
-    if (org == s.customer_id) return Status::Ok();
+  // A works_for relationship from the person to the group's organization, once.
+  Status LinkGroup(const StoredEvent& s, CustomerId org, const std::string& source) {
+    if (s.customer_id == 0 || org == s.customer_id) return Status::Ok();
     RP_ASSIGN_OR_RETURN(auto linked, conn->Query("SELECT 1 FROM tracking_group_links WHERE person_id = ? AND "
                                                  "organization_id = ?",
                                                  {s.customer_id, org}));
@@ -615,22 +639,22 @@ struct Tracker::Impl {
     r.type = "works_for";
     r.source = source;
     r.valid_from = std::min(s.event.timestamp, store->clock().Now());
-    RP_RETURN_IF_ERROR(store->AddRelationship(r).status());
-    return conn
+    RP_RETURN_IF_ERROR(derived->AddRelationship(r).status());
+    return derived_conn
         ->Execute("INSERT INTO tracking_group_links (person_id, organization_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
                   {s.customer_id, org})
         .status();
   }
 
-  Status InsertEvent(const Source& src, const TrackingEvent& e, CustomerId customer, int64_t* seq) {
-    std::string body = EventToJson(e);
+  Status InsertEvent(const Source& src, const TrackingEvent& e, const std::string& body, CustomerId customer,
+                     int64_t* seq) {
     if (conn->dialect() == storage::Dialect::kSqlite) {
       RP_ASSIGN_OR_RETURN(int64_t changed,
                           conn->Execute("INSERT INTO tracking_events (source_id, message_id, customer_id, anonymous_id, "
                                         "type, occurred_at, body) VALUES (?, ?, ?, ?, ?, ?, ?) "
                                         "ON CONFLICT (source_id, message_id) DO NOTHING",
                                         {src.id, e.message_id, customer, e.anonymous_id, EventTypeName(e.type),
-                                         e.timestamp.micros, std::move(body)}));
+                                         e.timestamp.micros, body}));
       *seq = changed == 1 ? conn->LastInsertId() : 0;
       return Status::Ok();
     }
@@ -638,7 +662,7 @@ struct Tracker::Impl {
                                             "anonymous_id, type, occurred_at, body) VALUES (?, ?, ?, ?, ?, ?, ?) "
                                             "ON CONFLICT (source_id, message_id) DO NOTHING RETURNING seq",
                                             {src.id, e.message_id, customer, e.anonymous_id, EventTypeName(e.type),
-                                             e.timestamp.micros, std::move(body)}));
+                                             e.timestamp.micros, body}));
     *seq = r.empty() ? 0 : r.rows[0][0].AsInt();
     return Status::Ok();
   }
@@ -650,6 +674,7 @@ struct Tracker::Impl {
     std::vector<WriteOutcome> outcomes(group.size());
     std::vector<StoredEvent> stored;
     std::vector<std::string> stored_sources;
+    std::vector<std::vector<customer::Transaction>> stored_commerce;
     Status status = EnsureGroupCustomers(ptrs);
     std::unordered_map<std::string, CustomerId> overlay;
     bool merged = false;
@@ -658,17 +683,19 @@ struct Tracker::Impl {
         RP_RETURN_IF_ERROR(conn->Begin());
         Status s = [&]() -> Status {
           for (size_t r = 0; r < group.size(); ++r) {
-            for (auto& e : group[r].events) {
+            for (size_t i = 0; i < group[r].events.size(); ++i) {
+              TrackingEvent& e = group[r].events[i];
               RP_ASSIGN_OR_RETURN(CustomerId c, ResolveInTransaction(e, &overlay, &merged));
               int64_t seq = 0;
-              RP_RETURN_IF_ERROR(InsertEvent(group[r].source, e, c, &seq));
+              RP_RETURN_IF_ERROR(InsertEvent(group[r].source, e, group[r].bodies[i], c, &seq));
               if (seq == 0) {
                 ++outcomes[r].duplicates;
                 continue;
               }
               ++outcomes[r].accepted;
-              stored.push_back(StoredEvent{seq, group[r].source.id, c, e});
+              stored.push_back(StoredEvent{seq, group[r].source.id, c, std::move(e)});
               stored_sources.push_back(group[r].source.name);
+              stored_commerce.push_back(std::move(group[r].commerce[i]));
             }
           }
           if (derived_through != persisted_mark) {
@@ -699,7 +726,7 @@ struct Tracker::Impl {
       for (auto& [k, v] : overlay) ids[k] = v;
     }
     if (ids.size() > 2'000'000) ids.clear();  // bounded memory; misses reload from tracking_identities
-    ApplyDerived(stored, stored_sources);
+    ApplyDerived(stored, stored_sources, &stored_commerce);
     for (size_t r = 0; r < group.size(); ++r) group[r].done(outcomes[r]);
     if (!stored.empty()) {
       std::lock_guard<std::mutex> lock(feed_mu);
@@ -783,6 +810,14 @@ Result<std::unique_ptr<Tracker>> Tracker::Open(storage::Database* db, customer::
   impl->store = store;
   impl->options = options;
   RP_ASSIGN_OR_RETURN(impl->conn, db->Connect());
+  if (options.derived_db) {
+    RP_ASSIGN_OR_RETURN(impl->derived_owned, customer::CustomerStore::Open(options.derived_db, &store->clock()));
+    impl->derived = impl->derived_owned.get();
+    RP_ASSIGN_OR_RETURN(impl->derived_conn, options.derived_db->Connect());
+  } else {
+    impl->derived = store;
+    RP_ASSIGN_OR_RETURN(impl->derived_conn, db->Connect());
+  }
   RP_RETURN_IF_ERROR(impl->Replay());
   Impl* raw = impl.get();
   impl->writer = std::thread([raw] { raw->Run(); });
@@ -826,7 +861,21 @@ Status Tracker::Submit(const Source& source, std::vector<TrackingEvent> events, 
                                  " events are waiting; retry shortly");
     }
     impl_->queued_events += events.size();
-    impl_->queue.push_back(Impl::Pending{source, std::move(events), std::move(done)});
+  }
+  Impl::Pending p{source, std::move(events), {}, {}, std::move(done)};
+  p.bodies.reserve(p.events.size());
+  p.commerce.reserve(p.events.size());
+  for (const auto& e : p.events) {
+    p.bodies.push_back(EventToJson(e));
+    p.commerce.push_back(TransactionsOf(e, source.name));
+  }
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    if (impl_->stopping) {
+      impl_->queued_events -= p.events.size();
+      return Status::Unavailable("the server is shutting down");
+    }
+    impl_->queue.push_back(std::move(p));
   }
   impl_->cv.notify_one();
   return Status::Ok();

@@ -122,6 +122,13 @@ struct TrackerOptions {
   size_t queue_capacity = 200'000;
   // Events committed in one transaction at most (a group takes whole requests).
   size_t max_group_events = 20'000;
+  // A second handle on the same SQLite file opened without an fsync per
+  // commit (SqliteOptions::durable = false), for the derived writes and new
+  // customers. They need no fsync of their own: SQLite's WAL is one ordered
+  // log, so the next group's fsynced commit makes them durable, and that same
+  // commit is what advances the derived-writes mark; a crash before it
+  // replays them. Null: everything goes through db (two fsyncs per group).
+  storage::Database* derived_db = nullptr;
 };
 
 // One stored event: the event, its sequence number (increasing in commit

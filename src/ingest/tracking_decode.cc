@@ -47,9 +47,23 @@ Status ReadString(const rapidjson::Value& obj, std::string_view key, std::string
   return Status::Ok();
 }
 
+// An object member, or nullptr when absent or null; InvalidArgument naming
+// it when it is something else.
+Status FindObject(const rapidjson::Value& obj, std::string_view key, std::string_view base,
+                  const rapidjson::Value** raw) {
+  *raw = nullptr;
+  auto it = obj.FindMember(rapidjson::Value(rapidjson::StringRef(key.data(), key.size())));
+  if (it == obj.MemberEnd() || it->value.IsNull()) return Status::Ok();
+  if (!it->value.IsObject()) {
+    return Status::InvalidArgument("expected an object, got " + std::string(json::TypeName(it->value)),
+                                   Ptr(base, key));
+  }
+  *raw = &it->value;
+  return Status::Ok();
+}
+
 // An object member as compact JSON text; absent or null leaves *out as is.
-Status ReadObject(const rapidjson::Value& obj, std::string_view key, std::string_view base, std::string* out,
-                  const rapidjson::Value** raw = nullptr) {
+Status ReadObject(const rapidjson::Value& obj, std::string_view key, std::string_view base, std::string* out) {
   auto it = obj.FindMember(rapidjson::Value(rapidjson::StringRef(key.data(), key.size())));
   if (it == obj.MemberEnd() || it->value.IsNull()) return Status::Ok();
   if (!it->value.IsObject()) {
@@ -60,7 +74,6 @@ Status ReadObject(const rapidjson::Value& obj, std::string_view key, std::string
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
   it->value.Accept(w);
   out->assign(buf.GetString(), buf.GetSize());
-  if (raw) *raw = &it->value;
   return Status::Ok();
 }
 
@@ -155,9 +168,8 @@ Result<TrackingEvent> DecodeEvent(const rapidjson::Value& v, std::optional<Event
   RP_RETURN_IF_ERROR(ReadId(v, "userId", base, &e.user_id));
   const rapidjson::Value* context = nullptr;
   const rapidjson::Value* integrations = nullptr;
-  std::string ignored;
-  RP_RETURN_IF_ERROR(ReadObject(v, "context", base, &ignored, &context));
-  RP_RETURN_IF_ERROR(ReadObject(v, "integrations", base, &ignored, &integrations));
+  RP_RETURN_IF_ERROR(FindObject(v, "context", base, &context));
+  RP_RETURN_IF_ERROR(FindObject(v, "integrations", base, &integrations));
   e.context_json = MergeObjects(defaults.context, context);
   e.integrations_json = MergeObjects(defaults.integrations, integrations);
 
@@ -288,9 +300,8 @@ Result<DecodedPayload> DecodeBatch(std::string_view body, Timestamp received_at)
   DecodedPayload out;
   RP_RETURN_IF_ERROR(ReadString(root, "writeKey", "", &out.write_key));
   BatchDefaults defaults;
-  std::string ignored;
-  RP_RETURN_IF_ERROR(ReadObject(root, "context", "", &ignored, &defaults.context));
-  RP_RETURN_IF_ERROR(ReadObject(root, "integrations", "", &ignored, &defaults.integrations));
+  RP_RETURN_IF_ERROR(FindObject(root, "context", "", &defaults.context));
+  RP_RETURN_IF_ERROR(FindObject(root, "integrations", "", &defaults.integrations));
   RP_RETURN_IF_ERROR(ReadTime(root, "sentAt", "", &defaults.sent_at));
   auto it = root.FindMember("batch");
   if (it == root.MemberEnd() || it->value.IsNull()) {
@@ -342,8 +353,8 @@ std::string EventToJson(const TrackingEvent& e) {
   w.Key("context").Raw(e.context_json);
   w.Key("integrations").Raw(e.integrations_json);
   w.TimeField("timestamp", e.timestamp);
-  w.TimeField("originalTimestamp", e.original_timestamp);
-  w.TimeField("sentAt", e.sent_at);
+  if (e.original_timestamp) w.TimeField("originalTimestamp", *e.original_timestamp);
+  if (e.sent_at) w.TimeField("sentAt", *e.sent_at);
   w.TimeField("receivedAt", e.received_at);
   w.EndObject();
   return w.Take();

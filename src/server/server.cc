@@ -47,6 +47,7 @@ struct Server::Impl {
   // worker threads) goes first, then the app, the store, the database.
   std::unique_ptr<storage::Database> db;
   std::unique_ptr<customer::CustomerStore> store;
+  std::unique_ptr<storage::Database> derived_db;  // the tracker's second handle, no fsync per commit
   std::unique_ptr<ingest::Tracker> tracker;
   std::unique_ptr<internal::App> app;
   std::unique_ptr<internal::HttpListener> listener;
@@ -69,7 +70,14 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
                       storage::OpenSqlite((std::filesystem::path(options.data_dir) / "rapport.db").string(), sqlite));
   RP_ASSIGN_OR_RETURN(impl->store, customer::CustomerStore::Open(impl->db.get(), SystemClock::Default()));
   RP_RETURN_IF_ERROR(internal::MigrateKeys(*impl->db));
-  RP_ASSIGN_OR_RETURN(impl->tracker, ingest::Tracker::Open(impl->db.get(), impl->store.get()));
+  storage::SqliteOptions derived_sqlite;
+  derived_sqlite.durable = false;
+  RP_ASSIGN_OR_RETURN(impl->derived_db,
+                      storage::OpenSqlite((std::filesystem::path(options.data_dir) / "rapport.db").string(),
+                                          derived_sqlite));
+  ingest::TrackerOptions tracker_options;
+  tracker_options.derived_db = impl->derived_db.get();
+  RP_ASSIGN_OR_RETURN(impl->tracker, ingest::Tracker::Open(impl->db.get(), impl->store.get(), tracker_options));
   impl->tracker->RegisterViewSection();
   impl->app = std::make_unique<internal::App>(impl->store.get(), impl->db.get(), options.max_body_bytes,
                                               impl->tracker.get());
