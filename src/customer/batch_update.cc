@@ -2,6 +2,9 @@
 // identify calls arrive by the hundred per group commit, and one transaction
 // (one fsync) each would cap them at the disk's flush rate.
 
+#include <algorithm>
+#include <cmath>
+
 #include "customer/customer.h"
 #include "customer/internal/store_impl.h"
 
@@ -56,6 +59,40 @@ Result<CustomerStore::BatchResult> CustomerStore::UpdateAttributes(
     return Status::Ok();
   }));
   return out;
+}
+
+Result<int64_t> CustomerStore::AppendTransactions(const std::vector<Transaction>& rows) {
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const Transaction& t = rows[i];
+    std::string at = "/" + std::to_string(i);
+    if (t.customer_id <= 0) return Status::InvalidArgument("a known customer id is required", at + "/customerId");
+    if (t.source.empty() || t.source.size() > 64) return Status::InvalidArgument("a source of 1 to 64 bytes is required", at + "/source");
+    if (t.source_key.empty()) return Status::InvalidArgument("a source key is required", at + "/sourceKey");
+    if (t.currency.size() != 3 || !std::all_of(t.currency.begin(), t.currency.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
+      return Status::InvalidArgument("currency is an ISO 4217 code such as EUR, got '" + t.currency + "'", at + "/currency");
+    }
+    if (!std::isfinite(t.amount) || !std::isfinite(t.quantity)) {
+      return Status::InvalidArgument("amount and quantity must be finite numbers", at + "/amount");
+    }
+  }
+  Timestamp now = impl_->clock->Now();
+  int64_t written = 0;
+  RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
+    written = 0;
+    for (const Transaction& t : rows) {
+      RP_ASSIGN_OR_RETURN(int64_t n,
+                          c.Execute("INSERT INTO customer_transactions (customer_id, account_id, source, source_key, "
+                                    "occurred_at, channel, location, sku, item, category, quantity, amount, currency, "
+                                    "recorded_at) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                                    "ON CONFLICT (source, source_key) DO NOTHING",
+                                    {t.customer_id, t.source, t.source_key, t.occurred_at.micros, t.channel,
+                                     t.location, t.sku, t.item, t.category, t.quantity, t.amount, t.currency,
+                                     now.micros}));
+      written += n;
+    }
+    return Status::Ok();
+  }));
+  return written;
 }
 
 }  // namespace rapport::customer

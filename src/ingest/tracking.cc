@@ -549,7 +549,7 @@ struct Tracker::Impl {
   // logged: the event itself is stored.
   void ApplyDerived(const std::vector<StoredEvent>& events, const std::vector<std::string>& source_names,
                     std::vector<std::vector<customer::Transaction>>* commerce = nullptr) {
-    std::vector<std::pair<customer::Identifier, customer::Transaction>> transactions;
+    std::vector<customer::Transaction> transactions;
     std::vector<std::pair<CustomerId, customer::CustomerPatch>> patches;
     std::vector<size_t> groups;
     std::map<std::string, customer::AttributeDefinition> catalog;
@@ -586,7 +586,7 @@ struct Tracker::Impl {
         auto ts = commerce ? std::move((*commerce)[i]) : TransactionsOf(e, source_names[i]);
         for (auto& t : ts) {
           t.customer_id = s.customer_id;
-          transactions.emplace_back(customer::Identifier{}, std::move(t));
+          transactions.push_back(std::move(t));
         }
       }
     }
@@ -614,14 +614,8 @@ struct Tracker::Impl {
       }
     }
     if (!transactions.empty()) {
-      auto r = derived->AddTransactions(transactions);
-      if (!r.ok()) {
-        spdlog::warn("tracking.transactions_failed error={}", r.status().ToString());
-      } else {
-        for (const auto& err : r->errors) {
-          if (!err.ok()) spdlog::warn("tracking.transaction_rejected error={}", err.ToString());
-        }
-      }
+      auto r = derived->AppendTransactions(transactions);
+      if (!r.ok()) spdlog::warn("tracking.transactions_failed error={}", r.status().ToString());
     }
     if (!events.empty()) derived_through = std::max(derived_through, events.back().seq);
   }
