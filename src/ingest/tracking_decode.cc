@@ -62,19 +62,23 @@ Status FindObject(const rapidjson::Value& obj, std::string_view key, std::string
   return Status::Ok();
 }
 
-// An object member as compact JSON text; absent or null leaves *out as is.
-Status ReadObject(const rapidjson::Value& obj, std::string_view key, std::string_view base, std::string* out) {
-  auto it = obj.FindMember(rapidjson::Value(rapidjson::StringRef(key.data(), key.size())));
-  if (it == obj.MemberEnd() || it->value.IsNull()) return Status::Ok();
-  if (!it->value.IsObject()) {
-    return Status::InvalidArgument("expected an object, got " + std::string(json::TypeName(it->value)),
-                                   Ptr(base, key));
-  }
+// v as compact JSON text. rapidjson's writer refuses a number that parsed
+// to infinity (a literal beyond the double range): that is the client's
+// error, named at `pointer`, not a document to store half-written.
+Status Serialize(const rapidjson::Value& v, std::string_view pointer, std::string* out) {
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  it->value.Accept(w);
+  if (!v.Accept(w)) return Status::InvalidArgument("a number is beyond the range of a double", std::string(pointer));
   out->assign(buf.GetString(), buf.GetSize());
   return Status::Ok();
+}
+
+// An object member as compact JSON text; absent or null leaves *out as is.
+Status ReadObject(const rapidjson::Value& obj, std::string_view key, std::string_view base, std::string* out) {
+  const rapidjson::Value* raw = nullptr;
+  RP_RETURN_IF_ERROR(FindObject(obj, key, base, &raw));
+  if (!raw) return Status::Ok();
+  return Serialize(*raw, Ptr(base, key), out);
 }
 
 Status ReadTime(const rapidjson::Value& obj, std::string_view key, std::string_view base,
@@ -104,31 +108,29 @@ std::string NewMessageId() {
 }
 
 // Merges defaults (the batch's context or integrations) under an event's own
-// members: the event's member wins when both have it.
-std::string MergeObjects(const rapidjson::Value* defaults, const rapidjson::Value* own) {
+// members: the event's member wins when both have it. Errors name `pointer`.
+Status MergeObjects(const rapidjson::Value* defaults, const rapidjson::Value* own, std::string_view pointer,
+                    std::string* out) {
   if (!defaults || defaults->ObjectEmpty()) {
-    if (!own) return "{}";
-    rapidjson::StringBuffer buf;
-    rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-    own->Accept(w);
-    return std::string(buf.GetString(), buf.GetSize());
+    if (!own) {
+      *out = "{}";
+      return Status::Ok();
+    }
+    return Serialize(*own, pointer, out);
   }
   rapidjson::StringBuffer buf;
   rapidjson::Writer<rapidjson::StringBuffer> w(buf);
-  w.StartObject();
-  for (auto m = defaults->MemberBegin(); m != defaults->MemberEnd(); ++m) {
+  bool ok = w.StartObject();
+  for (auto m = defaults->MemberBegin(); ok && m != defaults->MemberEnd(); ++m) {
     if (own && own->HasMember(m->name)) continue;
-    m->name.Accept(w);
-    m->value.Accept(w);
+    ok = m->name.Accept(w) && m->value.Accept(w);
   }
   if (own) {
-    for (auto m = own->MemberBegin(); m != own->MemberEnd(); ++m) {
-      m->name.Accept(w);
-      m->value.Accept(w);
-    }
+    for (auto m = own->MemberBegin(); ok && m != own->MemberEnd(); ++m) ok = m->name.Accept(w) && m->value.Accept(w);
   }
-  w.EndObject();
-  return std::string(buf.GetString(), buf.GetSize());
+  if (!ok || !w.EndObject()) return Status::InvalidArgument("a number is beyond the range of a double", std::string(pointer));
+  out->assign(buf.GetString(), buf.GetSize());
+  return Status::Ok();
 }
 
 struct BatchDefaults {
@@ -170,8 +172,8 @@ Result<TrackingEvent> DecodeEvent(const rapidjson::Value& v, std::optional<Event
   const rapidjson::Value* integrations = nullptr;
   RP_RETURN_IF_ERROR(FindObject(v, "context", base, &context));
   RP_RETURN_IF_ERROR(FindObject(v, "integrations", base, &integrations));
-  e.context_json = MergeObjects(defaults.context, context);
-  e.integrations_json = MergeObjects(defaults.integrations, integrations);
+  RP_RETURN_IF_ERROR(MergeObjects(defaults.context, context, Ptr(base, "context"), &e.context_json));
+  RP_RETURN_IF_ERROR(MergeObjects(defaults.integrations, integrations, Ptr(base, "integrations"), &e.integrations_json));
 
   std::optional<Timestamp> timestamp, sent_at, original;
   RP_RETURN_IF_ERROR(ReadTime(v, "timestamp", base, &timestamp));
