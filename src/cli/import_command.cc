@@ -12,7 +12,7 @@ namespace {
 
 struct ImportArgs {
   std::string entity, file, source, data, mapping, format, errors_path;
-  int batch_size = 1000;
+  int batch_size = 10000;
 };
 
 int RunImport(const ImportArgs& a) {
@@ -100,7 +100,7 @@ void AddImportCommand(CLI::App& app, std::vector<Command>* out) {
   cmd->add_option("--mapping", args->mapping, "JSON mapping file: column names, types, formats (docs/import.md)");
   cmd->add_option("--format", args->format, "File format (default: from the mapping, else the file name)")
       ->check(CLI::IsMember({"csv", "ndjson"}));
-  cmd->add_option("--batch-size", args->batch_size, "Rows per transaction")->default_val(1000)->check(CLI::Range(1, 100000));
+  cmd->add_option("--batch-size", args->batch_size, "Rows per transaction")->default_val(10000)->check(CLI::Range(1, 100000));
   cmd->add_option("--errors", args->errors_path, "Write every rejected row to this CSV file (line,column,message)");
   out->push_back({cmd, [args] { return RunImport(*args); }});
 }

@@ -11,6 +11,8 @@
 #include "cli/demo_run.h"
 #include "server/server.h"
 
+#include <spdlog/spdlog.h>
+
 namespace rapport::cli {
 namespace {
 
@@ -51,11 +53,14 @@ int ServeUntilSignal(server::ServerOptions options, const std::string& banner_ke
 }
 
 struct ServeArgs {
-  std::string data, listen = "127.0.0.1:8080";
+  std::string data;
+  server::ServerOptions options;  // the defaults documented in docs/configuration.md
+  int64_t request_timeout_ms = 30000, idle_timeout_ms = 60000;
+  std::string log_level = "info";
 };
 
 struct KeyArgs {
-  std::string data, role;
+  std::string data, role, name, prefix;
 };
 
 struct DemoArgs {
@@ -102,13 +107,30 @@ void AddServerCommands(CLI::App& app, CLI::App* demo, std::vector<Command>* out)
   CLI::App* s = app.add_subcommand("serve", "Serve the HTTP API over a data directory");
   s->footer("SIGINT or SIGTERM stops the server after running requests finish.\n"
             "Example: rapport serve --data ./data --listen 0.0.0.0:8080");
+  server::ServerOptions& so = serve->options;
   s->add_option("--data", serve->data, "Data directory (holds rapport.db; created if absent)")->required();
-  s->add_option("--listen", serve->listen, "Address to listen on, host:port (port 0 picks a free one)")
+  s->add_option("--listen", so.listen, "Address to listen on, host:port (port 0 picks a free one)")
       ->default_val("127.0.0.1:8080");
+  s->add_option("--io-threads", so.io_threads, "Threads reading and writing sockets")
+      ->default_val(so.io_threads)->check(CLI::Range(1, 64));
+  s->add_option("--workers", so.worker_threads, "Threads running request handlers")
+      ->default_val(so.worker_threads)->check(CLI::Range(1, 256));
+  s->add_option("--queue", so.queue_capacity, "Requests waiting for a worker before 503 Retry-After")
+      ->default_val(so.queue_capacity)->check(CLI::Range(1, 1000000));
+  s->add_option("--max-body", so.max_body_bytes, "Largest request body in bytes (larger: 413)")
+      ->default_val(so.max_body_bytes)->check(CLI::Range(1024, 1 << 30));
+  s->add_option("--request-timeout-ms", serve->request_timeout_ms, "Time to receive a whole request")
+      ->default_val(serve->request_timeout_ms)->check(CLI::Range(100, 3600000));
+  s->add_option("--idle-timeout-ms", serve->idle_timeout_ms, "Idle keep-alive connections close after this")
+      ->default_val(serve->idle_timeout_ms)->check(CLI::Range(100, 3600000));
+  s->add_option("--log-level", serve->log_level, "Log level on standard error")
+      ->default_val("info")->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   out->push_back({s, [serve] {
-                    server::ServerOptions o;
+                    server::ServerOptions o = serve->options;
                     o.data_dir = serve->data;
-                    o.listen = serve->listen;
+                    o.request_timeout = std::chrono::milliseconds(serve->request_timeout_ms);
+                    o.idle_timeout = std::chrono::milliseconds(serve->idle_timeout_ms);
+                    spdlog::set_level(spdlog::level::from_str(serve->log_level));
                     return ServeUntilSignal(o, "");
                   }});
 
@@ -122,12 +144,36 @@ void AddServerCommands(CLI::App& app, CLI::App* demo, std::vector<Command>* out)
   create->add_option("--role", key->role, "Role the key acts as")
       ->required()
       ->check(CLI::IsMember({"admin", "marketing", "sales", "service", "analyst"}));
+  create->add_option("--name", key->name, "What the key is for, shown by keys list (e.g. \"billing sync\")");
   out->push_back({create, [key] {
-                    auto k = server::CreateApiKey(key->data, key->role);
+                    auto k = server::CreateApiKey(key->data, key->role, key->name);
                     if (!k.ok()) return Fail(k.status());
                     std::printf("created %s key %s (the prefix is safe to log; the key is stored hashed)\n",
                                 std::string(server::RoleName(k->role)).c_str(), k->prefix.c_str());
                     std::printf("%s\n", k->key.c_str());
+                    return kExitOk;
+                  }});
+
+  CLI::App* list = keys->add_subcommand("list", "List API keys: prefix, role, name, created, revoked");
+  list->add_option("--data", key->data, "Data directory")->required();
+  out->push_back({list, [key] {
+                    auto keys = server::ListApiKeys(key->data);
+                    if (!keys.ok()) return Fail(keys.status());
+                    std::printf("%-12s  %-9s  %-20s  %-20s  %s\n", "PREFIX", "ROLE", "CREATED", "REVOKED", "NAME");
+                    for (const auto& k : *keys) {
+                      std::printf("%-12s  %-9s  %-20s  %-20s  %s\n", k.prefix.c_str(),
+                                  std::string(server::RoleName(k.role)).c_str(), FormatRfc3339(k.created_at).substr(0, 19).c_str(),
+                                  k.revoked_at ? FormatRfc3339(*k.revoked_at).substr(0, 19).c_str() : "-", k.name.c_str());
+                    }
+                    return kExitOk;
+                  }});
+  CLI::App* revoke = keys->add_subcommand("revoke", "Revoke an API key by its prefix (a running server refuses it within 60 s)");
+  revoke->add_option("prefix", key->prefix, "The key's prefix, as keys list shows it")->required();
+  revoke->add_option("--data", key->data, "Data directory")->required();
+  out->push_back({revoke, [key] {
+                    Status s = server::RevokeApiKey(key->data, key->prefix);
+                    if (!s.ok()) return Fail(s);
+                    std::printf("revoked %s\n", key->prefix.c_str());
                     return kExitOk;
                   }});
 

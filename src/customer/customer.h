@@ -323,6 +323,15 @@ class CustomerStore {
     int64_t created = 0, updated = 0, unchanged = 0;
   };
   Result<BatchResult> UpsertCustomers(std::string_view source, const std::vector<CustomerRecord>& records);
+  // The same in two steps: PrepareCustomers validates and normalizes without
+  // touching the database, so an importer prepares batch k+1 on one thread
+  // while batch k is written on another. A prepared batch is written once.
+  struct PreparedCustomers {
+    struct Data;
+    std::shared_ptr<Data> data;
+  };
+  Result<PreparedCustomers> PrepareCustomers(std::string_view source, const std::vector<CustomerRecord>& records);
+  Result<BatchResult> UpsertCustomers(PreparedCustomers batch);
   Result<BatchResult> UpsertAccounts(const std::vector<std::pair<Identifier, Account>>& rows);
   Result<BatchResult> AddTransactions(const std::vector<std::pair<Identifier, Transaction>>& rows);
   Result<BatchResult> AddInteractions(const std::vector<std::pair<Identifier, Interaction>>& rows);

@@ -12,66 +12,72 @@ namespace rapport::customer {
 
 using storage::Connection;
 
-Result<UpsertOutcome::Action> CustomerStore::Impl::UpsertRecord(Connection& c, const internal::Catalog& cat,
-                                                                const std::string& scheme, const CustomerRecord& rec,
-                                                                Timestamp now, BatchBuffer* batch) {
+Status CustomerStore::Impl::PrepareRecord(const internal::Catalog& cat, const std::string& scheme,
+                                          const CustomerRecord& rec, Timestamp now, PreparedRecord* out) {
   if (rec.source_key.empty()) return Status::InvalidArgument("a record needs its source key", "/sourceKey");
   auto key = NormalizeIdentifier({scheme, rec.source_key});
   if (!key.ok()) return Status::InvalidArgument(key.status().message(), "/sourceKey");
-  internal::AttributeMap attrs;
-  RP_RETURN_IF_ERROR(ValidateAttributes(cat, rec.attributes, true, "", &attrs));
-  Timestamp valid_from = rec.valid_from.value_or(now);
-  if (valid_from > now) return Status::InvalidArgument("validFrom cannot be in the future", "/validFrom");
-
-  std::vector<Identifier> ids;
-  std::vector<size_t> positions;  // index of each id in rec.identifiers, for error fields
-  ids.reserve(rec.identifiers.size() + 1);
-  ids.push_back(*key);
-  positions.push_back(0);
+  RP_RETURN_IF_ERROR(ValidateAttributes(cat, rec.attributes, true, "", &out->attrs));
+  out->valid_from = rec.valid_from.value_or(now);
+  if (out->valid_from > now) return Status::InvalidArgument("validFrom cannot be in the future", "/validFrom");
+  out->ids.reserve(rec.identifiers.size() + 1);
+  out->ids.push_back(std::move(*key));
+  out->positions.push_back(0);
   for (size_t j = 0; j < rec.identifiers.size(); ++j) {
     auto n = NormalizeIdentifier(rec.identifiers[j]);
     if (!n.ok()) return Status::InvalidArgument(n.status().message(), "/identifiers/" + std::to_string(j));
-    if (std::find(ids.begin(), ids.end(), *n) != ids.end()) continue;
-    ids.push_back(std::move(*n));
-    positions.push_back(j);
+    if (std::find(out->ids.begin(), out->ids.end(), *n) != out->ids.end()) continue;
+    out->ids.push_back(std::move(*n));
+    out->positions.push_back(j);
   }
+  return Status::Ok();
+}
 
-  // An identifier buffered by an earlier record of this batch: write the
-  // buffer first, so what follows sees the database as it will be.
-  if (std::any_of(ids.begin(), ids.end(), [&](const Identifier& i) { return batch->Claimed(i); })) {
-    RP_RETURN_IF_ERROR(batch->Flush(c));
+namespace {
+
+Status Taken(const Identifier& ident, CustomerId owner, size_t position) {
+  return Status::Conflict("identifier " + ident.ToString() + " belongs to customer " + std::to_string(owner),
+                          "/identifiers/" + std::to_string(position));
+}
+
+}  // namespace
+
+Result<UpsertOutcome::Action> CustomerStore::Impl::UpsertRecord(Connection& c, const internal::Catalog& cat,
+                                                                const std::string& scheme, PreparedRecord& rec,
+                                                                Kind kind, Timestamp now, BatchBuffer* batch) {
+  const std::vector<Identifier>& ids = rec.ids;
+  std::vector<BatchBuffer::Owner> owners;
+  owners.reserve(ids.size());
+  bool buffered = false;
+  for (const Identifier& i : ids) {
+    RP_ASSIGN_OR_RETURN(BatchBuffer::Owner o, batch->OwnerOf(c, i));
+    buffered = buffered || o.buffered;
+    owners.push_back(o);
   }
-  RP_ASSIGN_OR_RETURN(std::optional<CustomerId> owner, OwnerOf(c, *key));
-  if (!owner) {
-    for (size_t j = 1; j < ids.size(); ++j) {
-      RP_ASSIGN_OR_RETURN(std::optional<CustomerId> other, OwnerOf(c, ids[j]));
-      if (other) {
-        return Status::Conflict("identifier " + ids[j].ToString() + " belongs to customer " + std::to_string(*other),
-                                "/identifiers/" + std::to_string(positions[j]));
-      }
-    }
+  // An identifier claimed by an earlier new customer of this batch: write
+  // the buffer first, so what follows sees the database as it will be.
+  if (buffered) RP_RETURN_IF_ERROR(batch->Flush(c));
+  CustomerId owner = owners[0].id;
+  for (size_t j = 1; j < ids.size(); ++j) {
+    if (owners[j].id != 0 && owners[j].id != owner) return Taken(ids[j], owners[j].id, rec.positions[j]);
+  }
+  if (owner == 0) {
     RP_RETURN_IF_ERROR(
-        InsertCustomer(c, rec.kind, std::move(attrs), ids, {}, scheme, valid_from, now, batch).status());
+        InsertCustomer(c, kind, std::move(rec.attrs), ids, {}, scheme, rec.valid_from, now, batch).status());
     return UpsertOutcome::Action::kCreated;
   }
-  // Check every identifier before writing anything for this record.
-  for (size_t j = 1; j < ids.size(); ++j) {
-    RP_ASSIGN_OR_RETURN(std::optional<CustomerId> other, OwnerOf(c, ids[j]));
-    if (other && *other != *owner) {
-      return Status::Conflict("identifier " + ids[j].ToString() + " belongs to customer " + std::to_string(*other),
-                              "/identifiers/" + std::to_string(positions[j]));
-    }
-  }
-  RP_ASSIGN_OR_RETURN(StoredCustomer row, LoadCustomer(c, *owner, "/sourceKey"));
-  if (row.kind != rec.kind) {
-    return Status::Unprocessable("customer " + key->ToString() + " is a " + std::string(KindName(row.kind)) +
-                                     ", not a " + std::string(KindName(rec.kind)),
+  RP_ASSIGN_OR_RETURN(StoredCustomer row, LoadCustomer(c, owner, "/sourceKey"));
+  if (row.kind != kind) {
+    return Status::Unprocessable("customer " + ids[0].ToString() + " is a " + std::string(KindName(row.kind)) +
+                                     ", not a " + std::string(KindName(kind)),
                                  "/kind");
   }
-  RP_ASSIGN_OR_RETURN(bool changed, AppendAssertions(c, cat, &row, attrs, scheme, valid_from, now));
+  RP_ASSIGN_OR_RETURN(bool changed, AppendAssertions(c, cat, &row, rec.attrs, scheme, rec.valid_from, now));
   for (size_t j = 1; j < ids.size(); ++j) {
+    if (owners[j].id == owner) continue;
     RP_ASSIGN_OR_RETURN(bool added,
-                        AttachIdentifier(c, row.id, ids[j], now, "/identifiers/" + std::to_string(positions[j])));
+                        AttachIdentifier(c, row.id, ids[j], now, "/identifiers/" + std::to_string(rec.positions[j])));
+    batch->Claim(ids[j], row.id, false);
     changed = changed || added;
   }
   if (!changed) return UpsertOutcome::Action::kUnchanged;
@@ -79,30 +85,50 @@ Result<UpsertOutcome::Action> CustomerStore::Impl::UpsertRecord(Connection& c, c
   return UpsertOutcome::Action::kUpdated;
 }
 
-Result<CustomerStore::BatchResult> CustomerStore::UpsertCustomers(std::string_view source,
-                                                                  const std::vector<CustomerRecord>& records) {
+Result<CustomerStore::PreparedCustomers> CustomerStore::PrepareCustomers(std::string_view source,
+                                                                         const std::vector<CustomerRecord>& records) {
   auto scheme = NormalizeIdentifier({std::string(source), "-"});
   if (!scheme.ok()) return Status::InvalidArgument(scheme.status().message(), "/source");
-  auto cat = impl_->Catalog();
+  auto d = std::make_shared<PreparedCustomers::Data>();
+  d->scheme = std::move(scheme->scheme);
+  d->catalog = impl_->Catalog();
   for (const CustomerRecord& r : records) {
     auto fresh = impl_->CatalogFor(r.attributes);
-    if (fresh != cat) {
-      cat = std::move(fresh);
+    if (fresh != d->catalog) {
+      d->catalog = std::move(fresh);
       break;
     }
   }
-  Timestamp now = impl_->clock->Now();
+  d->now = impl_->clock->Now();
+  d->records.resize(records.size());
+  d->kinds.reserve(records.size());
+  d->errors.reserve(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    d->kinds.push_back(records[i].kind);
+    d->errors.push_back(impl_->PrepareRecord(*d->catalog, d->scheme, records[i], d->now, &d->records[i]));
+    if (d->errors.back().ok()) d->all_ids.insert(d->all_ids.end(), d->records[i].ids.begin(), d->records[i].ids.end());
+  }
+  return PreparedCustomers{std::move(d)};
+}
+
+Result<CustomerStore::BatchResult> CustomerStore::UpsertCustomers(PreparedCustomers prepared) {
+  if (!prepared.data || prepared.data->written) return Status::InvalidArgument("a prepared batch is written once");
+  PreparedCustomers::Data& d = *prepared.data;
+  d.written = true;
   BatchResult out;
-  out.errors.assign(records.size(), Status::Ok());
+  out.errors = d.errors;
   BatchBuffer batch;
-  batch.now = now;
+  batch.now = d.now;
   RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
     batch.Clear();
-    for (size_t i = 0; i < records.size(); ++i) {
-      Result<UpsertOutcome::Action> r = impl_->UpsertRecord(c, *cat, scheme->scheme, records[i], now, &batch);
+    RP_RETURN_IF_ERROR(batch.LoadOwners(c, d.all_ids));
+    for (size_t i = 0; i < d.records.size(); ++i) {
+      if (!out.errors[i].ok()) continue;
+      Result<UpsertOutcome::Action> r =
+          impl_->UpsertRecord(c, *d.catalog, d.scheme, d.records[i], d.kinds[i], d.now, &batch);
       if (!r.ok()) {
-        if (!IsRecordError(r.status())) return r.status();
         out.errors[i] = r.status();
+        if (!IsRecordError(r.status())) return r.status();
         continue;
       }
       switch (*r) {
@@ -114,6 +140,12 @@ Result<CustomerStore::BatchResult> CustomerStore::UpsertCustomers(std::string_vi
     return batch.Flush(c);
   }));
   return out;
+}
+
+Result<CustomerStore::BatchResult> CustomerStore::UpsertCustomers(std::string_view source,
+                                                                  const std::vector<CustomerRecord>& records) {
+  RP_ASSIGN_OR_RETURN(PreparedCustomers prepared, PrepareCustomers(source, records));
+  return UpsertCustomers(std::move(prepared));
 }
 
 }  // namespace rapport::customer

@@ -46,26 +46,33 @@ Result<std::string> NormalizeEmail(std::string_view raw) {
   return e;
 }
 
+// International numbers ("+49 30 1234567", "0049 30 1234567") become E.164
+// ("+49301234567"). A national number ("030 1234567") keeps its digits
+// without a '+': which country it belongs to is not known here, and
+// prefixing '+' would make it a different, wrong international number.
 Result<std::string> NormalizePhone(std::string_view raw) {
   std::string_view s = Trim(raw);
-  std::string out = "+";
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
+  bool international = !s.empty() && s.front() == '+';
+  if (international) s.remove_prefix(1);
+  std::string digits;
+  for (char c : s) {
     if (std::isdigit(static_cast<unsigned char>(c))) {
-      out.push_back(c);
-    } else if (c == '+' && i == 0) {
-      continue;
-    } else if (c == ' ' || c == '-' || c == '(' || c == ')' || c == '.' || c == '/') {
-      continue;
-    } else {
+      digits.push_back(c);
+    } else if (c != ' ' && c != '-' && c != '(' && c != ')' && c != '.' && c != '/') {
       return Status::InvalidArgument("a phone number may hold only digits, a leading '+' and separators");
     }
   }
-  size_t digits = out.size() - 1;
-  if (digits < 7 || digits > 15) {
+  if (!international && digits.size() > 2 && digits.compare(0, 2, "00") == 0) {
+    digits.erase(0, 2);
+    international = true;
+  }
+  if (international && !digits.empty() && digits.front() == '0') {
+    return Status::InvalidArgument("an international phone number cannot start with +0");
+  }
+  if (digits.size() < 7 || digits.size() > 15) {
     return Status::InvalidArgument("a phone number needs 7 to 15 digits");
   }
-  return out;
+  return international ? "+" + digits : digits;
 }
 
 bool ValidScheme(std::string_view s) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <map>
 #include <tuple>
 
 #include "customer/customer.h"
@@ -55,22 +56,104 @@ Status InsertTokens(Connection& c, CustomerId id, const std::vector<std::string>
 
 }  // namespace
 
+namespace {
+
+// Rows per multi-row INSERT and values per IN list: one statement text
+// each, so the prepared statements are cached.
+constexpr size_t kBulkRows = 128;
+
+const std::string& RepeatedSql(std::string_view head, std::string_view row, std::string_view separator,
+                               std::string_view tail, size_t n, std::string* cache) {
+  if (cache->empty()) {
+    *cache = head;
+    for (size_t i = 0; i < n; ++i) {
+      if (i > 0) *cache += separator;
+      *cache += row;
+    }
+    *cache += tail;
+  }
+  return *cache;
+}
+
+}  // namespace
+
+Status BatchBuffer::LoadOwners(Connection& c, const std::vector<Identifier>& ids) {
+  // Unknown identifiers by scheme, each once.
+  std::map<std::string, std::vector<const std::string*>> by_scheme;
+  for (const Identifier& i : ids) {
+    if (owners.emplace(Key(i), Owner{}).second) by_scheme[i.scheme].push_back(&i.value);
+  }
+  thread_local std::string sql_text;
+  const std::string& sql = RepeatedSql("SELECT value, customer_id FROM customer_identifiers WHERE scheme = ? AND value IN (",
+                                       "?", ", ", ")", kBulkRows, &sql_text);
+  std::vector<Value> params;
+  for (const auto& [scheme, values] : by_scheme) {
+    for (size_t start = 0; start < values.size(); start += kBulkRows) {
+      params.clear();
+      params.emplace_back(scheme);
+      for (size_t k = 0; k < kBulkRows; ++k) {
+        // A short last chunk repeats its last value: same statement text.
+        params.emplace_back(*values[std::min(start + k, values.size() - 1)]);
+      }
+      RP_ASSIGN_OR_RETURN(QueryResult r, c.QueryV(sql, params));
+      for (const auto& row : r.rows) owners[scheme + '\0' + row[0].AsText()].id = row[1].AsInt();
+    }
+  }
+  return Status::Ok();
+}
+
+Result<BatchBuffer::Owner> BatchBuffer::OwnerOf(Connection& c, const Identifier& i) {
+  auto it = owners.find(Key(i));
+  if (it != owners.end()) return it->second;
+  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(sql::kIdentifierOwner, {i.scheme, i.value}));
+  Owner o{r.empty() ? 0 : r.rows[0][0].AsInt(), false};
+  owners.emplace(Key(i), o);
+  return o;
+}
+
 Status BatchBuffer::Flush(Connection& c) {
   std::sort(identifiers.begin(), identifiers.end(), [](const auto& a, const auto& b) {
     return std::tie(a.first.scheme, a.first.value) < std::tie(b.first.scheme, b.first.value);
   });
-  for (const auto& [ident, id] : identifiers) {
+  std::sort(tokens.begin(), tokens.end());
+  thread_local std::string ident_sql, token_sql;
+  std::vector<Value> params;
+  size_t i = 0;
+  for (; i + kBulkRows <= identifiers.size(); i += kBulkRows) {
+    params.clear();
+    for (size_t k = i; k < i + kBulkRows; ++k) {
+      const auto& [ident, id] = identifiers[k];
+      params.insert(params.end(), {ident.scheme, ident.value, id, now.micros});
+    }
+    RP_RETURN_IF_ERROR(c.ExecuteV(RepeatedSql("INSERT INTO customer_identifiers (scheme, value, customer_id, "
+                                              "created_at) VALUES ",
+                                              "(?, ?, ?, ?)", ", ", "", kBulkRows, &ident_sql),
+                                  params)
+                           .status());
+  }
+  for (; i < identifiers.size(); ++i) {
+    const auto& [ident, id] = identifiers[i];
     RP_RETURN_IF_ERROR(c.Execute("INSERT INTO customer_identifiers (scheme, value, customer_id, created_at) "
                                  "VALUES (?, ?, ?, ?)",
                                  {ident.scheme, ident.value, id, now.micros})
                            .status());
   }
-  std::sort(tokens.begin(), tokens.end());
-  for (const auto& [token, id] : tokens) {
-    RP_RETURN_IF_ERROR(
-        c.Execute("INSERT INTO customer_search_tokens (token, customer_id) VALUES (?, ?)", {token, id}).status());
+  for (i = 0; i + kBulkRows <= tokens.size(); i += kBulkRows) {
+    params.clear();
+    for (size_t k = i; k < i + kBulkRows; ++k) params.insert(params.end(), {tokens[k].first, tokens[k].second});
+    RP_RETURN_IF_ERROR(c.ExecuteV(RepeatedSql("INSERT INTO customer_search_tokens (token, customer_id) VALUES ",
+                                              "(?, ?)", ", ", "", kBulkRows, &token_sql),
+                                  params)
+                           .status());
   }
-  Clear();
+  for (; i < tokens.size(); ++i) {
+    RP_RETURN_IF_ERROR(c.Execute("INSERT INTO customer_search_tokens (token, customer_id) VALUES (?, ?)",
+                                 {tokens[i].first, tokens[i].second})
+                           .status());
+  }
+  identifiers.clear();
+  tokens.clear();
+  for (auto& [key, owner] : owners) owner.buffered = false;
   return Status::Ok();
 }
 
@@ -289,7 +372,7 @@ Result<StoredCustomer> CustomerStore::Impl::InsertCustomer(Connection& c, Kind k
     // The caller checked that none is taken, in the database or the batch.
     for (const Identifier& i : identifiers) {
       deferred->identifiers.emplace_back(i, row.id);
-      deferred->claimed.insert(BatchBuffer::Key(i));
+      deferred->Claim(i, row.id, true);
     }
   } else {
     RP_RETURN_IF_ERROR(InsertIdentifiers(c, row.id, identifiers, identifier_fields, now));

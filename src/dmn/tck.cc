@@ -168,7 +168,9 @@ void RunCase(const Model& model, const TckTestCase& tc, TckCaseResult* row) {
     }
     for (const auto& rn : tc.results) {
       const DecisionOutcome* d = r->Find(rn.name);
-      feel::Value actual = rn.name == tc.invocable_name || d == nullptr ? r->value : d->value;
+      // A null service result (a wrong-typed argument or output) makes every
+      // output null, whatever the output decisions evaluated to.
+      feel::Value actual = rn.name == tc.invocable_name || d == nullptr || r->value.is_null() ? r->value : d->value;
       check(rn, actual, r->messages);
     }
   } else if (tc.kind == TckTestCase::Kind::kBkm) {
@@ -198,7 +200,10 @@ void RunCase(const Model& model, const TckTestCase& tc, TckCaseResult* row) {
 
 Result<TckTestFile> ReadTckTestFile(std::string_view xml, std::string_view source) {
   pugi::xml_document doc;
-  pugi::xml_parse_result pr = doc.load_buffer(xml.data(), xml.size());
+  // parse_ws_pcdata_single keeps a value made only of spaces (<value> </value>
+  // is the string " "), while whitespace between elements is still dropped.
+  pugi::xml_parse_result pr =
+      doc.load_buffer(xml.data(), xml.size(), pugi::parse_default | pugi::parse_ws_pcdata_single);
   if (!pr) {
     return Status::InvalidArgument(std::string(source) + ": malformed XML at offset " + std::to_string(pr.offset) +
                                    ": " + pr.description());

@@ -198,11 +198,17 @@ std::optional<int> CompareValues(const Value& a, const Value& b);
 // A range (interval). An absent bound (`< 10` is a range with no start) is
 // unbounded on that side. Bounds are numbers, strings, dates, times,
 // date-and-times or durations of one kind.
+// `(=10)` and `(!=10)` used as values are ranges too (DMN 1.5 10.3.2.7):
+// kEqual holds just its point (low = high, both closed) and is not equal to
+// the interval [10..10]; kNotEqual holds everything but its point (low =
+// high, both open).
 struct Range {
+  enum class Kind : uint8_t { kInterval, kEqual, kNotEqual };
   std::optional<Value> low;
   std::optional<Value> high;
   bool low_closed = false;
   bool high_closed = false;
+  Kind kind = Kind::kInterval;
 };
 
 // ---------------------------------------------------------------------------
@@ -296,6 +302,11 @@ struct CompileOptions {
   // and operator characters ("Monthly Salary", "Date-Time"). Single-word
   // names need not be listed. Built-in function names are always known.
   std::vector<std::string> known_names;
+  // Resolves type names that are not FEEL's own (a DMN model's item
+  // definitions, "tNumberList") in `instance of` and typed parameters;
+  // nullopt (or no resolver) makes the name an unknown type, a compile
+  // error. Called only while compiling.
+  std::function<std::optional<FeelType>(std::string_view name)> resolve_type = nullptr;
 };
 
 class Program;  // internal compiled form

@@ -300,7 +300,7 @@ Value Equal(const Value& a, const Value& b) {
         if (p.has_value() != q.has_value()) return false;
         return !p.has_value() || *p == *q;
       };
-      return Value::Boolean(x.low_closed == y.low_closed && x.high_closed == y.high_closed &&
+      return Value::Boolean(x.kind == y.kind && x.low_closed == y.low_closed && x.high_closed == y.high_closed &&
                             bound_eq(x.low, y.low) && bound_eq(x.high, y.high));
     }
     case Type::kFunction: return Value::Boolean(a.function() == b.function());
@@ -349,6 +349,8 @@ std::string Value::ToString() const {
     }
     case Type::kRange: {
       const Range& r = range();
+      if (r.kind == Range::Kind::kEqual) return "=" + r.low->ToString();
+      if (r.kind == Range::Kind::kNotEqual) return "!=" + r.low->ToString();
       if (!r.low) return std::string(r.high_closed ? "<= " : "< ") + r.high->ToString();
       if (!r.high) return std::string(r.low_closed ? ">= " : "> ") + r.low->ToString();
       return std::string(r.low_closed ? "[" : "(") + r.low->ToString() + ".." + r.high->ToString() +

@@ -849,10 +849,13 @@ class Pipeline {
   int64_t rows_read_ = 0;
 };
 
+// Customers are validated and normalized on the reading thread
+// (prepared), so the writing thread only writes.
 Result<customer::CustomerStore::BatchResult> WriteBatch(customer::CustomerStore& store, const ImportOptions& options,
-                                                        const MappedRows& batch) {
+                                                        const MappedRows& batch,
+                                                        customer::CustomerStore::PreparedCustomers& prepared) {
   switch (options.entity) {
-    case Entity::kCustomers: return store.UpsertCustomers(options.source, batch.customers);
+    case Entity::kCustomers: return store.UpsertCustomers(std::move(prepared));
     case Entity::kAccounts: return store.UpsertAccounts(batch.accounts);
     case Entity::kTransactions: return store.AddTransactions(batch.transactions);
     case Entity::kInteractions: return store.AddInteractions(batch.interactions);
@@ -922,16 +925,29 @@ Result<ImportSummary> ImportText(customer::CustomerStore& store, std::string_vie
     for (auto& e : errors) reject(std::move(e));
   };
 
-  // The store writes batch k on a second thread while batch k+1 is parsed.
+  // The store writes batch k on a second thread while batch k+1 is parsed
+  // and prepared.
+  using Prepared = customer::CustomerStore::PreparedCustomers;
+  auto fill = [&](MappedRows* rows, Prepared* prepared) -> Status {
+    RP_RETURN_IF_ERROR(p.Fill(rows, batch_size));
+    if (options.entity == Entity::kCustomers && rows->size() > 0) {
+      RP_ASSIGN_OR_RETURN(*prepared, store.PrepareCustomers(options.source, rows->customers));
+    }
+    return Status::Ok();
+  };
   MappedRows current;
-  RP_RETURN_IF_ERROR(p.Fill(&current, batch_size));
+  Prepared current_prepared;
+  RP_RETURN_IF_ERROR(fill(&current, &current_prepared));
   while (current.size() > 0 || !current.errors.empty()) {
     std::future<Result<customer::CustomerStore::BatchResult>> pending;
     if (current.size() > 0) {
-      pending = std::async(std::launch::async, [&store, &options, &current] { return WriteBatch(store, options, current); });
+      pending = std::async(std::launch::async, [&store, &options, &current, &current_prepared] {
+        return WriteBatch(store, options, current, current_prepared);
+      });
     }
     MappedRows next;
-    Status fill = p.Fill(&next, batch_size);
+    Prepared next_prepared;
+    Status filled = fill(&next, &next_prepared);
     if (pending.valid()) {
       auto result = pending.get();
       if (!result.ok()) {
@@ -945,11 +961,12 @@ Result<ImportSummary> ImportText(customer::CustomerStore& store, std::string_vie
       customer::CustomerStore::BatchResult none;
       account(current, none);
     }
-    RP_RETURN_IF_ERROR(fill);
+    RP_RETURN_IF_ERROR(filled);
     summary.rows_read = p.rows_read();
     summary.elapsed_seconds = SecondsSince(start);
     progress(false);
     current = std::move(next);
+    current_prepared = std::move(next_prepared);
   }
   summary.rows_read = p.rows_read();
   summary.elapsed_seconds = SecondsSince(start);

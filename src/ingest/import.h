@@ -156,7 +156,11 @@ struct ImportOptions {
   std::string source;  // the source system's name: "billing", "shop", ...
   std::optional<Format> format;  // default: mapping's, else from the file name
   std::optional<Mapping> mapping;  // default: columns named like the API fields
-  int batch_size = 1000;           // rows per transaction; short keeps a running server responsive
+  // Rows per transaction. Random index inserts make a bulk import cost per
+  // page dirtied, and a larger batch dirties each index page once for more
+  // rows (10,000 rows import twice as fast as 1,000); a batch holds the write
+  // lock for about 0.2 s, which a running server's writers wait out.
+  int batch_size = 10000;
   size_t max_errors_kept = 1000;
   // Called after every batch and at the end; at most every progress_interval_ms.
   std::function<void(const ImportProgress&)> on_progress;

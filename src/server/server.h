@@ -7,11 +7,13 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/status.h"
+#include "common/time.h"
 #include "customer/customer.h"
 
 namespace rapport::server {
@@ -49,7 +51,20 @@ struct CreatedKey {
 // DIR/rapport.db (creating the directory and database if absent) and returns
 // it. Only a BLAKE2b hash of the key is stored. Safe while a server runs on
 // the same directory.
-Result<CreatedKey> CreateApiKey(const std::string& data_dir, std::string_view role);
+Result<CreatedKey> CreateApiKey(const std::string& data_dir, std::string_view role, std::string_view name = "");
+
+// `rapport keys list` and `rapport keys revoke`. A revoked key is refused
+// by a running server within 60 seconds (verified keys are cached that long).
+struct ApiKeyInfo {
+  std::string prefix;
+  Role role = Role::kAnalyst;
+  std::string name;  // what the key is for, e.g. "billing sync"
+  Timestamp created_at;
+  std::optional<Timestamp> revoked_at;
+};
+Result<std::vector<ApiKeyInfo>> ListApiKeys(const std::string& data_dir);  // oldest first
+// NotFound (field "prefix") when no such key; revoking twice is harmless.
+Status RevokeApiKey(const std::string& data_dir, std::string_view prefix);
 
 // Serves the API over DIR/rapport.db. Start/Stop/Wait from any one thread;
 // requests are served concurrently on the worker pool.

@@ -63,25 +63,6 @@ class PostgresConnection final : public Connection {
 
   Dialect dialect() const override { return Dialect::kPostgres; }
 
-  Result<int64_t> Execute(std::string_view sql, std::initializer_list<Value> params) override {
-    return Run(sql, params.begin(), params.size(), nullptr);
-  }
-  Result<int64_t> ExecuteV(std::string_view sql, const std::vector<Value>& params) override {
-    return Run(sql, params.data(), params.size(), nullptr);
-  }
-  Result<QueryResult> Query(std::string_view sql, std::initializer_list<Value> params) override {
-    QueryResult out;
-    RP_ASSIGN_OR_RETURN(int64_t n, Run(sql, params.begin(), params.size(), &out));
-    (void)n;
-    return out;
-  }
-  Result<QueryResult> QueryV(std::string_view sql, const std::vector<Value>& params) override {
-    QueryResult out;
-    RP_ASSIGN_OR_RETURN(int64_t n, Run(sql, params.data(), params.size(), &out));
-    (void)n;
-    return out;
-  }
-
   Status ExecuteScript(std::string_view sql) override {
     std::string text(sql);
     PgResult r(PQexec(conn_, text.c_str()));
@@ -108,7 +89,7 @@ class PostgresConnection final : public Connection {
     return Status::Internal(msg + " in: " + std::string(sql.substr(0, 200)));
   }
 
-  Result<int64_t> Run(std::string_view sql, const Value* params, size_t n, QueryResult* out) {
+  Result<int64_t> Run(std::string_view sql, const Value* params, size_t n, QueryResult* out) override {
     std::string key(sql);
     auto it = prepared_.find(key);
     if (it == prepared_.end()) {

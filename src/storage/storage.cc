@@ -47,6 +47,11 @@ struct Database::Pool {
   static constexpr size_t kMaxIdle = 16;
   std::mutex mu;
   std::vector<std::unique_ptr<Connection>> idle;  // guarded by mu
+  // SQLite has one writer at a time; threads of this process queue here
+  // instead of in SQLite's busy handler, which sleeps in steps of up to
+  // 100 ms (4 writers got 490 commits/s and a 60 ms p99 that way). Other
+  // processes (an import beside the server) still meet the busy timeout.
+  std::mutex write_mu;
 };
 
 Database::Database() : pool_(std::make_unique<Pool>()) {}
@@ -71,6 +76,8 @@ Status Database::WithConnection(const std::function<Status(Connection&)>& fn) {
 }
 
 Status Database::WithTransaction(const std::function<Status(Connection&)>& fn) {
+  std::unique_lock<std::mutex> writer;
+  if (dialect() == Dialect::kSqlite) writer = std::unique_lock<std::mutex>(pool_->write_mu);
   return WithConnection([&](Connection& c) { return InTransaction(c, [&] { return fn(c); }); });
 }
 

@@ -65,10 +65,19 @@ class Connection {
   virtual Dialect dialect() const = 0;
 
   // Runs a statement; returns the number of rows changed.
-  virtual Result<int64_t> Execute(std::string_view sql, std::initializer_list<Value> params = {}) = 0;
-  virtual Result<int64_t> ExecuteV(std::string_view sql, const std::vector<Value>& params) = 0;
-  virtual Result<QueryResult> Query(std::string_view sql, std::initializer_list<Value> params = {}) = 0;
-  virtual Result<QueryResult> QueryV(std::string_view sql, const std::vector<Value>& params) = 0;
+  Result<int64_t> Execute(std::string_view sql, std::initializer_list<Value> params = {}) {
+    return Run(sql, params.begin(), params.size(), nullptr);
+  }
+  Result<int64_t> ExecuteV(std::string_view sql, const std::vector<Value>& params) {
+    return Run(sql, params.data(), params.size(), nullptr);
+  }
+  // Runs a statement and returns its rows.
+  Result<QueryResult> Query(std::string_view sql, std::initializer_list<Value> params = {}) {
+    return Collect(sql, params.begin(), params.size());
+  }
+  Result<QueryResult> QueryV(std::string_view sql, const std::vector<Value>& params) {
+    return Collect(sql, params.data(), params.size());
+  }
   // Runs several ';'-separated statements without parameters (DDL).
   virtual Status ExecuteScript(std::string_view sql) = 0;
 
@@ -79,6 +88,18 @@ class Connection {
   virtual Status Begin() = 0;  // a write transaction (SQLite: BEGIN IMMEDIATE)
   virtual Status Commit() = 0;
   virtual Status Rollback() = 0;
+
+ protected:
+  // Binds params[0..n) to the statement and runs it; fills *out when given.
+  // Returns the number of rows changed.
+  virtual Result<int64_t> Run(std::string_view sql, const Value* params, size_t n, QueryResult* out) = 0;
+
+ private:
+  Result<QueryResult> Collect(std::string_view sql, const Value* params, size_t n) {
+    QueryResult out;
+    RP_RETURN_IF_ERROR(Run(sql, params, n, &out).status());
+    return out;
+  }
 };
 
 // Runs fn inside a transaction on conn: commits when fn returns OK, rolls
@@ -98,7 +119,9 @@ class Database {
   // Borrows a pooled connection for the duration of fn (connections are
   // reused across calls; at most `pool size` are open).
   Status WithConnection(const std::function<Status(Connection&)>& fn);
-  // Borrows a pooled connection and runs fn in a transaction on it.
+  // Borrows a pooled connection and runs fn in a transaction on it. On
+  // SQLite, this process's transactions run one at a time (fn must not start
+  // another transaction).
   Status WithTransaction(const std::function<Status(Connection&)>& fn);
 
  protected:

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "customer/customer.h"
+#include "testing/temp_store.h"
 
 namespace rapport::customer {
 
@@ -17,28 +18,9 @@ inline Timestamp T(const char* rfc3339) {
   return t.ok() ? *t : Timestamp{};
 }
 
-class StoreTest : public ::testing::Test {
+class StoreTest : public testing::TempStoreTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("rapport-customer-" + std::to_string(::getpid()) + "-" + info->test_suite_name() + "-" + info->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    storage::SqliteOptions opts;
-    opts.durable = false;
-    auto db = storage::OpenSqlite((dir_ / "t.db").string(), opts);
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = std::move(*db);
-    auto store = CustomerStore::Open(db_.get(), &clock_);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-  }
-  void TearDown() override {
-    store_.reset();
-    db_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  StoreTest() : TempStoreTest(T("2026-01-15T10:00:00Z")) {}
 
   CustomerId NewPerson(const std::string& first, const std::string& last, std::vector<Identifier> ids = {}) {
     NewCustomer c;
@@ -56,11 +38,6 @@ class StoreTest : public ::testing::Test {
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return r.ok() ? r->id : 0;
   }
-
-  std::filesystem::path dir_;
-  ManualClock clock_{T("2026-01-15T10:00:00Z")};
-  std::unique_ptr<storage::Database> db_;
-  std::unique_ptr<CustomerStore> store_;
 };
 
 }  // namespace rapport::customer

@@ -145,6 +145,48 @@ TEST_F(StoreTest, BatchSeesItsOwnEarlierRecords) {
   EXPECT_EQ(names("zoe"), std::vector<std::string>{"Zoe Zed"});
 }
 
+// Batches larger than the store's bulk statements (owner lookups and
+// multi-row inserts go in chunks), against identifiers of an earlier batch.
+TEST_F(StoreTest, LargeBatchesLookUpAndWriteInChunks) {
+  std::vector<CustomerRecord> first;
+  for (int i = 0; i < 300; ++i) {
+    first.push_back(Record(std::to_string(i), "First" + std::to_string(i), "Last", "Berlin"));
+    first.back().identifiers = {{"email", "p" + std::to_string(i) + "@example.com"}};
+  }
+  auto r1 = store_->UpsertCustomers("erp", first);
+  ASSERT_TRUE(r1.ok()) << r1.status().ToString();
+  EXPECT_EQ(r1->created, 300);
+
+  std::vector<CustomerRecord> second;
+  for (int i = 150; i < 450; ++i) {
+    second.push_back(Record(std::to_string(i), "First" + std::to_string(i), i < 300 ? "Changed" : "Last", "Berlin"));
+    second.back().identifiers = {{"email", "p" + std::to_string(i) + "@example.com"}};
+  }
+  second[200].identifiers = {{"email", "p7@example.com"}};  // record 350 names customer 7's email
+  auto r2 = store_->UpsertCustomers("erp", second);
+  ASSERT_TRUE(r2.ok()) << r2.status().ToString();
+  EXPECT_EQ(r2->updated, 150);
+  EXPECT_EQ(r2->created, 149);
+  EXPECT_EQ(r2->errors[200].code(), StatusCode::kConflict);
+  for (int i = 0; i < 450; ++i) {
+    if (i == 350) continue;
+    auto by_key = store_->FindByIdentifier({"erp", std::to_string(i)});
+    auto by_email = store_->FindByIdentifier({"email", "p" + std::to_string(i) + "@example.com"});
+    ASSERT_TRUE(by_key.ok() && by_key->has_value()) << i;
+    ASSERT_TRUE(by_email.ok() && by_email->has_value()) << i;
+    EXPECT_EQ(**by_key, **by_email) << i;
+  }
+  EXPECT_FALSE(store_->FindByIdentifier({"erp", "350"})->has_value());
+  CustomerId c200 = **store_->FindByIdentifier({"erp", "200"});
+  EXPECT_EQ(store_->Get(c200)->display_name, "First200 Changed");
+  SearchQuery q;
+  q.q = "first449";
+  auto page = store_->Search(q);
+  ASSERT_TRUE(page.ok());
+  ASSERT_EQ(page->items.size(), 1u);
+  EXPECT_EQ(page->items[0].display_name, "First449 Last");
+}
+
 TEST_F(StoreTest, BatchUpsertWithBackDatedRecords) {
   clock_.Set(T("2025-01-01T00:00:00Z"));
   CustomerRecord r = Record("1", "Anna", "Schmidt", "Berlin");

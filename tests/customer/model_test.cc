@@ -25,7 +25,9 @@ TEST(IdentifierTest, NormalizesOrRejects) {
       {"email:a@b.", false, ""},
       {"email:a b@c.de", false, ""},
       {"phone:+49 (30) 123-4567", true, "phone:+49301234567"},
-      {"phone:030 1234567", true, "phone:+0301234567"},
+      {"phone:030 1234567", true, "phone:0301234567"},  // national: no country is guessed
+      {"phone:0049 30 1234567", true, "phone:+49301234567"},
+      {"phone:+0301234567", false, ""},
       {"phone:123456", false, ""},
       {"phone:+1234567890123456", false, ""},
       {"phone:+49 30 CALL-ME", false, ""},

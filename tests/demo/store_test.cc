@@ -7,35 +7,14 @@
 
 #include "demo/demo.h"
 #include "ingest/import.h"
+#include "testing/temp_store.h"
 
 namespace rapport::demo {
 namespace {
 
-class DemoStoreTest : public ::testing::Test {
+class DemoStoreTest : public testing::TempStoreTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() / ("rapport-demo-" + std::to_string(::getpid()) + "-" + info->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    storage::SqliteOptions opts;
-    opts.durable = false;
-    auto db = storage::OpenSqlite((dir_ / "t.db").string(), opts);
-    ASSERT_TRUE(db.ok());
-    db_ = std::move(*db);
-    auto store = customer::CustomerStore::Open(db_.get(), &clock_);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-  }
-  void TearDown() override {
-    store_.reset();
-    db_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  std::filesystem::path dir_;
-  ManualClock clock_{Timestamp{DaysFromCivil(2026, 1, 2) * kMicrosPerDay}};
-  std::unique_ptr<storage::Database> db_;
-  std::unique_ptr<customer::CustomerStore> store_;
+  DemoStoreTest() : TempStoreTest(Timestamp{DaysFromCivil(2026, 1, 2) * kMicrosPerDay}) {}
 };
 
 TEST_F(DemoStoreTest, EverythingLandsAndHistoryAndHouseholdsShowInTheView) {

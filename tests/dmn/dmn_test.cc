@@ -241,6 +241,74 @@ TEST(GraphTest, DecisionServiceRunsWithItsParameters) {
   EXPECT_EQ(r->value.ToString(), "\"Hello Cy, welcome\"");
 }
 
+// A service typed as a function item must return its output type, and a
+// call must pass every parameter.
+TEST(GraphTest, DecisionServiceChecksOutputTypeAndArity) {
+  auto model = LoadModel(R"(<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" namespace="urn:s" name="s">
+  <itemDefinition name="tTextService"><functionItem outputTypeRef="string"/></itemDefinition>
+  <inputData id="n" name="n"><variable name="n" typeRef="number"/></inputData>
+  <decision id="twice" name="twice"><variable name="twice"/>
+    <informationRequirement><requiredInput href="#n"/></informationRequirement>
+    <literalExpression><text>n * 2</text></literalExpression>
+  </decision>
+  <decisionService id="svc" name="Twice Service">
+    <variable name="Twice Service" typeRef="tTextService"/>
+    <outputDecision href="#twice"/><inputData href="#n"/>
+  </decisionService>
+  <decisionService id="num" name="Twice Number">
+    <outputDecision href="#twice"/><inputData href="#n"/>
+  </decisionService>
+  <decision id="calls" name="calls"><variable name="calls"/>
+    <knowledgeRequirement><requiredKnowledge href="#num"/></knowledgeRequirement>
+    <literalExpression><text>[Twice Number(4), Twice Number()]</text></literalExpression>
+  </decision>
+</definitions>)",
+                         "s.dmn");
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  std::vector<NamedInput> in = {{"", "n", feel::Value::Number(4)}};
+  auto typed = (*model)->EvaluateService("Twice Service", in);
+  ASSERT_TRUE(typed.ok());
+  EXPECT_TRUE(typed->value.is_null());
+  ASSERT_FALSE(typed->messages.empty());
+  EXPECT_NE(typed->messages.back().find("does not conform to its output type string"), std::string::npos)
+      << typed->messages.back();
+  auto untyped = (*model)->EvaluateService("Twice Number", in);
+  ASSERT_TRUE(untyped.ok());
+  EXPECT_EQ(untyped->value.ToString(), "8");
+  auto calls = (*model)->Evaluate("calls", feel::Value::Context({}));
+  ASSERT_TRUE(calls.ok());
+  EXPECT_EQ(calls->value.ToString(), "[8, null]");
+}
+
+// Item definitions are types in FEEL text: `instance of` sees their
+// structure (collection, components), not their allowed values.
+TEST(GraphTest, InstanceOfNamesItemDefinitions) {
+  auto model = LoadModel(R"(<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" namespace="urn:i" name="i">
+  <itemDefinition name="tPair">
+    <itemComponent name="a"><typeRef>string</typeRef></itemComponent>
+    <itemComponent name="b"><typeRef>string</typeRef></itemComponent>
+  </itemDefinition>
+  <itemDefinition name="tNumbers" isCollection="true"><typeRef>number</typeRef></itemDefinition>
+  <itemDefinition name="tByte"><typeRef>number</typeRef><allowedValues><text>[0..255]</text></allowedValues></itemDefinition>
+  <decision name="checks"><variable name="checks"/>
+    <literalExpression><text>[{a: "x", b: "y", c: 1} instance of tPair, {a: "x"} instance of tPair,
+      [1, 2] instance of tNumbers, [1, "2"] instance of tNumbers, 1 instance of tNumbers,
+      256 instance of tByte, "1" instance of tByte, [{a: "x", b: "y"}] instance of list&lt;tPair&gt;]</text></literalExpression>
+  </decision>
+  <decision name="unknown"><variable name="unknown"/>
+    <literalExpression><text>1 instance of tMissing</text></literalExpression>
+  </decision>
+</definitions>)",
+                         "i.dmn", LoadOptions{.resolve_import = nullptr, .strict = false});
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  auto r = (*model)->Evaluate("checks", feel::Value::Context({}));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->value.ToString(), "[true, false, true, false, false, true, false, true]");
+  ASSERT_EQ((*model)->diagnostics().size(), 1u);
+  EXPECT_NE((*model)->diagnostics()[0].find("unknown type 'tMissing'"), std::string::npos)
+      << (*model)->diagnostics()[0];
+}
+
 TEST(GraphTest, ManyThreadsShareOneModel) {
   auto model = LoadModel(kGraph, "g.dmn");
   ASSERT_TRUE(model.ok());
@@ -322,6 +390,23 @@ TEST(TckReaderTest, ReadsListsComponentsNilAndErrorResults) {
   EXPECT_TRUE(TckValuesMatch(feel::Value::Number(feel::Decimal::FromInt(1)), feel::Value::Number(*feel::Decimal::Parse("1.000"))));
   EXPECT_FALSE(TckValuesMatch(feel::Value::Number(1), feel::Value::Number(2)));
   EXPECT_FALSE(TckValuesMatch(feel::Value::Number(1), feel::Value::String("1")));
+}
+
+TEST(TckReaderTest, KeepsStringsMadeOfSpaces) {
+  auto f = ReadTckTestFile(R"(<testCases xmlns="http://www.omg.org/spec/DMN/20160719/testcase"
+      xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsd="http://www.w3.org/2001/XMLSchema">
+    <modelName>m.dmn</modelName>
+    <testCase id="1">
+      <resultNode name="r"><expected><value xsi:type="xsd:string"> </value></expected></resultNode>
+      <resultNode name="s"><expected>
+        <value xsi:type="xsd:decimal"> 2 </value>
+      </expected></resultNode>
+    </testCase></testCases>)",
+                           "t.xml");
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  ASSERT_EQ(f->cases[0].results.size(), 2u);
+  EXPECT_EQ(f->cases[0].results[0].expected.ToString(), "\" \"");
+  EXPECT_EQ(f->cases[0].results[1].expected.ToString(), "2");
 }
 
 }  // namespace

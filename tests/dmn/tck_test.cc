@@ -12,7 +12,7 @@ namespace rapport::dmn {
 namespace {
 
 // Raised as the engine improves; never lowered.
-constexpr double kLevel3Floor = 0.97;
+constexpr double kLevel3Floor = 0.99;
 
 TEST(TckTest, ComplianceLevels) {
   auto report = RunTck(RAPPORT_SHARED_DIR "/dmn-tck");

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "ingest/import.h"
+#include "testing/temp_store.h"
 
 namespace rapport::ingest {
 namespace {
@@ -14,28 +15,9 @@ namespace {
 using customer::CustomerStore;
 using customer::Identifier;
 
-class ImportTest : public ::testing::Test {
+class ImportTest : public testing::TempStoreTest {
  protected:
-  void SetUp() override {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    dir_ = std::filesystem::temp_directory_path() /
-           ("rapport-ingest-" + std::to_string(::getpid()) + "-" + info->name());
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    storage::SqliteOptions opts;
-    opts.durable = false;
-    auto db = storage::OpenSqlite((dir_ / "t.db").string(), opts);
-    ASSERT_TRUE(db.ok()) << db.status().ToString();
-    db_ = std::move(*db);
-    auto store = CustomerStore::Open(db_.get(), &clock_);
-    ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
-  }
-  void TearDown() override {
-    store_.reset();
-    db_.reset();
-    std::filesystem::remove_all(dir_);
-  }
+  ImportTest() : TempStoreTest(Timestamp::FromSeconds(1'767'225'600)) {}
 
   customer::Customer Get(const std::string& scheme, const std::string& key) {
     auto id = store_->FindByIdentifier(Identifier{scheme, key});
@@ -44,11 +26,6 @@ class ImportTest : public ::testing::Test {
     EXPECT_TRUE(c.ok()) << c.status().ToString();
     return c.ok() ? *c : customer::Customer{};
   }
-
-  std::filesystem::path dir_;
-  ManualClock clock_{Timestamp::FromSeconds(1'767'225'600)};
-  std::unique_ptr<storage::Database> db_;
-  std::unique_ptr<CustomerStore> store_;
 };
 
 constexpr const char* kMapping = R"({

@@ -150,6 +150,63 @@ TEST_F(ApiTest, CreateReadPatchAsOfAndHistory) {
                 "/identifiers/0");
 }
 
+TEST_F(ApiTest, SourceSystemsUpsertByTheirKeys) {
+  const std::string ada = R"({"kind":"person","attributes":{"firstName":"Ada","lastName":"Byron"},"identifiers":["email:ada@example.com"]})";
+  auto r = admin().Put("/v1/sources/billing/customers/88231", ada);
+  ASSERT_EQ(r.status, 201) << r.body;
+  int64_t id = r.json["id"].GetInt64();
+  EXPECT_EQ(r.header("location"), "/v1/customers/" + std::to_string(id));
+  std::set<std::string> ids;
+  for (const auto& i : r.json["identifiers"].GetArray()) ids.insert(Str(i));
+  EXPECT_EQ(ids, (std::set<std::string>{"billing:88231", "email:ada@example.com"}));
+  // The same record again writes nothing; a change is historized under the source.
+  r = admin().Put("/v1/sources/billing/customers/88231", ada);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["id"].GetInt64(), id);
+  r = admin().Put("/v1/sources/billing/customers/88231",
+                  R"({"kind":"person","attributes":{"lastName":"Lovelace"}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(Str(r.json["displayName"]), "Ada Lovelace");
+  r = admin().Get("/v1/customers/" + std::to_string(id) + "/history");
+  int billing = 0;
+  for (const auto& c : r.json["items"].GetArray()) billing += Str(c["source"]) == "billing";
+  EXPECT_EQ(billing, 3);  // firstName and lastName, then lastName
+
+  ExpectProblem(admin().Put("/v1/sources/billing/customers/88231", R"({"kind":"household"})"), 422, "/kind");
+  ExpectProblem(admin().Put("/v1/sources/billing/customers/7", R"({"kind":"person","emial":"x"})"), 400, "/emial");
+  ExpectProblem(admin().Put("/v1/sources/billing/customers/7", R"({"kind":"person","identifiers":["email:ada@example.com"]})"),
+                409, "/identifiers/0");
+  ExpectProblem(admin().Put("/v1/sources/bad%20source/customers/7", R"({"kind":"person"})"), 400, "source");
+  ExpectProblem(As("analyst").Put("/v1/sources/billing/customers/7", R"({"kind":"person"})"), 403, "");
+
+  // A batch: bad records are reported by index and field, the rest written.
+  r = admin().Post("/v1/sources/shop/customers", R"({"records":[
+      {"sourceKey":"s1","kind":"person","attributes":{"firstName":"Grace"}},
+      {"sourceKey":"s2","kind":"robot"},
+      {"sourceKey":"s3","kind":"person","identifiers":["email:ada@example.com"]},
+      {"kind":"person"},
+      {"sourceKey":"s1","kind":"person","attributes":{"lastName":"Hopper"}},
+      {"sourceKey":"s4","kind":"organization","attributes":{"name":"Navy"}}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json["created"].GetInt64(), 2);
+  EXPECT_EQ(r.json["updated"].GetInt64(), 1);
+  EXPECT_EQ(r.json["rejected"].GetInt64(), 3);
+  const auto& errors = r.json["errors"];
+  ASSERT_EQ(errors.Size(), 3u);
+  EXPECT_EQ(errors[0]["index"].GetInt64(), 1);
+  EXPECT_EQ(Str(errors[0]["field"]), "/records/1/kind");
+  EXPECT_EQ(errors[1]["index"].GetInt64(), 2);
+  EXPECT_EQ(errors[1]["status"].GetInt64(), 409);
+  EXPECT_EQ(Str(errors[1]["field"]), "/records/2/identifiers/0");
+  EXPECT_EQ(Str(errors[2]["field"]), "/records/3/sourceKey");
+  r = admin().Get("/v1/customers?q=shop:s1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  ASSERT_EQ(r.json["items"].Size(), 1u);
+  EXPECT_EQ(Str(r.json["items"][0]["displayName"]), "Grace Hopper");
+  ExpectProblem(admin().Post("/v1/sources/shop/customers", R"({"records":{}})"), 400, "/records");
+  ExpectProblem(admin().Post("/v1/sources/shop/customers", R"({"rows":[]})"), 400, "/records");
+}
+
 TEST_F(ApiTest, SearchPagesWithACursor) {
   for (int i = 0; i < 5; ++i) CreatePerson("Grace" + std::to_string(i), "Hopper", "g" + std::to_string(i) + "@example.com");
   admin().Post("/v1/customers", R"({"kind":"household","attributes":{"name":"Hopper household"}})");

@@ -6,7 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
-#include <unordered_set>
+#include <unordered_map>
 #include <vector>
 
 #include "customer/customer.h"
@@ -36,23 +36,55 @@ struct Assertion {
 // The identifiers and search tokens of the customers a batch creates,
 // written at its end in key order: sorted inserts touch each B-tree page
 // once instead of jumping around the index for every customer.
+// The state of one UpsertCustomers batch. Statement overhead, not the
+// B-tree, dominates a bulk import, so the batch looks up the owners of all
+// its identifiers in a few statements at its start, keeps them current as it
+// writes, and writes new customers' identifiers and search tokens with
+// multi-row INSERTs at its end.
 struct BatchBuffer {
+  struct Owner {
+    CustomerId id = 0;      // 0: free
+    bool buffered = false;  // claimed by a new customer of this batch, not yet written
+  };
+
   Timestamp now;  // creation time of the batch's customers
   std::vector<std::pair<Identifier, CustomerId>> identifiers;
   std::vector<std::pair<std::string, CustomerId>> tokens;
-  // "scheme\0value" of every buffered identifier, so a later record of the
-  // same batch sees it as taken.
-  std::unordered_set<std::string> claimed;
+  std::unordered_map<std::string, Owner> owners;  // by Key()
 
   static std::string Key(const Identifier& i) { return i.scheme + '\0' + i.value; }
-  bool Claimed(const Identifier& i) const { return !claimed.empty() && claimed.count(Key(i)) > 0; }
+  // Looks up the owners of `ids` (normalized) that are not known yet.
+  Status LoadOwners(storage::Connection& c, const std::vector<Identifier>& ids);
+  // The owner of an identifier, from the database when LoadOwners missed it.
+  Result<Owner> OwnerOf(storage::Connection& c, const Identifier& i);
+  void Claim(const Identifier& i, CustomerId id, bool buffered) { owners[Key(i)] = Owner{id, buffered}; }
   void Clear() {
     identifiers.clear();
     tokens.clear();
-    claimed.clear();
+    owners.clear();
   }
-  // Writes everything buffered, sorted, and clears the buffer.
+  // Writes everything buffered, sorted, and marks it written.
   Status Flush(storage::Connection& c);
+};
+
+// A record of UpsertCustomers validated and normalized, before any database
+// access.
+struct PreparedRecord {
+  internal::AttributeMap attrs;
+  Timestamp valid_from;
+  std::vector<Identifier> ids;    // ids[0] is the source key
+  std::vector<size_t> positions;  // index of each id in the record's identifiers, for error fields
+};
+
+struct CustomerStore::PreparedCustomers::Data {
+  std::string scheme;  // the source's identifier scheme
+  std::shared_ptr<const internal::Catalog> catalog;
+  Timestamp now;
+  std::vector<PreparedRecord> records;
+  std::vector<Kind> kinds;
+  std::vector<Status> errors;     // preparation errors; such records are not written
+  std::vector<Identifier> all_ids;  // of every record without an error
+  bool written = false;
 };
 
 struct CustomerStore::Impl {
@@ -121,10 +153,14 @@ struct CustomerStore::Impl {
 
   // A batch row's customer: its customer_id, or the owner of ident.
   Result<CustomerId> ResolveCustomer(storage::Connection& c, CustomerId id, const Identifier& ident);
-  // Validates and writes one record of UpsertCustomers.
+
+  // Validates and normalizes one record of UpsertCustomers.
+  Status PrepareRecord(const internal::Catalog& cat, const std::string& scheme, const CustomerRecord& rec,
+                       Timestamp now, PreparedRecord* out);
+  // Writes one prepared record; consumes rec.attrs.
   Result<UpsertOutcome::Action> UpsertRecord(storage::Connection& c, const internal::Catalog& catalog,
-                                             const std::string& scheme, const CustomerRecord& rec, Timestamp now,
-                                             BatchBuffer* batch);
+                                             const std::string& scheme, PreparedRecord& rec, Kind kind,
+                                             Timestamp now, BatchBuffer* batch);
 
   Result<Customer> ReadCustomer(storage::Connection& c, CustomerId id, const ReadOptions& opt);
 };

@@ -123,6 +123,14 @@ Status CompileModelSet(ModelSet& set, bool strict) {
       if (NeedsDeclaring(imp.name)) names.insert(imp.name);
     }
     defs->feel_options.known_names.assign(names.begin(), names.end());
+    // Item definition names are types in FEEL text (x instance of tPerson).
+    Definitions* d = defs.get();
+    defs->feel_options.resolve_type = [d](std::string_view name) -> std::optional<feel::FeelType> {
+      if (d->types.find(std::string(name)) == d->types.end()) return std::nullopt;
+      auto t = ResolveType(*d, name);
+      if (!t.ok() || *t == nullptr) return std::nullopt;
+      return StructuralType(*t);
+    };
     for (const auto& n : names) {
       if (n.find('.') == std::string::npos) continue;
       std::vector<std::string> parts;

@@ -197,16 +197,36 @@ feel::Value EvaluateServiceCall(const ModelSet* set, const Element* service, std
       ev.overrides.values.emplace_back(r.target, std::move(a));
     }
   }
+  feel::Value out;
   if (service->output_decisions.size() == 1 && service->output_decisions[0].target != nullptr) {
-    feel::Value v = ev.Decision(service->output_decisions[0].target);
-    return v;
+    out = ev.Decision(service->output_decisions[0].target);
+  } else {
+    feel::ContextEntries entries;
+    for (const auto& r : service->output_decisions) {
+      if (r.target == nullptr) continue;
+      entries.emplace_back(r.target->name, ev.Decision(r.target));
+    }
+    out = feel::Value::Context(std::move(entries));
   }
-  feel::ContextEntries entries;
-  for (const auto& r : service->output_decisions) {
-    if (r.target == nullptr) continue;
-    entries.emplace_back(r.target->name, ev.Decision(r.target));
+  // A service typed as a function item (typeRef="tService" with
+  // outputTypeRef="string") must return that output type.
+  const TypeDef* output_type = nullptr;
+  for (const TypeDef* t = service->type; t != nullptr; t = t->base) {
+    if (t->is_function) {
+      output_type = t->output;
+      break;
+    }
   }
-  return feel::Value::Context(std::move(entries));
+  if (output_type != nullptr) {
+    auto c = Conform(out, output_type, ctx);
+    if (!c) {
+      ctx.Warn("decision service '" + service->name + "': result " + out.ToString() +
+               " does not conform to its output type " + output_type->name);
+      return feel::Value();
+    }
+    out = std::move(*c);
+  }
+  return out;
 }
 
 }  // namespace rapport::dmn::internal

@@ -30,12 +30,14 @@ struct TypeDef {
   std::vector<std::pair<std::string, const TypeDef*>> components;  // nullptr = Any
   bool is_collection = false;
   bool is_function = false;
+  const TypeDef* output = nullptr;  // function item's outputTypeRef (nullptr: Any)
   std::optional<feel::UnaryTests> allowed_values;   // per item
   std::optional<feel::UnaryTests> type_constraint;  // whole value (DMN 1.5)
   // As read from XML, before resolution.
   std::string base_ref;
   std::string allowed_text;
   std::string constraint_text;
+  std::string output_ref;
   int line = 0;
   std::vector<std::unique_ptr<TypeDef>> owned_components;
   bool resolving = false, resolved = false;
@@ -43,6 +45,11 @@ struct TypeDef {
   // itself is a list or Any).
   bool AcceptsList() const;
 };
+
+// The FEEL type an item definition describes, for `instance of`: its
+// collection, components and base type; allowed values and constraints are
+// not part of it (256 is an instance of a number type allowing [0..255]).
+feel::FeelType StructuralType(const TypeDef* t);
 
 // Checks v against t with DMN's conversions (singleton list <-> item, date
 // to date and time). nullopt when v does not conform. t == nullptr: Any.

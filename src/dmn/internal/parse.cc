@@ -312,7 +312,10 @@ class Reader {
       t->owned_components.push_back(std::move(comp));
       t->is_structure = true;
     }
-    if (Child(n, "functionItem")) t->is_function = true;
+    if (pugi::xml_node fi = Child(n, "functionItem")) {
+      t->is_function = true;
+      t->output_ref = Attr(fi, "outputTypeRef");
+    }
     return t;
   }
 

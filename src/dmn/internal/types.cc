@@ -85,6 +85,11 @@ Status ResolveItem(Definitions& defs, TypeDef* t) {
       t->base = *base;
     }
   }
+  if (!t->output_ref.empty()) {
+    auto out = ResolveType(defs, t->output_ref);
+    if (!out.ok()) return fail("functionItem outputTypeRef: " + out.status().message());
+    t->output = *out;
+  }
   for (auto& c : t->owned_components) {
     RP_RETURN_IF_ERROR(ResolveItem(defs, c.get()));
     t->components.emplace_back(c->name, c.get());
@@ -195,6 +200,37 @@ bool TypeDef::AcceptsList() const {
   if (builtin) return builtin->kind == K::kList || builtin->kind == K::kAny;
   return !is_structure && !is_function;  // unconstrained: Any
 }
+
+namespace {
+feel::FeelType StructuralTypeAt(const TypeDef* t, int depth);
+
+// The type of one item of t (ignoring t->is_collection).
+feel::FeelType StructuralItem(const TypeDef* t, int depth) {
+  feel::FeelType out;  // Any
+  if (t->base) return StructuralTypeAt(t->base, depth + 1);
+  if (t->builtin) return *t->builtin;
+  if (t->is_structure) {
+    out.kind = K::kContext;
+    for (const auto& [name, ct] : t->components) out.fields.emplace_back(name, StructuralTypeAt(ct, depth + 1));
+  } else if (t->is_function) {
+    out.kind = K::kFunction;
+  }
+  return out;
+}
+
+feel::FeelType StructuralTypeAt(const TypeDef* t, int depth) {
+  // Item definitions cannot refer to themselves (ResolveItem rejects it);
+  // the depth bound only guards against pathological nesting.
+  if (t == nullptr || depth > 64) return feel::FeelType{};
+  if (!t->is_collection) return StructuralItem(t, depth);
+  feel::FeelType out;
+  out.kind = K::kList;
+  out.element = std::make_shared<feel::FeelType>(StructuralItem(t, depth + 1));
+  return out;
+}
+}  // namespace
+
+feel::FeelType StructuralType(const TypeDef* t) { return StructuralTypeAt(t, 0); }
 
 std::optional<feel::Value> Conform(const feel::Value& v, const TypeDef* t, feel::EvalContext& ctx) {
   return ConformImpl(v, t, ctx);

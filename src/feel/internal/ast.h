@@ -27,7 +27,8 @@ enum class NodeKind : uint8_t {
   kInstanceOf,   // kids[0], type
   kList,         // kids
   kContext,      // names[i]: kids[i]
-  kRange,        // low_closed/high_closed, kids[0]/kids[1] (null node = open)
+  kRange,        // low_closed/high_closed, kids[0]/kids[1] (null node = open);
+                 // name ".." = iteration range (for i in 3..1), "="/"!=" = (=x)/(!=x)
   kIf,           // kids[0] ? kids[1] : kids[2]
   kFor,          // names = vars, kids[0..n) = domains (kRange domain allowed), kids[n] = body
   kSome, kEvery, // names = vars, kids = domains..., body

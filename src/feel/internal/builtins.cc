@@ -677,10 +677,15 @@ Value FnListReplace(Args a, EvalContext& ctx) {
     return Value::List(std::move(out));
   }
   if (pos.is(Type::kFunction)) {
+    // match(item, newItem) must take exactly these two and answer a boolean.
+    const Function& f = *pos.function();
+    if (!f.variadic() && f.parameters().size() != 2)
+      return Bad(ctx, "list replace", "match must be a function of two parameters (item, newItem)");
     for (Value& e : out) {
       Value args[2] = {e, Arg(a, 2)};
       Value r = Invoke(pos, std::span<const Value>(args, 2), {}, ctx);
-      if (r.is(Type::kBoolean) && r.boolean()) e = Arg(a, 2);
+      if (!r.is(Type::kBoolean)) return Bad(ctx, "list replace", "match must return true or false");
+      if (r.boolean()) e = Arg(a, 2);
     }
     return Value::List(std::move(out));
   }
@@ -692,7 +697,8 @@ Value RoundFn(Args a, EvalContext& ctx, const char* name, Rounding mode, bool sc
   const Value& n = Arg(a, 0);
   int64_t scale = 0;
   if (!n.is(Type::kNumber)) return Bad(ctx, name, "expects a number");
-  if (a.size() > 1 && !Arg(a, 1).is_null()) {
+  if (a.size() > 1) {
+    // A scale given as null is an error, not "no scale" (floor(1.5, null)).
     if (!IntArg(a[1], &scale)) return Bad(ctx, name, "scale must be a number");
   } else if (scale_required) {
     return Bad(ctx, name, "scale is required");
@@ -874,7 +880,7 @@ Value RangeRelation(Args a, EvalContext& ctx, Rel rel, const char* name) {
       int e2 = c(x.hi, false, y.hi, false);
       bool starts_before = s < 0 || (s == 0 && x.lo_closed && !y.lo_closed);
       bool ends_after_ystart = e1 > 0 || (e1 == 0 && x.hi_closed && y.lo_closed);
-      bool ends_before_yend = e2 < 0 || (e2 == 0 && !x.hi_closed && y.hi_closed);
+      bool ends_before_yend = e2 < 0 || (e2 == 0 && (!x.hi_closed || y.hi_closed));
       r = starts_before && ends_after_ystart && ends_before_yend;
       break;
     }
@@ -884,7 +890,7 @@ Value RangeRelation(Args a, EvalContext& ctx, Rel rel, const char* name) {
       int e2 = c(y.hi, false, x.hi, false);
       bool starts_before = s < 0 || (s == 0 && y.lo_closed && !x.lo_closed);
       bool ends_after = e1 > 0 || (e1 == 0 && y.hi_closed && x.lo_closed);
-      bool ends_before = e2 < 0 || (e2 == 0 && !y.hi_closed && x.hi_closed);
+      bool ends_before = e2 < 0 || (e2 == 0 && (!y.hi_closed || x.hi_closed));
       r = starts_before && ends_after && ends_before;
       break;
     }
@@ -963,13 +969,34 @@ RANGE_FN(FnStartedBy, kStartedBy, "started by")
 RANGE_FN(FnCoincides, kCoincides, "coincides")
 #undef RANGE_FN
 
-// range("[1..10)"): a range from its text.
+// range("[1..10)"): a range from the text of a range literal. Its endpoints
+// must be literals: numbers, strings, @"..." temporals, or date/time/date and
+// time/duration applied to a string literal (DMN 1.5 10.3.4.12).
+bool IsEndpointLiteral(const Node& n) {
+  if (n.kind == NodeKind::kLiteral) return !n.value.is_null();
+  if (n.kind == NodeKind::kNegate) return n.kids[0]->kind == NodeKind::kLiteral && n.kids[0]->value.is(Type::kNumber);
+  if (n.kind != NodeKind::kCall || !n.names.empty() || n.kids.size() != 2) return false;
+  const Node& callee = *n.kids[0];
+  if (callee.kind != NodeKind::kName) return false;
+  if (callee.name != "date" && callee.name != "time" && callee.name != "date and time" && callee.name != "duration")
+    return false;
+  return n.kids[1]->kind == NodeKind::kLiteral && n.kids[1]->value.is(Type::kString);
+}
+
 Value FnRange(Args a, EvalContext& ctx) {
   if (!Arg(a, 0).is(Type::kString)) return Bad(ctx, "range", "expects a string");
-  auto e = Compile(a[0].string());
-  if (!e.ok()) return Bad(ctx, "range", "not a range: " + a[0].string());
+  auto tree = ParseExpression(a[0].string(), CompileOptions{});
+  if (!tree.ok()) return Bad(ctx, "range", "not a range: " + a[0].string());
+  const Node& n = **tree;
+  if (n.kind != NodeKind::kRange || !n.kids[0] || !n.kids[1])
+    return Bad(ctx, "range", "not a range literal with both endpoints: " + a[0].string());
+  if (!IsEndpointLiteral(*n.kids[0]) || !IsEndpointLiteral(*n.kids[1]))
+    return Bad(ctx, "range", "range endpoints must be literals: " + a[0].string());
   Scope empty;
-  Value v = e->Evaluate(empty, ctx);
+  Env env;
+  env.scope = &empty;
+  env.ctx = &ctx;
+  Value v = Eval(n, env);
   if (!v.is(Type::kRange)) return Bad(ctx, "range", "not a range: " + a[0].string());
   return v;
 }
@@ -1020,6 +1047,11 @@ Value FnContextPut(Args a, EvalContext& ctx) {
     if (!key.is(Type::kString)) return Bad(ctx, "context put", "keys must be strings");
   }
   return PutPath(c, keys, Arg(a, 2), ctx);
+}
+// context put(context, key: ...) names one key: a string, not a key path.
+Value FnContextPutKey(Args a, EvalContext& ctx) {
+  if (!Arg(a, 1).is(Type::kString)) return Bad(ctx, "context put", "key must be a string (use keys for a path)");
+  return FnContextPut(a, ctx);
 }
 Value FnContextMerge(Args a, EvalContext& ctx) {
   std::vector<Value> l;
@@ -1119,6 +1151,10 @@ const Table& GetTable() {
     auto add = [&](const std::string& name, std::vector<std::string> params, size_t required, BuiltinImpl impl,
                    bool variadic = false) {
       BuiltinSignature s{std::move(params), required, variadic, impl};
+      for (size_t i = 0; i < s.params.size() && i < 32 && !variadic; ++i) {
+        if (s.params[i] == "list") s.list_params |= 1u << i;
+        if (s.params[i] == "string") s.string_params |= 1u << i;
+      }
       t->by_name[name].name = name;
       t->by_name[name].signatures.push_back(std::move(s));
     };
@@ -1208,8 +1244,9 @@ const Table& GetTable() {
     add("get value", {"m", "key"}, 2, FnGetValue);
     add("get entries", {"m"}, 1, FnGetEntries);
     add("context", {"entries"}, 1, FnContext, true);
-    add("context put", {"context", "key", "value"}, 3, FnContextPut);
+    // Positional calls take the first signature: a key or a key path.
     add("context put", {"context", "keys", "value"}, 3, FnContextPut);
+    add("context put", {"context", "key", "value"}, 3, FnContextPutKey);
     add("context merge", {"contexts"}, 1, FnContextMerge, true);
     add("sort", {"list", "precedes"}, 1, FnSort);
     for (auto& [name, b] : t->by_name) {
@@ -1233,37 +1270,70 @@ const Builtin* LookupBuiltin(std::string_view name) {
 
 const std::vector<std::string>& BuiltinNames() { return GetTable().names; }
 
+namespace {
+// DMN 1.5 10.3.2.9.4 type conversions for built-in parameters: a non-list
+// given for a `list` parameter becomes a singleton list, and a singleton list
+// given for a `string` parameter becomes its element. Variadic list
+// functions (sum(1, 2)) take their items as they are.
+bool WantsList(const BuiltinSignature& s, size_t i, const Value& v) {
+  return i < 32 && (s.list_params >> i & 1u) && !v.is_null() && !v.is(Type::kList);
+}
+bool WantsItem(const BuiltinSignature& s, size_t i, const Value& v) {
+  return i < 32 && (s.string_params >> i & 1u) && v.is(Type::kList) && v.list().size() == 1;
+}
+
+Value CallConverted(const BuiltinSignature& s, std::span<const Value> args, EvalContext& ctx) {
+  bool convert = false;
+  if (s.list_params | s.string_params) {
+    for (size_t i = 0; i < args.size() && !convert; ++i) convert = WantsList(s, i, args[i]) || WantsItem(s, i, args[i]);
+  }
+  if (!convert) return s.impl(args, ctx);
+  std::vector<Value> converted(args.begin(), args.end());
+  for (size_t i = 0; i < converted.size(); ++i) {
+    Value& v = converted[i];
+    if (WantsList(s, i, v)) v = Value::List({v});
+    else if (WantsItem(s, i, v)) v = Value(v.list()[0]);
+  }
+  return s.impl(converted, ctx);
+}
+}  // namespace
+
 Value CallBuiltin(const Builtin& b, std::span<const Value> args, const std::vector<std::string>& names,
                   EvalContext& ctx) {
   if (names.empty()) {
     for (const BuiltinSignature& s : b.signatures) {
       if (args.size() < s.required) continue;
       if (args.size() > s.params.size() && !s.variadic) continue;
-      return s.impl(args, ctx);
+      return CallConverted(s, args, ctx);
     }
     ctx.Warn(b.name + ": wrong number of arguments (" + std::to_string(args.size()) + ")");
     return Value();
   }
-  for (const BuiltinSignature& s : b.signatures) {
-    std::vector<Value> mapped(s.params.size());
-    std::vector<bool> given(s.params.size(), false);
-    bool ok = true;
-    size_t used = 0;
-    for (size_t i = 0; i < names.size() && ok; ++i) {
-      auto it = std::find(s.params.begin(), s.params.end(), names[i]);
-      if (it == s.params.end()) {
-        ok = false;
-        break;
+  // First a signature whose required parameters are all named; else one
+  // whose names fit, the parameters not named being null (is(value1: x)
+  // compares x with null).
+  for (bool need_required : {true, false}) {
+    for (const BuiltinSignature& s : b.signatures) {
+      std::vector<Value> mapped(s.params.size());
+      std::vector<bool> given(s.params.size(), false);
+      bool ok = true;
+      size_t used = 0;
+      for (size_t i = 0; i < names.size() && ok; ++i) {
+        auto it = std::find(s.params.begin(), s.params.end(), names[i]);
+        if (it == s.params.end()) {
+          ok = false;
+          break;
+        }
+        size_t k = static_cast<size_t>(it - s.params.begin());
+        mapped[k] = args[i];
+        given[k] = true;
+        used = std::max(used, k + 1);
       }
-      size_t k = static_cast<size_t>(it - s.params.begin());
-      mapped[k] = args[i];
-      given[k] = true;
-      used = std::max(used, k + 1);
+      for (size_t k = 0; k < s.required && ok && need_required; ++k) ok = given[k];
+      if (!ok) continue;
+      mapped.resize(need_required ? std::max(used, s.required) : used);
+      return CallConverted(s, mapped, ctx);
     }
-    for (size_t k = 0; k < s.required && ok; ++k) ok = given[k];
-    if (!ok) continue;
-    mapped.resize(std::max(used, s.required));
-    return s.impl(mapped, ctx);
   }
   ctx.Warn(b.name + ": no signature takes these named arguments");
   return Value();
@@ -1284,9 +1354,8 @@ Value Invoke(const Value& fn, std::span<const Value> args, const std::vector<std
       return Value();
     }
     if (args.size() < params.size() && !f.variadic()) {
-      std::vector<Value> padded(args.begin(), args.end());
-      padded.resize(params.size());
-      return f.Call(padded, ctx);
+      ctx.Warn("too few arguments: " + std::to_string(args.size()) + " for " + f.Describe());
+      return Value();
     }
     return f.Call(args, ctx);
   }

@@ -19,6 +19,10 @@ struct BuiltinSignature {
   size_t required = 0;
   bool variadic = false;
   BuiltinImpl impl = nullptr;
+  // Bit i set: parameter i is named "list" / "string" (singleton-list
+  // conversions, DMN 1.5 10.3.2.9.4). Filled when the table is built.
+  uint32_t list_params = 0;
+  uint32_t string_params = 0;
 };
 
 struct Builtin {

@@ -92,7 +92,13 @@ std::optional<Decimal> DecRound(Decimal x, int64_t scale, Rounding mode) {
   decNumber a = ToDec(x, &ctx), s, r;
   decNumberFromInt32(&s, static_cast<int32_t>(-scale));
   decNumberRescale(&r, &a, &s, &ctx);
-  if (ctx.status & DEC_Invalid_operation) return std::nullopt;
+  if (ctx.status & DEC_Invalid_operation) {
+    // Rescaling to a large scale needs more than 34 digits (round up(5.5,
+    // 6176)); a number with no more fractional digits than the scale is
+    // unchanged by rounding.
+    if (a.exponent >= -scale) return x;
+    return std::nullopt;
+  }
   return FromDec(r);
 }
 

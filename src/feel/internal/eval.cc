@@ -102,7 +102,13 @@ Value Sub(const Value& a, const Value& b, EvalContext& ctx) {
   Type ta = a.type(), tb = b.type();
   if (ta == Type::kNumber && tb == Type::kNumber) return NumberOrNull(a.number() - b.number());
   if (IsDateLike(a) && IsDateLike(b)) {
-    Value x = AsDateTime(a), y = AsDateTime(b);
+    // Against a date and time, a date is its midnight UTC (DMN 1.5
+    // 10.3.2.3.6), so it subtracts from zoned values and not from local ones.
+    auto as_dt = [](const Value& v, const Value& other) {
+      if (v.is(Type::kDate) && other.is(Type::kDateTime)) return Value::DateTime(v.epoch_days(), 0, ZoneKind::kOffset, 0);
+      return AsDateTime(v);
+    };
+    Value x = as_dt(a, b), y = as_dt(b, a);
     bool xl = x.zone_kind() == ZoneKind::kLocal, yl = y.zone_kind() == ZoneKind::kLocal;
     if (xl != yl) {
       ctx.Warn("cannot subtract a local and a zoned date and time");
@@ -194,6 +200,10 @@ Value Div(const Value& a, const Value& b, EvalContext& ctx) {
 }
 
 Value InRange(const Value& v, const Range& r) {
+  if (r.kind == Range::Kind::kNotEqual) {
+    Value e = Equal(v, *r.low);
+    return e.is(Type::kBoolean) ? Value::Boolean(!e.boolean()) : e;
+  }
   if (r.low) {
     auto c = CompareValues(v, *r.low);
     if (!c) return Value();
@@ -219,6 +229,8 @@ Value MakeRangeValue(std::optional<Value> low, std::optional<Value> high, bool l
   if (high && !ok_type(*high)) return Value();
   if (low && high && !CompareValues(*low, *high)) return Value();
   if (!low && !high) return Value();
+  // A descending range ([3..1]) is not a range (DMN 1.5: start <= end).
+  if (low && high && *CompareValues(*low, *high) > 0) return Value();
   Range r;
   r.low = std::move(low);
   r.high = std::move(high);
@@ -416,7 +428,8 @@ std::vector<Value> AsList(const Value& v) {
 
 // Domain of a for/some/every variable.
 bool IterationDomain(const Node& n, const Env& env, std::vector<Value>* out) {
-  if (n.kind == NodeKind::kRange && n.kids[0] && n.kids[1] && n.low_closed && n.high_closed) {
+  // "for i in 3..1": an iteration range, which may descend.
+  if (n.kind == NodeKind::kRange && n.name == "..") {
     Value lo = Eval(*n.kids[0], env), hi = Eval(*n.kids[1], env);
     if (lo.is(Type::kNumber) && hi.is(Type::kNumber)) {
       bool e1, e2;
@@ -443,21 +456,29 @@ bool IterationDomain(const Node& n, const Env& env, std::vector<Value>* out) {
   }
   Value v = Eval(n, env);
   if (v.is(Type::kRange)) {
+    // A range value ([1..3), [@"2020-01-01"..@"2020-01-31"]) is ascending;
+    // its open ends are left out.
     const Range& r = v.range();
-    if (r.low && r.high && r.low->is(Type::kNumber) && r.high->is(Type::kNumber)) {
+    if (!r.low || !r.high || r.kind != Range::Kind::kInterval) return false;
+    bool numbers = r.low->is(Type::kNumber) && r.high->is(Type::kNumber);
+    bool dates = r.low->is(Type::kDate) && r.high->is(Type::kDate);
+    int64_t a, b;
+    if (numbers) {
       bool e1, e2;
-      int64_t a = r.low->number().ToInt64(&e1), b = r.high->number().ToInt64(&e2);
-      if (!e1 || !e2 || (a > b ? a - b : b - a) > 10'000'000) return false;
-      if (!r.low_closed) a += a <= b ? 1 : -1;
-      if (!r.high_closed) b -= a <= b ? 1 : -1;
-      int64_t step = a <= b ? 1 : -1;
-      for (int64_t i = a;; i += step) {
-        out->push_back(Value::Number(i));
-        if (i == b) break;
-      }
-      return true;
+      a = r.low->number().ToInt64(&e1);
+      b = r.high->number().ToInt64(&e2);
+      if (!e1 || !e2) return false;
+    } else if (dates) {
+      a = r.low->epoch_days();
+      b = r.high->epoch_days();
+    } else {
+      return false;
     }
-    return false;
+    if (b - a > 10'000'000) return false;
+    if (!r.low_closed) ++a;
+    if (!r.high_closed) --b;
+    for (int64_t i = a; i <= b; ++i) out->push_back(numbers ? Value::Number(i) : Value::Date(i));
+    return true;
   }
   if (v.is_null()) return false;
   *out = AsList(v);
@@ -577,14 +598,18 @@ Value EvalTest(const Node& n, const Env& env) {
       Value v = Eval(*n.kids[0], env);
       if (n.uses_input && v.is(Type::kBoolean)) return v;
       if (v.is(Type::kRange)) return in.is_null() ? Value() : InRange(in, v.range());
-      if (v.is(Type::kList) && !in.is(Type::kList)) {
-        bool saw_null = false;
+      if (v.is(Type::kList)) {
+        // List membership, as list contains(): an item equal to the input
+        // (or a range holding it); items of another type just do not match
+        // (true in [false, 2] is false). A list input is also a member of a
+        // list of lists ([1,2] in [[1,2], [3]]).
         for (const Value& e : v.list()) {
           Value r = e.is(Type::kRange) ? InRange(in, e.range()) : Equal(in, e);
           if (r.is(Type::kBoolean) && r.boolean()) return r;
-          if (r.is_null()) saw_null = true;
         }
-        return saw_null ? Value() : Value::Boolean(false);
+        if (!in.is(Type::kList)) return Value::Boolean(false);
+        Value same = Equal(in, v);  // [1, 2] in [1, 2]
+        return same.is(Type::kBoolean) ? same : Value::Boolean(false);
       }
       return Equal(in, v);
     }
@@ -690,7 +715,13 @@ Value Eval(const Node& n, const Env& env) {
       }
       return saw_null ? Value() : Value::Boolean(false);
     }
-    case NodeKind::kInstanceOf: return Value::Boolean(IsInstance(Eval(*n.kids[0], env), n.types[0]));
+    case NodeKind::kInstanceOf: {
+      // null is an instance of Null only, not of Any (IsInstance accepts it
+      // for Any, where Any means "unchecked", as in untyped parameters).
+      Value v = Eval(*n.kids[0], env);
+      if (v.is_null()) return Value::Boolean(n.types[0].kind == FeelType::Kind::kNull);
+      return Value::Boolean(IsInstance(v, n.types[0]));
+    }
     case NodeKind::kList: {
       std::vector<Value> items;
       items.reserve(n.kids.size());
@@ -716,6 +747,17 @@ Value Eval(const Node& n, const Env& env) {
       return Value::Context(std::move(entries));
     }
     case NodeKind::kRange: {
+      if (n.name == "=" || n.name == "!=") {
+        // (=x) / (!=x) used as a value.
+        Value p = Eval(*n.kids[0], env);
+        if (p.is_null()) return Warn(ctx, n, "range point is null");
+        bool eq = n.name == "=";
+        Value r = MakeRangeValue(p, p, eq, eq);
+        if (r.is_null()) return Warn(ctx, n, "range point is not comparable");
+        Range range = r.range();
+        range.kind = eq ? Range::Kind::kEqual : Range::Kind::kNotEqual;
+        return Value::MakeRange(std::move(range));
+      }
       std::optional<Value> lo, hi;
       if (n.kids[0]) {
         lo = Eval(*n.kids[0], env);

@@ -54,7 +54,7 @@ void AppendUtf8(std::string* out, uint32_t cp) {
 
 class Parser {
  public:
-  Parser(std::string_view src, const CompileOptions& options) : src_(src) {
+  Parser(std::string_view src, const CompileOptions& options) : src_(src), resolve_type_(options.resolve_type) {
     for (const auto& n : options.known_names) AddKnown(n);
     for (const auto& n : BuiltinNames()) AddKnown(n);
   }
@@ -358,6 +358,34 @@ class Parser {
     return s;
   }
 
+  // A context key written as a name: words and the name symbols + - * / .
+  // among them ("foo+bar", "date-time"), up to the ':'; the source text
+  // with each run of spaces made one space.
+  std::string ContextKey() {
+    size_t begin = static_cast<size_t>(Peek().pos);
+    TakeName();
+    size_t end = pos_;
+    while (true) {
+      const Token& t = Peek();
+      bool word = t.kind == Tok::kName && !IsKeyword(t.text);
+      bool symbol = t.kind == Tok::kPunct &&
+                    (t.text == "+" || t.text == "-" || t.text == "*" || t.text == "/" || t.text == ".");
+      if (!word && !symbol) break;
+      if (word) TakeName(); else Next();
+      end = pos_;
+    }
+    std::string key;
+    for (size_t i = begin; i < end; ++i) {
+      char c = src_[i];
+      if (std::isspace(static_cast<unsigned char>(c))) {
+        if (!key.empty() && key.back() != ' ') key += ' ';
+      } else {
+        key += c;
+      }
+    }
+    return key;
+  }
+
   // ---- grammar ----
   Result<std::unique_ptr<Node>> Expression() {
     if (++depth_ > 200) return Error(Peek().pos, "expression nested too deeply");
@@ -411,6 +439,7 @@ class Parser {
         RP_ASSIGN_OR_RETURN(auto hi, Expression());
         auto r = MakeNode(NodeKind::kRange, pos);
         r->low_closed = r->high_closed = true;
+        r->name = "..";  // an iteration range: may descend, unlike [a..b]
         r->kids.push_back(std::move(domain));
         r->kids.push_back(std::move(hi));
         domain = std::move(r);
@@ -810,7 +839,7 @@ class Parser {
         if (Peek().kind == Tok::kString) {
           key = Next().text;
         } else if (Peek().kind == Tok::kName) {
-          key = TakeWords();
+          key = ContextKey();
         } else {
           return Error(Peek().pos, "expected a context key");
         }
@@ -829,7 +858,18 @@ class Parser {
       return n;
     }
     Cmp c;
-    if (CmpOf(t.text, &c) && c != Cmp::kNe && c != Cmp::kEq) {
+    if (CmpOf(t.text, &c) && (c == Cmp::kNe || c == Cmp::kEq)) {
+      // (=x) and (!=x) as values: ranges of one point, or all but one.
+      Next();
+      RP_ASSIGN_OR_RETURN(auto e, Additive());
+      auto n = MakeNode(NodeKind::kRange, t.pos);
+      n->name = c == Cmp::kEq ? "=" : "!=";
+      n->low_closed = n->high_closed = c == Cmp::kEq;
+      n->kids.push_back(std::move(e));
+      n->kids.push_back(nullptr);
+      return n;
+    }
+    if (CmpOf(t.text, &c)) {
       // A simple positive unary test used as an expression: a half-open range.
       Next();
       RP_ASSIGN_OR_RETURN(auto e, Additive());
@@ -997,11 +1037,13 @@ class Parser {
     else if (name == "time") t.kind = K::kTime;
     else if (name == "Any") t.kind = K::kAny;
     else if (name == "Null") t.kind = K::kNull;
+    else if (auto resolved = resolve_type_ ? resolve_type_(name) : std::nullopt) return *resolved;
     else return Error(pos, "unknown type '" + name + "'");
     return t;
   }
 
   std::string_view src_;
+  std::function<std::optional<FeelType>(std::string_view)> resolve_type_;
   size_t pos_ = 0;
   bool peeked_ = false;
   Token peek_;

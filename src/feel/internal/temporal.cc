@@ -200,14 +200,13 @@ std::optional<Value> ParseDuration(std::string_view s) {
     if (i < s.size() && s[i] == '.') {
       has_frac = true;
       ++i;
+      // "PT0.S": XML Schema allows a decimal point with no fraction digits.
       int64_t scale = 100'000'000;
-      size_t fs = i;
       while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
         frac += (s[i] - '0') * scale;
         scale /= 10;
         ++i;
       }
-      if (i == fs) return std::nullopt;
     }
     if (i >= s.size()) return std::nullopt;
     char u = s[i++];

@@ -63,6 +63,12 @@ Result<int64_t> Call::PathId(const std::string& name) const {
   return v;
 }
 
+const std::string& Call::PathText(const std::string& name) const {
+  static const std::string kEmpty;
+  auto it = req_.params.find(name);
+  return it == req_.params.end() ? kEmpty : it->second;
+}
+
 Result<const rapidjson::Document*> Call::Body() {
   if (body_) return body_.get();
   if (req_.body.empty()) return Status::InvalidArgument("this route needs a JSON body");
@@ -287,6 +293,89 @@ void App::RegisterRoutes() {
             WriteCustomer(w, *updated, m);
             return JsonResponse(200, w);
           }));
+
+  // Upsert by a source system's key: the integration route of back-office
+  // systems, idempotent like `rapport import`.
+  r.Put("/v1/sources/{source}/customers/{key}", must(P::kCustomersWrite, [this](Call& c) -> Result<Response> {
+          RP_RETURN_IF_ERROR(c.AllowQuery({}));
+          RP_ASSIGN_OR_RETURN(auto body, c.Body());
+          RP_ASSIGN_OR_RETURN(customer::CustomerRecord rec, DecodeCustomerRecord(*body, "", false));
+          rec.source_key = c.PathText("key");
+          const std::string& source = c.PathText("source");
+          auto written = store_->UpsertCustomers(source, {rec});
+          if (!written.ok()) return FromPath(written.status(), "/source", "source");
+          const customer::CustomerStore::BatchResult& result = *written;
+          Status s = result.errors.at(0);
+          if (!s.ok()) return FromPath(FromPath(s, "/sourceKey", "key"), "/source", "source");
+          RP_ASSIGN_OR_RETURN(std::optional<CustomerId> id, store_->FindByIdentifier({source, rec.source_key}));
+          if (!id) return Status::Internal("the upserted customer is missing");
+          RP_ASSIGN_OR_RETURN(auto stored, store_->Get(*id));
+          RP_ASSIGN_OR_RETURN(Mask m, MaskFor(c.who()));
+          json::Writer w;
+          WriteCustomer(w, stored, m);
+          Response res = JsonResponse(result.created > 0 ? 201 : 200, w);
+          res.headers.emplace_back("Location", "/v1/customers/" + std::to_string(*id));
+          return res;
+        }));
+
+  // Many records of one source in one transaction; a bad record is reported
+  // by its index and field, the rest are written.
+  r.Post("/v1/sources/{source}/customers", must(P::kCustomersWrite, [this](Call& c) -> Result<Response> {
+           constexpr size_t kMaxRecords = 10000;
+           RP_RETURN_IF_ERROR(c.AllowQuery({}));
+           RP_ASSIGN_OR_RETURN(auto body, c.Body());
+           RP_ASSIGN_OR_RETURN(json::ObjectReader reader, json::ObjectReader::Of(*body, ""));
+           const rapidjson::Value* records = reader.Find("records");
+           if (records == nullptr) return Status::InvalidArgument("required field is missing", "/records");
+           if (!records->IsArray()) return Status::InvalidArgument("expected an array", "/records");
+           if (records->Size() > kMaxRecords) {
+             return Status::InvalidArgument("at most 10000 records per request", "/records");
+           }
+           RP_RETURN_IF_ERROR(reader.Finish());
+           std::vector<customer::CustomerRecord> decoded;
+           std::vector<size_t> index;  // position in the request of each decoded record
+           std::vector<std::pair<size_t, Status>> errors;
+           for (rapidjson::SizeType i = 0; i < records->Size(); ++i) {
+             auto rec = DecodeCustomerRecord((*records)[i], "/records/" + std::to_string(i), true);
+             if (!rec.ok()) {
+               errors.emplace_back(i, rec.status());
+               continue;
+             }
+             decoded.push_back(std::move(*rec));
+             index.push_back(i);
+           }
+           customer::CustomerStore::BatchResult result;
+           if (!decoded.empty()) {
+             auto written = store_->UpsertCustomers(c.PathText("source"), decoded);
+             if (!written.ok()) return FromPath(written.status(), "/source", "source");
+             result = std::move(*written);
+           }
+           for (size_t j = 0; j < result.errors.size(); ++j) {
+             const Status& s = result.errors[j];
+             if (s.ok()) continue;
+             std::string prefix = "/records/" + std::to_string(index[j]);
+             errors.emplace_back(index[j], Status(s.code(), s.message(), prefix + s.field()));
+           }
+           std::sort(errors.begin(), errors.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+           json::Writer w;
+           w.StartObject()
+               .Field("created", result.created)
+               .Field("updated", result.updated)
+               .Field("unchanged", result.unchanged)
+               .Field("rejected", static_cast<int64_t>(errors.size()))
+               .Key("errors")
+               .StartArray();
+           for (const auto& [i, s] : errors) {
+             w.StartObject()
+                 .Field("index", static_cast<int64_t>(i))
+                 .Field("status", static_cast<int64_t>(HttpStatusOf(s.code())))
+                 .Field("field", s.field())
+                 .Field("detail", s.message())
+                 .EndObject();
+           }
+           w.EndArray().EndObject();
+           return JsonResponse(200, w);
+         }));
 
   r.Get("/v1/customers/{id}/history", must(P::kCustomersRead, [this](Call& c) -> Result<Response> {
           RP_RETURN_IF_ERROR(c.AllowQuery({}));

@@ -30,6 +30,8 @@ class Call {
 
   // A positive integer path parameter; 400 naming it otherwise.
   Result<int64_t> PathId(const std::string& name) const;
+  // A path parameter as text (percent-decoded by the router).
+  const std::string& PathText(const std::string& name) const;
   // The parsed JSON body; 400 when empty or malformed.
   Result<const rapidjson::Document*> Body();
   // Rejects query parameters not in allowed (400 naming the first).

@@ -27,14 +27,56 @@ Result<Role> ParseRole(std::string_view name) {
                                  "role");
 }
 
-Result<CreatedKey> CreateApiKey(const std::string& data_dir, std::string_view role) {
-  RP_ASSIGN_OR_RETURN(Role r, ParseRole(role));
+namespace {
+
+Result<std::unique_ptr<storage::Database>> OpenKeys(const std::string& data_dir) {
   std::error_code ec;
   std::filesystem::create_directories(data_dir, ec);
   if (ec) return Status::Internal("cannot create data directory " + data_dir + ": " + ec.message());
   RP_ASSIGN_OR_RETURN(auto db, storage::OpenSqlite((std::filesystem::path(data_dir) / "rapport.db").string()));
   RP_RETURN_IF_ERROR(internal::MigrateKeys(*db));
-  return internal::CreateKey(*db, r, SystemClock::Default()->Now());
+  return db;
+}
+
+}  // namespace
+
+Result<CreatedKey> CreateApiKey(const std::string& data_dir, std::string_view role, std::string_view name) {
+  RP_ASSIGN_OR_RETURN(Role r, ParseRole(role));
+  if (name.size() > 200) return Status::InvalidArgument("a key's name is at most 200 bytes", "name");
+  RP_ASSIGN_OR_RETURN(auto db, OpenKeys(data_dir));
+  return internal::CreateKey(*db, r, SystemClock::Default()->Now(), name);
+}
+
+Result<std::vector<ApiKeyInfo>> ListApiKeys(const std::string& data_dir) {
+  RP_ASSIGN_OR_RETURN(auto db, OpenKeys(data_dir));
+  std::vector<ApiKeyInfo> out;
+  RP_RETURN_IF_ERROR(db->WithConnection([&](storage::Connection& c) -> Status {
+    RP_ASSIGN_OR_RETURN(auto r, c.Query("SELECT prefix, role, name, created_at, revoked_at FROM server_api_keys "
+                                        "ORDER BY created_at, prefix"));
+    for (const auto& row : r.rows) {
+      ApiKeyInfo k;
+      k.prefix = row[0].AsText();
+      RP_ASSIGN_OR_RETURN(k.role, ParseRole(row[1].AsText()));
+      k.name = row[2].AsText();
+      k.created_at = Timestamp{row[3].AsInt()};
+      if (!row[4].is_null()) k.revoked_at = Timestamp{row[4].AsInt()};
+      out.push_back(std::move(k));
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+Status RevokeApiKey(const std::string& data_dir, std::string_view prefix) {
+  RP_ASSIGN_OR_RETURN(auto db, OpenKeys(data_dir));
+  return db->WithTransaction([&](storage::Connection& c) -> Status {
+    RP_ASSIGN_OR_RETURN(auto r, c.Query("SELECT revoked_at FROM server_api_keys WHERE prefix = ?", {std::string(prefix)}));
+    if (r.empty()) return Status::NotFound("no API key has the prefix '" + std::string(prefix) + "'", "prefix");
+    if (!r.rows[0][0].is_null()) return Status::Ok();
+    return c.Execute("UPDATE server_api_keys SET revoked_at = ? WHERE prefix = ?",
+                     {SystemClock::Default()->Now().micros, std::string(prefix)})
+        .status();
+  });
 }
 
 }  // namespace rapport::server
@@ -56,6 +98,8 @@ const std::vector<storage::Migration>& Migrations() {
        "  created_at BIGINT NOT NULL,"
        "  revoked_at BIGINT"
        ")"},
+      {2, "API keys carry a name saying what they are for",
+       "ALTER TABLE server_api_keys ADD COLUMN name TEXT NOT NULL DEFAULT ''"},
   };
   return kMigrations;
 }
@@ -136,7 +180,7 @@ Status MigrateKeys(storage::Database& db) {
   return storage::Migrate(db, "server", Migrations());
 }
 
-Result<CreatedKey> CreateKey(storage::Database& db, Role role, Timestamp now) {
+Result<CreatedKey> CreateKey(storage::Database& db, Role role, Timestamp now, std::string_view name) {
   RP_RETURN_IF_ERROR(InitSodium());
   unsigned char prefix_bytes[kPrefixBytes];
   unsigned char secret_bytes[kSecretBytes];
@@ -149,8 +193,8 @@ Result<CreatedKey> CreateKey(storage::Database& db, Role role, Timestamp now) {
   sodium_memzero(secret_bytes, sizeof secret_bytes);
   RP_RETURN_IF_ERROR(db.WithConnection([&](storage::Connection& c) -> Status {
     return c
-        .Execute("INSERT INTO server_api_keys (prefix, hash, role, created_at) VALUES (?, ?, ?, ?)",
-                 {out.prefix, HashKey(out.key), RoleName(role), now.micros})
+        .Execute("INSERT INTO server_api_keys (prefix, hash, role, name, created_at) VALUES (?, ?, ?, ?, ?)",
+                 {out.prefix, HashKey(out.key), RoleName(role), std::string(name), now.micros})
         .status();
   }));
   return out;

@@ -56,6 +56,6 @@ class KeyVerifier {
   std::map<std::string, Cached> cache_;  // by prefix; guarded by mu_
 };
 
-Result<CreatedKey> CreateKey(storage::Database& db, Role role, Timestamp now);
+Result<CreatedKey> CreateKey(storage::Database& db, Role role, Timestamp now, std::string_view name = "");
 
 }  // namespace rapport::server::internal

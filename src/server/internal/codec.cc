@@ -108,6 +108,23 @@ Result<customer::NewCustomer> DecodeNewCustomer(const rapidjson::Value& body) {
   return c;
 }
 
+Result<customer::CustomerRecord> DecodeCustomerRecord(const rapidjson::Value& v, std::string pointer,
+                                                      bool key_in_body) {
+  RP_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Of(v, std::move(pointer)));
+  customer::CustomerRecord rec;
+  if (key_in_body) RP_RETURN_IF_ERROR(r.String("sourceKey", &rec.source_key, Need::kRequired));
+  std::string kind;
+  RP_RETURN_IF_ERROR(r.String("kind", &kind, Need::kRequired));
+  auto k = customer::ParseKind(kind);
+  if (!k.ok()) return Status::InvalidArgument(k.status().message(), r.Pointer("kind"));
+  rec.kind = *k;
+  RP_RETURN_IF_ERROR(DecodeAttributes(r, true, &rec.attributes));
+  RP_RETURN_IF_ERROR(DecodeIdentifiers(r, "identifiers", &rec.identifiers));
+  RP_RETURN_IF_ERROR(r.Time("validFrom", &rec.valid_from));
+  RP_RETURN_IF_ERROR(r.Finish());
+  return rec;
+}
+
 Result<customer::CustomerPatch> DecodeCustomerPatch(const rapidjson::Value& body) {
   RP_ASSIGN_OR_RETURN(ObjectReader r, ObjectReader::Of(body, ""));
   customer::CustomerPatch p;

@@ -21,6 +21,11 @@ struct CustomerRef {
 
 Result<customer::NewCustomer> DecodeNewCustomer(const rapidjson::Value& body);
 Result<customer::CustomerPatch> DecodeCustomerPatch(const rapidjson::Value& body);
+// A source system's record, upserted by its key: {kind, attributes,
+// identifiers, validFrom}. pointer locates it in the body ("" or
+// "/records/3"); the source and key come from the path or the record.
+Result<customer::CustomerRecord> DecodeCustomerRecord(const rapidjson::Value& v, std::string pointer,
+                                                      bool key_in_body);
 // The from side comes from the path.
 Result<customer::Relationship> DecodeRelationship(const rapidjson::Value& body, customer::CustomerId from);
 Result<customer::Account> DecodeAccount(const rapidjson::Value& body, CustomerRef* ref);
