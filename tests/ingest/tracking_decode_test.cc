@@ -64,6 +64,9 @@ struct BadCall {
   const char* message_part;
 };
 
+// Test names show the body, not the struct's bytes.
+void PrintTo(const BadCall& c, std::ostream* os) { *os << c.body; }
+
 class TrackingDecodeErrorTest : public ::testing::TestWithParam<BadCall> {};
 
 TEST_P(TrackingDecodeErrorTest, NamesTheField) {

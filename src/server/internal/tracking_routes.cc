@@ -126,7 +126,6 @@ void App::RegisterTrackingRoutes() {
         if (!decoded->rejected.empty()) return BatchProblem(decoded->rejected, req.path);
         return Status::InvalidArgument("the batch holds no calls", "/batch");
       }
-      size_t count = decoded->events.size();
       auto outcome = tracker_->Write(*source, std::move(decoded->events));
       if (!outcome.ok()) return outcome.status();
       json::Writer w;
@@ -147,7 +146,6 @@ void App::RegisterTrackingRoutes() {
         w.EndArray();
       }
       w.EndObject();
-      (void)count;
       return Response::Json(200, w.Take());
     };
   };
