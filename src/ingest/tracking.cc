@@ -351,12 +351,16 @@ struct Tracker::Impl {
   storage::Database* db = nullptr;
   customer::CustomerStore* store = nullptr;
   TrackerOptions options;
-  std::unique_ptr<Connection> conn;  // the writer thread's, fsync per commit
+  // The writer thread's connection for reads. Its writes are transactions
+  // through db->WithTransaction, so they queue with the server's other
+  // writers behind the database's in-process writer lock.
+  std::unique_ptr<Connection> conn;
+  Connection* tx = nullptr;  // the group's transaction while it runs (writer thread only)
   // Derived writes and new customers go through derived (over
-  // options.derived_db when given: no fsync of their own) and derived_conn.
+  // options.derived_db when given: no fsync of their own) and derived_db.
   std::unique_ptr<customer::CustomerStore> derived_owned;
   customer::CustomerStore* derived = nullptr;
-  std::unique_ptr<Connection> derived_conn;
+  storage::Database* derived_db = nullptr;
 
   // One request. Its events' stored JSON and e-commerce transactions are
   // computed by the submitting thread, so the one writer thread does little
@@ -399,7 +403,8 @@ struct Tracker::Impl {
     if (id.empty()) return CustomerId{0};
     std::string key = Key(kind, id);
     if (auto it = ids.find(key); it != ids.end()) return it->second;
-    RP_ASSIGN_OR_RETURN(auto r, conn->Query("SELECT customer_id FROM tracking_identities WHERE kind = ? AND value = ?",
+    Connection* on = tx ? tx : conn.get();  // inside the group's transaction, see its own changes
+    RP_ASSIGN_OR_RETURN(auto r, on->Query("SELECT customer_id FROM tracking_identities WHERE kind = ? AND value = ?",
                                             {std::string(1, kind), id}));
     if (r.empty()) return CustomerId{0};
     CustomerId c = r.rows[0][0].AsInt();
@@ -428,25 +433,26 @@ struct Tracker::Impl {
       records.push_back(std::move(r));
     }
     RP_ASSIGN_OR_RETURN(auto batch, derived->UpsertCustomers(scheme, records));
-    RP_RETURN_IF_ERROR(derived_conn->Begin());
+    std::vector<std::pair<std::string, CustomerId>> created;
     for (size_t i = 0; i < missing.size(); ++i) {
       if (!batch.errors[i].ok()) {
         spdlog::warn("tracking.customer_rejected id={} error={}", missing[i], batch.errors[i].ToString());
         continue;
       }
-      auto found = derived->FindByIdentifier({std::string(scheme), missing[i]});
-      if (!found.ok() || !*found) continue;
-      auto s = derived_conn->Execute(
-          "INSERT INTO tracking_identities (kind, value, customer_id) VALUES (?, ?, ?) "
-          "ON CONFLICT (kind, value) DO NOTHING",
-          {std::string(1, kind), missing[i], **found});
-      if (!s.ok()) {
-        (void)derived_conn->Rollback();
-        return s.status();
-      }
-      ids[Key(kind, missing[i])] = **found;
+      RP_ASSIGN_OR_RETURN(auto found, derived->FindByIdentifier({std::string(scheme), missing[i]}));
+      if (found) created.emplace_back(missing[i], *found);
     }
-    return derived_conn->Commit();
+    RP_RETURN_IF_ERROR(derived_db->WithTransaction([&](Connection& c) -> Status {
+      for (const auto& [id, customer] : created) {
+        RP_RETURN_IF_ERROR(c.Execute("INSERT INTO tracking_identities (kind, value, customer_id) VALUES (?, ?, ?) "
+                                     "ON CONFLICT (kind, value) DO NOTHING",
+                                     {std::string(1, kind), id, customer})
+                               .status());
+      }
+      return Status::Ok();
+    }));
+    for (const auto& [id, customer] : created) ids[Key(kind, id)] = customer;
+    return Status::Ok();
   }
 
   // The customers for the userIds of a group. An alias whose userId is new
@@ -476,7 +482,7 @@ struct Tracker::Impl {
   }
 
   Status Bind(char kind, const std::string& id, CustomerId c, std::unordered_map<std::string, CustomerId>* overlay) {
-    RP_RETURN_IF_ERROR(conn->Execute("INSERT INTO tracking_identities (kind, value, customer_id) VALUES (?, ?, ?) "
+    RP_RETURN_IF_ERROR(tx->Execute("INSERT INTO tracking_identities (kind, value, customer_id) VALUES (?, ?, ?) "
                                      "ON CONFLICT (kind, value) DO UPDATE SET customer_id = excluded.customer_id",
                                      {std::string(1, kind), id, c})
                            .status());
@@ -503,10 +509,10 @@ struct Tracker::Impl {
         }
         if (target != prev_user) {
           // Two known customers: the earlier one's events and ids move to the target.
-          RP_RETURN_IF_ERROR(conn->Execute("UPDATE tracking_events SET customer_id = ? WHERE customer_id = ?",
+          RP_RETURN_IF_ERROR(tx->Execute("UPDATE tracking_events SET customer_id = ? WHERE customer_id = ?",
                                            {target, prev_user})
                                  .status());
-          RP_RETURN_IF_ERROR(conn->Execute("UPDATE tracking_identities SET customer_id = ? WHERE customer_id = ?",
+          RP_RETURN_IF_ERROR(tx->Execute("UPDATE tracking_identities SET customer_id = ? WHERE customer_id = ?",
                                            {target, prev_user})
                                  .status());
           *merged = true;
@@ -518,7 +524,7 @@ struct Tracker::Impl {
       RP_ASSIGN_OR_RETURN(CustomerId anon, find('a', e.previous_id));
       if (anon != target) {
         RP_RETURN_IF_ERROR(Bind('a', e.previous_id, target, overlay));
-        RP_RETURN_IF_ERROR(conn->Execute("UPDATE tracking_events SET customer_id = ? WHERE customer_id = 0 AND "
+        RP_RETURN_IF_ERROR(tx->Execute("UPDATE tracking_events SET customer_id = ? WHERE customer_id = 0 AND "
                                          "anonymous_id = ?",
                                          {target, e.previous_id})
                                .status());
@@ -534,7 +540,7 @@ struct Tracker::Impl {
       RP_ASSIGN_OR_RETURN(CustomerId anon, find('a', e.anonymous_id));
       if (anon == 0 || (anon != c && e.type == EventType::kIdentify)) {
         RP_RETURN_IF_ERROR(Bind('a', e.anonymous_id, c, overlay));
-        RP_RETURN_IF_ERROR(conn->Execute("UPDATE tracking_events SET customer_id = ? WHERE customer_id = 0 AND "
+        RP_RETURN_IF_ERROR(tx->Execute("UPDATE tracking_events SET customer_id = ? WHERE customer_id = 0 AND "
                                          "anonymous_id = ?",
                                          {c, e.anonymous_id})
                                .status());
@@ -634,25 +640,27 @@ struct Tracker::Impl {
     r.source = source;
     r.valid_from = std::min(s.event.timestamp, store->clock().Now());
     RP_RETURN_IF_ERROR(derived->AddRelationship(r).status());
-    return derived_conn
-        ->Execute("INSERT INTO tracking_group_links (person_id, organization_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-                  {s.customer_id, org})
-        .status();
+    return derived_db->WithTransaction([&](Connection& c) -> Status {
+      return c
+          .Execute("INSERT INTO tracking_group_links (person_id, organization_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                   {s.customer_id, org})
+          .status();
+    });
   }
 
   Status InsertEvent(const Source& src, const TrackingEvent& e, const std::string& body, CustomerId customer,
                      int64_t* seq) {
-    if (conn->dialect() == storage::Dialect::kSqlite) {
+    if (tx->dialect() == storage::Dialect::kSqlite) {
       RP_ASSIGN_OR_RETURN(int64_t changed,
-                          conn->Execute("INSERT INTO tracking_events (source_id, message_id, customer_id, anonymous_id, "
+                          tx->Execute("INSERT INTO tracking_events (source_id, message_id, customer_id, anonymous_id, "
                                         "type, occurred_at, body) VALUES (?, ?, ?, ?, ?, ?, ?) "
                                         "ON CONFLICT (source_id, message_id) DO NOTHING",
                                         {src.id, e.message_id, customer, e.anonymous_id, EventTypeName(e.type),
                                          e.timestamp.micros, body}));
-      *seq = changed == 1 ? conn->LastInsertId() : 0;
+      *seq = changed == 1 ? tx->LastInsertId() : 0;
       return Status::Ok();
     }
-    RP_ASSIGN_OR_RETURN(auto r, conn->Query("INSERT INTO tracking_events (source_id, message_id, customer_id, "
+    RP_ASSIGN_OR_RETURN(auto r, tx->Query("INSERT INTO tracking_events (source_id, message_id, customer_id, "
                                             "anonymous_id, type, occurred_at, body) VALUES (?, ?, ?, ?, ?, ?, ?) "
                                             "ON CONFLICT (source_id, message_id) DO NOTHING RETURNING seq",
                                             {src.id, e.message_id, customer, e.anonymous_id, EventTypeName(e.type),
@@ -673,8 +681,8 @@ struct Tracker::Impl {
     std::unordered_map<std::string, CustomerId> overlay;
     bool merged = false;
     if (status.ok()) {
-      status = [&]() -> Status {
-        RP_RETURN_IF_ERROR(conn->Begin());
+      status = db->WithTransaction([&](Connection& c) -> Status {
+        tx = &c;
         Status s = [&]() -> Status {
           for (size_t r = 0; r < group.size(); ++r) {
             for (size_t i = 0; i < group[r].events.size(); ++i) {
@@ -693,20 +701,16 @@ struct Tracker::Impl {
             }
           }
           if (derived_through != persisted_mark) {
-            RP_RETURN_IF_ERROR(conn->Execute("UPDATE tracking_state SET value = ? WHERE name = ?",
-                                             {derived_through, std::string(kDerivedMark)})
+            RP_RETURN_IF_ERROR(tx->Execute("UPDATE tracking_state SET value = ? WHERE name = ?",
+                                           {derived_through, std::string(kDerivedMark)})
                                    .status());
           }
           return Status::Ok();
         }();
-        if (!s.ok()) {
-          (void)conn->Rollback();
-          return s;
-        }
-        RP_RETURN_IF_ERROR(conn->Commit());
-        persisted_mark = derived_through;
-        return Status::Ok();
-      }();
+        tx = nullptr;
+        return s;
+      });
+      if (status.ok()) persisted_mark = derived_through;
     }
     if (!status.ok()) {
       spdlog::error("tracking.commit_failed requests={} error={}", group.size(), status.ToString());
@@ -746,10 +750,16 @@ struct Tracker::Impl {
       ProcessGroup(group);
     }
     if (derived_through != persisted_mark) {
-      auto s = conn->Execute("UPDATE tracking_state SET value = ? WHERE name = ?",
-                             {derived_through, std::string(kDerivedMark)});
+      Status s = SaveMark();
       if (s.ok()) persisted_mark = derived_through;
     }
+  }
+
+  Status SaveMark() {
+    return db->WithTransaction([&](Connection& c) -> Status {
+      return c.Execute("UPDATE tracking_state SET value = ? WHERE name = ?", {derived_through, std::string(kDerivedMark)})
+          .status();
+    });
   }
 
   // Derived writes of events committed before a crash but not applied.
@@ -776,9 +786,7 @@ struct Tracker::Impl {
       ApplyDerived(events, sources);
     }
     if (derived_through != persisted_mark) {
-      RP_RETURN_IF_ERROR(conn->Execute("UPDATE tracking_state SET value = ? WHERE name = ?",
-                                       {derived_through, std::string(kDerivedMark)})
-                             .status());
+      RP_RETURN_IF_ERROR(SaveMark());
       persisted_mark = derived_through;
     }
     return Status::Ok();
@@ -805,12 +813,13 @@ Result<std::unique_ptr<Tracker>> Tracker::Open(storage::Database* db, customer::
   impl->options = options;
   RP_ASSIGN_OR_RETURN(impl->conn, db->Connect());
   if (options.derived_db) {
+    options.derived_db->ShareWriterQueueWith(*db);
     RP_ASSIGN_OR_RETURN(impl->derived_owned, customer::CustomerStore::Open(options.derived_db, &store->clock()));
     impl->derived = impl->derived_owned.get();
-    RP_ASSIGN_OR_RETURN(impl->derived_conn, options.derived_db->Connect());
+    impl->derived_db = options.derived_db;
   } else {
     impl->derived = store;
-    RP_ASSIGN_OR_RETURN(impl->derived_conn, db->Connect());
+    impl->derived_db = db;
   }
   RP_RETURN_IF_ERROR(impl->Replay());
   Impl* raw = impl.get();

@@ -127,7 +127,8 @@ struct TrackerOptions {
   // customers. They need no fsync of their own: SQLite's WAL is one ordered
   // log, so the next group's fsynced commit makes them durable, and that same
   // commit is what advances the derived-writes mark; a crash before it
-  // replays them. Null: everything goes through db (two fsyncs per group).
+  // replays them. Open makes it queue behind db's in-process writer lock.
+  // Null: everything goes through db (two fsyncs per group).
   storage::Database* derived_db = nullptr;
 };
 
