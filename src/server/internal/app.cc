@@ -108,6 +108,7 @@ App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_
     : store_(store), tracker_(tracker), db_(db), max_body_bytes_(max_body_bytes), keys_(db) {
   RegisterRoutes();
   if (tracker_) RegisterTrackingRoutes();
+  RegisterIdentityRoutes();
 }
 
 std::vector<std::string> App::Routes() const {
@@ -230,6 +231,7 @@ void App::RegisterRoutes() {
            RP_ASSIGN_OR_RETURN(auto body, c.Body());
            RP_ASSIGN_OR_RETURN(auto nc, DecodeNewCustomer(*body));
            RP_ASSIGN_OR_RETURN(auto created, store_->Create(nc));
+           MatchArrival(created.id);
            RP_ASSIGN_OR_RETURN(Mask m, MaskFor(c.who()));
            json::Writer w;
            WriteCustomer(w, created, m);

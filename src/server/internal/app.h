@@ -12,6 +12,7 @@
 #include "common/json.h"
 #include "customer/customer.h"
 #include "ingest/tracking.h"
+#include "identity/store.h"
 #include "server/internal/auth.h"
 #include "server/internal/codec.h"
 #include "server/internal/http.h"
@@ -70,6 +71,9 @@ class App {
  private:
   void RegisterRoutes();
   void RegisterTrackingRoutes();  // tracking_routes.cc
+  void RegisterIdentityRoutes();  // identity_routes.cc
+  // Real-time identity matching of a customer just written (when a model is loaded).
+  void MatchArrival(customer::CustomerId id);
   Result<Mask> MaskFor(const Principal& who);
   Result<customer::CustomerId> Resolve(const CustomerRef& ref);
 
@@ -79,6 +83,7 @@ class App {
   size_t max_body_bytes_;
   KeyVerifier keys_;
   Router<Endpoint> router_;
+  std::shared_ptr<identity::IdentityStore> identity_;  // null when its tables failed to open
 };
 
 }  // namespace rapport::server::internal
