@@ -973,7 +973,9 @@ void Tracker::RegisterViewSection() {
           }
           if (touch_point.empty()) touch_point = e.name;
           w.Field("touchPoint", touch_point);
-          w.Key("properties").Raw(e.type == EventType::kIdentify || e.type == EventType::kGroup ? e.traits_json
+          // Traits are left out: the view shows them as attributes, masked
+          // for roles without PII access; this section has no principal to mask for.
+          w.Key("properties").Raw(e.type == EventType::kIdentify || e.type == EventType::kGroup ? "{}"
                                                                                              : e.properties_json);
           w.Field("messageId", e.message_id);
           w.TimeField("timestamp", e.timestamp);

@@ -173,6 +173,7 @@ TEST_F(TrackingApiTest, EventsReadBack) {
   ASSERT_EQ(all.json["items"].Size(), 2u);
   EXPECT_STREQ(all.json["items"][0]["event"]["name"].GetString(), "C");
   ASSERT_TRUE(all.json["nextCursor"].IsString());
+  EXPECT_TRUE(all.json["items"][0]["event"]["context"]["masked"].GetBool()) << "analysts see no PII: " << all.body;
   HttpReply rest = admin().Get("/v1/events?customerId=" + id + "&limit=2&cursor=" + all.json["nextCursor"].GetString());
   ASSERT_EQ(rest.json["items"].Size(), 1u);
   EXPECT_TRUE(rest.json["nextCursor"].IsNull());

@@ -192,6 +192,15 @@ void App::RegisterTrackingRoutes() {
                                          q.since = *t;
                                        }
                                        RP_ASSIGN_OR_RETURN(auto page, tracker_->ListEvents(q));
+                                       // Traits and context (e-mail, IP address, device) are PII:
+                                       // roles without pii:read get the events without them.
+                                       bool pii = c.who().Can(Permission::kPiiRead);
+                                       if (!pii) {
+                                         for (auto& s : page.items) {
+                                           if (s.event.traits_json != "{}") s.event.traits_json = R"({"masked":true})";
+                                           s.event.context_json = R"({"masked":true})";
+                                         }
+                                       }
                                        std::string body = "{\"items\":[";
                                        for (size_t i = 0; i < page.items.size(); ++i) {
                                          if (i) body += ',';
