@@ -1,5 +1,6 @@
 // rapport sources create NAME --data DIR: a source for the Segment tracking
-// API and its write key, printed last so scripts can take the last line.
+// API and its write key, printed last so scripts can take the last line;
+// rapport sources list --data DIR: every source and its write key.
 #include <cstdio>
 #include <memory>
 
@@ -35,6 +36,22 @@ void AddSourceCommands(CLI::App& app, std::vector<Command>* out) {
                     std::printf("created source %s; its write key (the HTTP Basic user name of tracking calls):\n",
                                 s->name.c_str());
                     std::printf("%s\n", s->write_key.c_str());
+                    return kExitOk;
+                  }});
+
+  auto list_data = std::make_shared<std::string>();
+  CLI::App* list = sources->add_subcommand("list", "List the sources with their write keys");
+  list->add_option("--data", *list_data, "Data directory")->required();
+  out->push_back({list, [list_data] {
+                    auto store = OpenDataDir(*list_data, true);
+                    if (!store.ok()) return Fail(store.status());
+                    auto all = ingest::ListSources(*store->db);
+                    if (!all.ok()) return Fail(all.status());
+                    std::printf("%-24s %-32s %s\n", "NAME", "WRITE KEY", "CREATED");
+                    for (const auto& s : *all) {
+                      std::printf("%-24s %-32s %s\n", s.name.c_str(), s.write_key.c_str(),
+                                  FormatRfc3339(s.created_at).c_str());
+                    }
                     return kExitOk;
                   }});
 }

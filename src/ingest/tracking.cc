@@ -345,6 +345,19 @@ Result<Source> CreateSource(storage::Database& db, std::string_view name, Timest
   return s;
 }
 
+Result<std::vector<Source>> ListSources(storage::Database& db) {
+  RP_RETURN_IF_ERROR(MigrateTracking(db));
+  std::vector<Source> out;
+  RP_RETURN_IF_ERROR(db.WithConnection([&](Connection& c) -> Status {
+    RP_ASSIGN_OR_RETURN(auto r, c.Query("SELECT id, name, write_key, created_at FROM tracking_sources ORDER BY id"));
+    for (const auto& row : r.rows) {
+      out.push_back(Source{row[0].AsInt(), row[1].AsText(), row[2].AsText(), Timestamp{row[3].AsInt()}});
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
 // ---- the tracker ------------------------------------------------------------------
 
 struct Tracker::Impl {

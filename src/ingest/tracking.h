@@ -113,6 +113,8 @@ struct Source {
 // db and creates a source with a fresh write key. Conflict if NAME exists.
 Result<Source> CreateSource(storage::Database& db, std::string_view name, Timestamp now);
 Status MigrateTracking(storage::Database& db);
+// `rapport sources list`: every source, oldest first, with its write key.
+Result<std::vector<Source>> ListSources(storage::Database& db);
 
 // ---- the tracker ---------------------------------------------------------------
 

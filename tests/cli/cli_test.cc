@@ -150,6 +150,10 @@ TEST_F(CliTest, SourcesCreatePrintsTheWriteKeyLast) {
   EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
   EXPECT_EQ(Rapport({"sources", "create", "Web Site", "--data", "data"}).exit_code, 1);
   EXPECT_EQ(Rapport({"sources", "create", "--data", "data"}).exit_code, 2);
+  Outcome list = Rapport({"sources", "list", "--data", "data"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("website"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find(last), std::string::npos) << list.out;
 }
 
 TEST_F(CliTest, KeysAreListedAndRevoked) {
