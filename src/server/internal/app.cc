@@ -317,6 +317,7 @@ void App::RegisterRoutes() {
           WriteCustomer(w, stored, m);
           Response res = JsonResponse(result.created > 0 ? 201 : 200, w);
           res.headers.emplace_back("Location", "/v1/customers/" + std::to_string(*id));
+          if (result.created > 0) MatchArrival(*id);
           return res;
         }));
 
