@@ -5,7 +5,7 @@ JOBS       ?= $(shell nproc)
 DEMO_DATA  ?= ./demo-data
 LISTEN     ?= 127.0.0.1:8080
 
-.PHONY: deps build build-asan test test-asan demo bench clean
+.PHONY: deps build build-asan test test-asan demo bench clean npm
 
 deps:
 	@scripts/install-deps.sh
@@ -18,10 +18,15 @@ build-asan: deps
 	@cmake -S . -B $(BUILD_ASAN) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DRAPPORT_SANITIZE=ON -DRAPPORT_BENCH=OFF >/dev/null
 	@cmake --build $(BUILD_ASAN) -j $(JOBS)
 
-test: build
+# The Segment SDK end-to-end test's npm packages, from the committed lock file.
+npm:
+	@if command -v npm >/dev/null; then cd tests/ingest/segment-sdk && npm ci --no-audit --no-fund --silent; \
+	 else echo "npm not found: the Segment SDK test will be skipped"; fi
+
+test: build npm
 	@scripts/with-postgres.sh ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
-test-asan: build-asan
+test-asan: build-asan npm
 	@ASAN_OPTIONS=detect_leaks=1 scripts/with-postgres.sh ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS)
 
 demo: build

@@ -29,6 +29,7 @@ CLI::App* AddDemoCommands(CLI::App& app, std::vector<Command>* out);
 void AddServerCommands(CLI::App& app, CLI::App* demo, std::vector<Command>* out);
 void AddDmnCommands(CLI::App& app, std::vector<Command>* out);
 void AddSegmentCommands(CLI::App& app, std::vector<Command>* out);  // segment ..., analytics query
+void AddSourceCommands(CLI::App& app, std::vector<Command>* out);  // source_commands.cc
 void AddIdentityCommands(CLI::App& app, std::vector<Command>* out);
 
 // Exit codes: 0 done, 1 failed, 2 usage error, 3 done but some rows rejected.

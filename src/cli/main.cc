@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
   AddServerCommands(app, demo, &commands);
   AddDmnCommands(app, &commands);
   AddSegmentCommands(app, &commands);
+  AddSourceCommands(app, &commands);
   AddIdentityCommands(app, &commands);
   try {
     app.parse(argc, argv);

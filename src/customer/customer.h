@@ -335,6 +335,16 @@ class CustomerStore {
   Result<BatchResult> UpsertAccounts(const std::vector<std::pair<Identifier, Account>>& rows);
   Result<BatchResult> AddTransactions(const std::vector<std::pair<Identifier, Transaction>>& rows);
   Result<BatchResult> AddInteractions(const std::vector<std::pair<Identifier, Interaction>>& rows);
+  // Attribute changes of many customers in one transaction (batch_update.cc):
+  // each patch's attributes only (its identifiers must be empty); a patch
+  // with an unknown customer or a bad value gets its error, the rest are written.
+  Result<BatchResult> UpdateAttributes(const std::vector<std::pair<CustomerId, CustomerPatch>>& patches);
+  // Transactions of customers known to exist (ids from this store), each with
+  // a source_key, in one transaction without per-row lookups: the tracking
+  // API's orders (batch_update.cc). A (source, source_key) already stored is
+  // skipped, not compared. Returns how many were written; a bad row fails
+  // the whole call.
+  Result<int64_t> AppendTransactions(const std::vector<Transaction>& rows);
 
   storage::Database& database();
   const Clock& clock() const;

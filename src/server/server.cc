@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "ingest/tracking.h"
+#include "profile/profile.h"
 #include "server/internal/app.h"
 #include "server/internal/auth.h"
 #include "server/internal/http.h"
@@ -46,7 +48,12 @@ struct Server::Impl {
   // worker threads) goes first, then the app, the store, the database.
   std::unique_ptr<storage::Database> db;
   std::unique_ptr<customer::CustomerStore> store;
+  // The profile store and its updater outlive the tracker, whose change feed
+  // feeds the updater: the tracker (declared after them) is destroyed first.
   std::unique_ptr<profile::ProfileStore> profile;
+  std::unique_ptr<profile::ProfileUpdater> profile_updater;
+  std::unique_ptr<storage::Database> derived_db;  // the tracker's second handle, no fsync per commit
+  std::unique_ptr<ingest::Tracker> tracker;
   std::unique_ptr<internal::App> app;
   std::unique_ptr<internal::HttpListener> listener;
 };
@@ -68,11 +75,29 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
                       storage::OpenSqlite((std::filesystem::path(options.data_dir) / "rapport.db").string(), sqlite));
   RP_ASSIGN_OR_RETURN(impl->store, customer::CustomerStore::Open(impl->db.get(), SystemClock::Default()));
   RP_RETURN_IF_ERROR(internal::MigrateKeys(*impl->db));
+  storage::SqliteOptions derived_sqlite;
+  derived_sqlite.durable = false;
+  RP_ASSIGN_OR_RETURN(impl->derived_db,
+                      storage::OpenSqlite((std::filesystem::path(options.data_dir) / "rapport.db").string(),
+                                          derived_sqlite));
+  ingest::TrackerOptions tracker_options;
+  tracker_options.derived_db = impl->derived_db.get();
+  RP_ASSIGN_OR_RETURN(impl->tracker, ingest::Tracker::Open(impl->db.get(), impl->store.get(), tracker_options));
+  impl->tracker->RegisterViewSection();
+  // Built after the tracker replayed what a crash left, so it starts current;
+  // from then on every tracked event re-applies its customer.
   RP_ASSIGN_OR_RETURN(impl->profile, profile::ProfileStore::Open(
                                           impl->db.get(), profile::DefaultProfileOptions(SystemClock::Default()->Now())));
   profile::RegisterSegmentsView(*impl->store, *impl->profile);
+  impl->profile_updater = std::make_unique<profile::ProfileUpdater>(impl->profile.get());
+  impl->tracker->Subscribe([updater = impl->profile_updater.get()](const std::vector<ingest::StoredEvent>& events) {
+    std::vector<int64_t> ids;
+    ids.reserve(events.size());
+    for (const auto& e : events) ids.push_back(e.customer_id);  // 0 (not yet known) is skipped
+    updater->Enqueue(ids);
+  });
   impl->app = std::make_unique<internal::App>(impl->store.get(), impl->db.get(), options.max_body_bytes,
-                                              impl->profile.get());
+                                              impl->tracker.get(), impl->profile.get());
   impl->options = std::move(options);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

@@ -163,6 +163,11 @@ Result<std::unique_ptr<Database>> OpenSqlite(const std::string& path, SqliteOpti
   if (path.empty() || path == ":memory:") {
     return Status::InvalidArgument("a SQLite database needs a file path");
   }
+  // SQLite's memory statistics take a global mutex on every allocation;
+  // nothing here reads them, and the tracking writer allocates per row.
+  // Must precede SQLite's initialization (the first open).
+  static const int memstatus_off = sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+  (void)memstatus_off;
   auto db = std::make_unique<SqliteDatabase>(path, options);
   // Open once now so a bad path fails here, not on first use.
   auto conn = db->Connect();

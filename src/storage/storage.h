@@ -123,6 +123,10 @@ class Database {
   // SQLite, this process's transactions run one at a time (fn must not start
   // another transaction).
   Status WithTransaction(const std::function<Status(Connection&)>& fn);
+  // Makes this database's transactions queue behind the same in-process
+  // writer lock as other's: for a second handle on the same SQLite file
+  // (opened with other options). Call before either is used concurrently.
+  void ShareWriterQueueWith(Database& other);
 
  protected:
   Database();

@@ -138,6 +138,24 @@ TEST_F(CliTest, KeysCreatePrintsTheKeyLast) {
   EXPECT_EQ(Rapport({"keys", "create", "--data", "data", "--role", "janitor"}).exit_code, 2);
 }
 
+TEST_F(CliTest, SourcesCreatePrintsTheWriteKeyLast) {
+  Outcome r = Rapport({"sources", "create", "website", "--data", "data"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::string out = r.out;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  std::string last = out.substr(out.rfind('\n') + 1);
+  EXPECT_EQ(last.size(), 32u) << r.out;
+  Outcome again = Rapport({"sources", "create", "website", "--data", "data"});
+  EXPECT_EQ(again.exit_code, 1) << "a source name is unique";
+  EXPECT_NE(again.err.find("already exists"), std::string::npos) << again.err;
+  EXPECT_EQ(Rapport({"sources", "create", "Web Site", "--data", "data"}).exit_code, 1);
+  EXPECT_EQ(Rapport({"sources", "create", "--data", "data"}).exit_code, 2);
+  Outcome list = Rapport({"sources", "list", "--data", "data"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("website"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find(last), std::string::npos) << list.out;
+}
+
 TEST_F(CliTest, KeysAreListedAndRevoked) {
   ASSERT_EQ(Rapport({"keys", "create", "--data", "data", "--role", "sales", "--name", "billing sync"}).exit_code, 0);
   Outcome list = Rapport({"keys", "list", "--data", "data"});

@@ -42,6 +42,14 @@ TEST_F(IdentityRoutesTest, MergeGoldenUndo) {
   auto ga = As("analyst").Get("/v1/customers/" + std::to_string(a) + "/golden");
   ASSERT_EQ(ga.status, 200) << ga.body;
   EXPECT_EQ(std::string(ga.json["attributes"]["email"].GetString()), "***");
+  // The absorbed customer's 360 view names its golden customer and the merge.
+  auto v = admin().Get("/v1/customers/" + std::to_string(b) + "/view");
+  ASSERT_EQ(v.status, 200) << v.body;
+  const auto& section = v.json["sections"]["identity"];
+  EXPECT_EQ(section["goldenId"].GetInt64(), a);
+  EXPECT_EQ(section["members"].Size(), 2u);
+  ASSERT_EQ(section["merges"].Size(), 1u);
+  EXPECT_EQ(section["merges"][0]["id"].GetInt64(), merge);
 
   auto u = admin().Post("/v1/merges/" + std::to_string(merge) + "/undo", "");
   ASSERT_EQ(u.status, 200) << u.body;
@@ -51,6 +59,9 @@ TEST_F(IdentityRoutesTest, MergeGoldenUndo) {
   ASSERT_EQ(after.status, 200);
   EXPECT_EQ(after.json["id"].GetInt64(), b);
   EXPECT_EQ(after.json["members"].Size(), 1u);
+  v = admin().Get("/v1/customers/" + std::to_string(b) + "/view");
+  EXPECT_EQ(v.json["sections"]["identity"]["goldenId"].GetInt64(), b);
+  EXPECT_EQ(v.json["sections"]["identity"]["merges"].Size(), 0u);
   auto got = admin().Get("/v1/merges/" + std::to_string(merge));
   ASSERT_EQ(got.status, 200);
   EXPECT_FALSE(got.json["undoneAt"].IsNull());

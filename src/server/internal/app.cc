@@ -105,10 +105,11 @@ Result<customer::ReadOptions> Call::AsOf() const {
 
 // ---- App -----------------------------------------------------------------------
 
-App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes,
+App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes, ingest::Tracker* tracker,
          profile::ProfileStore* profile)
-    : store_(store), db_(db), max_body_bytes_(max_body_bytes), profile_(profile), keys_(db) {
+    : store_(store), tracker_(tracker), db_(db), max_body_bytes_(max_body_bytes), profile_(profile), keys_(db) {
   RegisterRoutes();
+  if (tracker_) RegisterTrackingRoutes();
   RegisterIdentityRoutes();
 }
 
@@ -170,7 +171,8 @@ Response App::Dispatch(Request& req) {
                                                       std::string(PermissionName(*ep.permission))),
                              req.path);
   }
-  if (!req.body.empty() && !IsJsonMediaType(MediaType(req.content_type))) {
+  if (!req.body.empty() && !IsJsonMediaType(MediaType(req.content_type)) &&
+      !(ep.accepts_text_plain && MediaType(req.content_type) == "text/plain")) {
     return ProblemFromStatus(Status(StatusCode::kUnsupportedMedia,
                                     "the body must be application/json, not '" + req.content_type + "'",
                                     "Content-Type"),
@@ -321,6 +323,7 @@ void App::RegisterRoutes() {
           WriteCustomer(w, stored, m);
           Response res = JsonResponse(result.created > 0 ? 201 : 200, w);
           res.headers.emplace_back("Location", "/v1/customers/" + std::to_string(*id));
+          if (result.created > 0) MatchArrival(*id);
           return res;
         }));
 

@@ -11,6 +11,7 @@
 
 #include "common/json.h"
 #include "customer/customer.h"
+#include "ingest/tracking.h"
 #include "identity/store.h"
 #include "profile/profile.h"
 #include "server/internal/auth.h"
@@ -50,23 +51,28 @@ class Call {
 
 using Handler = std::function<Result<Response>(Call&)>;
 
-// A route: its permission (none: public) and its handler.
+// A route: its permission (none: public, or authenticated by the handler
+// itself) and its handler. accepts_text_plain: the body may also come as
+// text/plain (analytics.js sends JSON so to avoid a CORS preflight).
 struct Endpoint {
   std::optional<Permission> permission;
   Handler handler;
+  bool accepts_text_plain = false;
 };
 
 class App {
  public:
+  // tracker may be null: then the Segment tracking routes are not served.
   // profile may be null: the segment and analytics routes then answer 503.
   App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes,
-      profile::ProfileStore* profile = nullptr);
+      ingest::Tracker* tracker = nullptr, profile::ProfileStore* profile = nullptr);
 
   Response Dispatch(Request& req);
   std::vector<std::string> Routes() const;  // "GET /v1/customers/{id}"
 
  private:
   void RegisterRoutes();
+  void RegisterTrackingRoutes();  // tracking_routes.cc
   void RegisterIdentityRoutes();  // identity_routes.cc
   // Real-time identity matching of a customer just written (when a model is loaded).
   void MatchArrival(customer::CustomerId id);
@@ -74,6 +80,7 @@ class App {
   Result<customer::CustomerId> Resolve(const CustomerRef& ref);
 
   customer::CustomerStore* store_;
+  ingest::Tracker* tracker_;
   storage::Database* db_;
   size_t max_body_bytes_;
   profile::ProfileStore* profile_;

@@ -101,6 +101,32 @@ void App::RegisterIdentityRoutes() {
   auto opened = identity::IdentityStore::Open(store_);
   if (opened.ok()) {
     identity_ = std::shared_ptr<identity::IdentityStore>(std::move(*opened));
+    // The 360 view says which golden customer this one is part of, with
+    // the customers merged together and the merges that made it.
+    std::weak_ptr<identity::IdentityStore> weak = identity_;
+    store_->RegisterViewSection("identity", [weak](CustomerId id, const customer::ReadOptions&) -> Result<std::string> {
+      auto s = weak.lock();
+      if (!s) return std::string("null");
+      RP_ASSIGN_OR_RETURN(CustomerId golden, s->Resolve(id));
+      RP_ASSIGN_OR_RETURN(std::vector<CustomerId> members, s->Members(golden));
+      RP_ASSIGN_OR_RETURN(std::vector<identity::Merge> merges, s->MergesOf(golden));
+      json::Writer w;
+      w.StartObject().Field("goldenId", golden).Key("members").StartArray();
+      for (CustomerId m : members) w.Int(m);
+      w.EndArray().Key("merges").StartArray();
+      for (const identity::Merge& m : merges) {
+        if (m.undone_at) continue;
+        w.StartObject()
+            .Field("id", m.id)
+            .Field("survivor", m.survivor)
+            .Field("merged", m.merged)
+            .Field("reason", m.reason)
+            .Field("at", FormatRfc3339(m.created_at))
+            .EndObject();
+      }
+      w.EndArray().EndObject();
+      return w.Take();
+    });
   } else {
     spdlog::error("identity.open_failed error={}", opened.status().ToString());
   }
