@@ -119,6 +119,16 @@ struct SegmentChange {
 };
 using SegmentListener = std::function<void(const SegmentChange&)>;
 
+// A recorded membership change: the segment's own change feed, durable in
+// profile_segment_events, read oldest first by sequence number.
+struct SegmentEvent {
+  int64_t seq = 0;
+  int64_t segment_id = 0;
+  int64_t customer_id = 0;
+  bool entered = false;  // "segment.entered"; false: "segment.exited"
+  Timestamp at{};
+};
+
 // How a segment is derived from others.
 enum class SetOperation : uint8_t { kUnion, kIntersection, kDifference };
 
@@ -146,6 +156,9 @@ class ProfileStore {
   // for them and reports entries and exits to the listener.
   Status Apply(int64_t customer_id);
   void SetListener(SegmentListener listener);
+  // Changes found by Apply, after the cursor (a seq; 0 = from the start),
+  // oldest first. Stores built by Builder record none.
+  Result<std::vector<SegmentEvent>> SegmentEvents(int64_t segment_id, int64_t after_seq, int limit) const;
 
   // Segments -------------------------------------------------------------
   // Errors: kInvalidArgument with field "/condition" and a message naming

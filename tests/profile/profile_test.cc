@@ -351,6 +351,11 @@ TEST_F(ProfileTest, AnEventMovesACustomerIntoASegmentWithoutRebuild) {
   EXPECT_TRUE(listed);
   // The whole-table scan agrees with the incremental state.
   EXPECT_EQ(profile_->GetSegment(seg->id)->size, Count(seg->condition));
+  // The changes are recorded as the segment's feed.
+  auto events = profile_->SegmentEvents(seg->id, 0, 100);
+  ASSERT_TRUE(events.ok());
+  ASSERT_EQ(events->size(), seen.size());
+  EXPECT_TRUE((*events)[0].entered);
   profile_->SetListener(nullptr);
   ASSERT_TRUE(profile_->DeleteSegment(seg->id).ok());
 }

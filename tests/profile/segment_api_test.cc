@@ -3,8 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <map>
+#include <thread>
+
 #include "customer/customer.h"
 #include "demo/demo.h"
+#include "ingest/tracking.h"
 #include "server/http_client.h"
 #include "server/server_fixture.h"
 
@@ -22,7 +27,28 @@ class SegmentApiTest : public ServerTest {
     d.customers = 300;
     d.end = SystemClock::Default()->Now();
     ASSERT_TRUE(demo::GenerateIntoStore(**store, d).ok());
+    auto source = ingest::CreateSource(**db, "web", SystemClock::Default()->Now());
+    ASSERT_TRUE(source.ok()) << source.status().ToString();
+    write_key_ = source->write_key;
   }
+
+  // HTTP Basic with the write key as user name, as Segment's SDKs send it.
+  std::map<std::string, std::string> WriteKeyAuth() const {
+    static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string in = write_key_ + ":", out;
+    for (size_t i = 0; i < in.size(); i += 3) {
+      uint32_t n = static_cast<uint8_t>(in[i]) << 16;
+      if (i + 1 < in.size()) n |= static_cast<uint8_t>(in[i + 1]) << 8;
+      if (i + 2 < in.size()) n |= static_cast<uint8_t>(in[i + 2]);
+      out += kAlphabet[(n >> 18) & 63];
+      out += kAlphabet[(n >> 12) & 63];
+      out += i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=';
+      out += i + 2 < in.size() ? kAlphabet[n & 63] : '=';
+    }
+    return {{"Authorization", "Basic " + out}};
+  }
+
+  std::string write_key_;
 };
 
 TEST_F(SegmentApiTest, PreviewSaveReadPageAndExport) {
@@ -132,6 +158,58 @@ TEST_F(SegmentApiTest, AWriteMovesACustomerIntoASegment) {
   EXPECT_EQ(members.json["items"][0].GetInt64(), id);
   auto view = admin().Get("/v1/customers/" + std::to_string(id) + "/view");
   EXPECT_NE(view.body.find("\"whales\""), std::string::npos) << view.body;
+}
+
+// Events sent through the Segment tracking API reach the profile store over
+// the change feed: the customer enters a saved segment, and the segment's own
+// feed has the segment.entered event, without any rebuild.
+TEST_F(SegmentApiTest, TrackedOrderEntersASegmentWithItsFeedEvent) {
+  auto created = admin().Post("/v1/segments", R"j({"name": "tracked whales", "condition": "revenue30d > 100000 and orders > 0"})j");
+  ASSERT_EQ(created.status, 201) << created.body;
+  std::string seg = "/v1/segments/" + std::to_string(created.json["id"].GetInt64());
+  ASSERT_EQ(created.json["size"].GetInt64(), 0);
+
+  auto r = admin().Send("POST", "/v1/identify", R"j({"userId": "u-77", "traits": {"firstName": "Grace"}})j",
+                        WriteKeyAuth());
+  ASSERT_EQ(r.status, 200) << r.body;
+  r = admin().Send("POST", "/v1/track",
+                   R"j({"userId": "u-77", "event": "Order Completed", "properties": {"order_id": "o-1", "revenue": 150000}})j",
+                   WriteKeyAuth());
+  ASSERT_EQ(r.status, 200) << r.body;
+
+  // The feed is applied on the updater's thread: wait for it (briefly).
+  int64_t size = 0;
+  for (int i = 0; i < 250 && size == 0; ++i) {
+    size = admin().Get(seg).json["size"].GetInt64();
+    if (size == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(size, 1);
+  auto found = admin().Get("/v1/customers?q=segment.user:u-77");
+  ASSERT_EQ(found.status, 200) << found.body;
+  ASSERT_EQ(found.json["items"].Size(), 1u) << found.body;
+  int64_t customer = found.json["items"][0]["id"].GetInt64();
+
+  auto events = admin().Get(seg + "/events");
+  ASSERT_EQ(events.status, 200) << events.body;
+  ASSERT_EQ(events.json["items"].Size(), 1u) << events.body;
+  EXPECT_STREQ(events.json["items"][0]["type"].GetString(), "segment.entered");
+  EXPECT_EQ(events.json["items"][0]["customerId"].GetInt64(), customer);
+  std::string cursor = events.json["nextCursor"].GetString();
+  EXPECT_EQ(admin().Get(seg + "/events?cursor=" + cursor).json["items"].Size(), 0u);
+
+  // A refund takes the customer out again.
+  r = admin().Send("POST", "/v1/track",
+                   R"j({"userId": "u-77", "event": "Order Refunded", "properties": {"order_id": "o-1", "revenue": 150000}})j",
+                   WriteKeyAuth());
+  ASSERT_EQ(r.status, 200) << r.body;
+  for (int i = 0; i < 250 && size == 1; ++i) {
+    size = admin().Get(seg).json["size"].GetInt64();
+    if (size == 1) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(size, 0);
+  auto more = admin().Get(seg + "/events?cursor=" + cursor);
+  ASSERT_EQ(more.json["items"].Size(), 1u) << more.body;
+  EXPECT_STREQ(more.json["items"][0]["type"].GetString(), "segment.exited");
 }
 
 }  // namespace

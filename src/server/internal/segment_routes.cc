@@ -184,6 +184,36 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile) 
           return JsonOf(200, w);
         }));
 
+  // The segment's change feed: entries and exits, oldest first.
+  r.Get("/v1/segments/{id}/events", must(P::kCustomersRead, [](Call& c, profile::ProfileStore& p) -> Result<Response> {
+          RP_RETURN_IF_ERROR(c.AllowQuery({"cursor", "limit"}));
+          RP_ASSIGN_OR_RETURN(int64_t id, c.PathId("id"));
+          RP_ASSIGN_OR_RETURN(int limit, LimitParam(c, 100, 10000));
+          int64_t after = 0;
+          if (const std::string* cur = c.Query("cursor")) {
+            auto [end, ec] = std::from_chars(cur->data(), cur->data() + cur->size(), after);
+            if (ec != std::errc() || end != cur->data() + cur->size() || after < 0) {
+              return Status::InvalidArgument("not a cursor from a previous page", "cursor");
+            }
+          }
+          RP_ASSIGN_OR_RETURN(auto events, p.SegmentEvents(id, after, limit));
+          json::Writer w;
+          w.StartObject().Key("items").StartArray();
+          for (const auto& e : events) {
+            w.StartObject()
+                .Field("seq", e.seq)
+                .Field("type", e.entered ? "segment.entered" : "segment.exited")
+                .Field("segmentId", e.segment_id)
+                .Field("customerId", e.customer_id)
+                .TimeField("at", e.at)
+                .EndObject();
+          }
+          w.EndArray().Key("nextCursor");
+          if (!events.empty()) w.String(std::to_string(events.back().seq)); else w.Null();
+          w.EndObject();
+          return JsonOf(200, w);
+        }));
+
   r.Post("/v1/segments/{id}/snapshots", must(P::kCustomersWrite, [](Call& c, profile::ProfileStore& p) -> Result<Response> {
            RP_RETURN_IF_ERROR(c.AllowQuery({}));
            RP_ASSIGN_OR_RETURN(int64_t id, c.PathId("id"));
