@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "cli/commands.h"
 #include "cli/data_dir.h"
@@ -31,7 +32,19 @@ Result<std::pair<OpenStore, std::unique_ptr<profile::ProfileStore>>> OpenProfile
     if (!t.ok()) return Status::InvalidArgument("--as-of: " + t.status().message(), "as-of");
     as_of = *t;
   }
-  RP_ASSIGN_OR_RETURN(auto profile, profile::ProfileStore::Open(store.db.get(), profile::DefaultProfileOptions(as_of)));
+  // DIR/profile.json, when present, configures the columns (as for the server).
+  profile::ProfileOptions options = profile::DefaultProfileOptions(as_of);
+  std::ifstream config(a.data + "/profile.json");
+  if (config) {
+    std::stringstream text;
+    text << config.rdbuf();
+    auto parsed = profile::ParseProfileOptions(text.str(), as_of);
+    if (!parsed.ok()) {
+      return Status::InvalidArgument(a.data + "/profile.json: " + parsed.status().message(), parsed.status().field());
+    }
+    options = std::move(*parsed);
+  }
+  RP_ASSIGN_OR_RETURN(auto profile, profile::ProfileStore::Open(store.db.get(), std::move(options)));
   return std::make_pair(std::move(store), std::move(profile));
 }
 

@@ -79,6 +79,18 @@ struct ProfileOptions {
 // lastServiceContact, ...).
 ProfileOptions DefaultProfileOptions(Timestamp as_of);
 
+// Profile columns from JSON (the server reads DATA_DIR/profile.json when
+// present; docs/segments.md):
+//   {"defaults": true,
+//    "attributes": [{"name": "tier", "attribute": "loyaltyTier", "type": "string"}],
+//    "aggregates": [{"name": "gardenRevenue365d", "source": "transactions", "measure": "sum",
+//                    "field": "amount", "windowDays": 365, "filter": "category = \"garden\"",
+//                    "rollup": true}]}
+// "defaults": true starts from DefaultProfileOptions and adds these columns.
+// Errors name the JSON pointer of the offending member; aggregate fields and
+// FEEL filters are checked when a store is opened with the options.
+Result<ProfileOptions> ParseProfileOptions(std::string_view json_text, Timestamp as_of);
+
 // A FEEL condition over the profile columns compiled to a scan. Immutable.
 class SegmentCondition;
 

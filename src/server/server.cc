@@ -4,6 +4,8 @@
 
 #include <charconv>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <system_error>
 
 #include "ingest/tracking.h"
@@ -86,8 +88,21 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
   impl->tracker->RegisterViewSection();
   // Built after the tracker replayed what a crash left, so it starts current;
   // from then on every tracked event re-applies its customer.
-  RP_ASSIGN_OR_RETURN(impl->profile, profile::ProfileStore::Open(
-                                          impl->db.get(), profile::DefaultProfileOptions(SystemClock::Default()->Now())));
+  // DATA_DIR/profile.json, when present, configures the profile columns.
+  Timestamp now = SystemClock::Default()->Now();
+  profile::ProfileOptions profile_options = profile::DefaultProfileOptions(now);
+  auto config_path = std::filesystem::path(options.data_dir) / "profile.json";
+  if (std::filesystem::exists(config_path)) {
+    std::ifstream in(config_path);
+    std::stringstream text;
+    text << in.rdbuf();
+    auto parsed = profile::ParseProfileOptions(text.str(), now);
+    if (!parsed.ok()) {
+      return Status::InvalidArgument(config_path.string() + ": " + parsed.status().message(), parsed.status().field());
+    }
+    profile_options = std::move(*parsed);
+  }
+  RP_ASSIGN_OR_RETURN(impl->profile, profile::ProfileStore::Open(impl->db.get(), std::move(profile_options)));
   profile::RegisterSegmentsView(*impl->store, *impl->profile);
   impl->profile_updater = std::make_unique<profile::ProfileUpdater>(impl->profile.get());
   impl->tracker->Subscribe([updater = impl->profile_updater.get()](const std::vector<ingest::StoredEvent>& events) {

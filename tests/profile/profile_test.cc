@@ -398,5 +398,48 @@ TEST_F(ProfileTest, UpdaterAppliesQueuedCustomers) {
   ASSERT_TRUE(profile_->DeleteSegment(seg->id).ok());
 }
 
+// Columns from configuration: a custom aggregate with a window and a FEEL
+// filter, checked against SQL; bad configuration names the member.
+TEST_F(ProfileTest, ConfiguredAggregatesMatchSql) {
+  auto options = ParseProfileOptions(R"j({
+    "attributes": [{"name": "kind", "attribute": "@kind"}, {"name": "ageBand", "attribute": "birthDate", "derive": "ageBand"}],
+    "aggregates": [{"name": "storeRevenue365d", "source": "transactions", "measure": "sum", "field": "amount",
+                    "windowDays": 365, "filter": "channel = \"store\" and amount > 20", "rollup": false}]
+  })j", kAsOf);
+  ASSERT_TRUE(options.ok()) << options.status().ToString();
+  auto store = ProfileStore::Open(db_, *options);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_EQ((*store)->columns().size(), 3u);
+  int64_t since = kAsOf.micros - 365 * kMicrosPerDay;
+  int64_t want = SqlCount("SELECT COUNT(*) FROM customers c WHERE (SELECT COALESCE(SUM(amount), 0) FROM "
+                          "customer_transactions t WHERE t.customer_id = c.id AND t.channel = 'store' AND "
+                          "t.amount > 20 AND t.occurred_at > " + std::to_string(since) + ") > 100");
+  EXPECT_GT(want, 0);
+  EXPECT_EQ(*(*store)->Count("storeRevenue365d > 100"), want);
+
+  struct Bad {
+    const char* json;
+    const char* field;
+  };
+  for (const Bad& b : {Bad{R"j({"aggregates": [{"name": "x", "source": "orders", "measure": "count"}]})j", "/aggregates/0/source"},
+                       Bad{R"j({"aggregates": [{"name": "x", "source": "transactions", "measure": "avg"}]})j", "/aggregates/0/measure"},
+                       Bad{R"j({"attributes": [{"name": "x", "type": "money"}]})j", "/attributes/0/type"},
+                       Bad{R"j({"attributes": [{"name": "x", "colour": "red"}]})j", "/attributes/0/colour"},
+                       Bad{R"j({"extra": 1})j", "/extra"}}) {
+    auto bad = ParseProfileOptions(b.json, kAsOf);
+    ASSERT_FALSE(bad.ok()) << b.json;
+    EXPECT_EQ(bad.status().field(), b.field) << bad.status().ToString();
+  }
+  // Fields and filters are checked when the store opens.
+  auto unknown_field = ParseProfileOptions(
+      R"j({"aggregates": [{"name": "x", "source": "transactions", "measure": "sum", "field": "price"}]})j", kAsOf);
+  ASSERT_TRUE(unknown_field.ok());
+  EXPECT_EQ(ProfileStore::Open(db_, *unknown_field).status().field(), "/aggregates/x/field");
+  auto bad_filter = ParseProfileOptions(
+      R"j({"aggregates": [{"name": "x", "source": "interactions", "measure": "count", "filter": "channel = "}]})j", kAsOf);
+  ASSERT_TRUE(bad_filter.ok());
+  EXPECT_EQ(ProfileStore::Open(db_, *bad_filter).status().field(), "/aggregates/x/filter");
+}
+
 }  // namespace
 }  // namespace rapport::profile
