@@ -111,6 +111,10 @@ App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_
   RegisterIdentityRoutes();
 }
 
+App::~App() {
+  if (identity_loader_.joinable()) identity_loader_.join();
+}
+
 std::vector<std::string> App::Routes() const {
   std::vector<std::string> out;
   for (const auto& r : router_.routes()) out.push_back(std::string(MethodName(r.method)) + " " + r.pattern);

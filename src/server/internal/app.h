@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/json.h"
@@ -64,6 +65,7 @@ class App {
   // tracker may be null: then the Segment tracking routes are not served.
   App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes,
       ingest::Tracker* tracker = nullptr);
+  ~App();
 
   Response Dispatch(Request& req);
   std::vector<std::string> Routes() const;  // "GET /v1/customers/{id}"
@@ -84,6 +86,7 @@ class App {
   KeyVerifier keys_;
   Router<Endpoint> router_;
   std::shared_ptr<identity::IdentityStore> identity_;  // null when its tables failed to open
+  std::thread identity_loader_;  // trains the saved model at start; joined by ~App
 };
 
 }  // namespace rapport::server::internal

@@ -130,6 +130,22 @@ void App::RegisterIdentityRoutes() {
   } else {
     spdlog::error("identity.open_failed error={}", opened.status().ToString());
   }
+  // A model saved by POST /v1/identity/model is trained and indexed again
+  // in the background, so real-time matching survives a restart.
+  if (identity_) {
+    auto saved = identity_->SavedModel();
+    if (saved.ok() && *saved) {
+      identity_loader_ = std::thread([s = identity_, text = **saved] {
+        auto config = identity::ParseModelConfig(text);
+        Status st = config.ok() ? s->TrainAndIndex(*config).status() : config.status();
+        if (st.ok()) {
+          spdlog::info("identity.model_loaded");
+        } else {
+          spdlog::error("identity.model_load_failed error={}", st.ToString());
+        }
+      });
+    }
+  }
   auto ids = [this]() -> Result<identity::IdentityStore*> {
     if (!identity_) return Status::Unavailable("identity resolution is not available (its tables did not open)");
     return identity_.get();
@@ -238,6 +254,7 @@ void App::RegisterIdentityRoutes() {
            RP_RETURN_IF_ERROR(c.Body().status());
            RP_ASSIGN_OR_RETURN(identity::ModelConfig config, identity::ParseModelConfig(c.request().body));
            RP_ASSIGN_OR_RETURN(identity::Parameters p, s->TrainAndIndex(config));
+           RP_RETURN_IF_ERROR(s->SaveModel(c.request().body));
            json::Writer w;
            w.StartObject()
                .Field("candidatePairs", p.candidate_pairs)
