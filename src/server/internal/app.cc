@@ -112,6 +112,13 @@ App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_
 }
 
 App::~App() {
+  if (feed_handle_ != 0) tracker_->Unsubscribe(feed_handle_);
+  {
+    std::lock_guard<std::mutex> lock(arrivals_mu_);
+    stopping_ = true;
+  }
+  arrivals_cv_.notify_all();
+  if (arrivals_thread_.joinable()) arrivals_thread_.join();
   if (identity_loader_.joinable()) identity_loader_.join();
 }
 

@@ -94,6 +94,19 @@ void App::MatchArrival(CustomerId id) {
   }
 }
 
+void App::MatchArrivals() {
+  std::unique_lock<std::mutex> lock(arrivals_mu_);
+  while (true) {
+    arrivals_cv_.wait(lock, [this] { return stopping_ || !arrivals_.empty(); });
+    if (stopping_) return;
+    CustomerId id = arrivals_.front();
+    arrivals_.pop_front();
+    lock.unlock();
+    MatchArrival(id);
+    lock.lock();
+  }
+}
+
 void App::RegisterIdentityRoutes() {
   using P = Permission;
   auto must = [](P p, Handler h) { return Endpoint{p, std::move(h)}; };
@@ -145,6 +158,28 @@ void App::RegisterIdentityRoutes() {
         }
       });
     }
+  }
+  // Customers the tracking API identifies are matched as they arrive, once
+  // per customer and process (their traits are written before the feed).
+  if (identity_ && tracker_) {
+    constexpr size_t kMaxQueued = 100000;
+    arrivals_thread_ = std::thread([this] { MatchArrivals(); });
+    feed_handle_ = tracker_->Subscribe([this](const std::vector<ingest::StoredEvent>& events) {
+      if (!identity_->has_index()) return;
+      bool added = false;
+      {
+        std::lock_guard<std::mutex> lock(arrivals_mu_);
+        for (const ingest::StoredEvent& e : events) {
+          if (e.event.type != ingest::EventType::kIdentify || e.customer_id == 0) continue;
+          if (arrivals_.size() >= kMaxQueued) break;  // matching is behind: skip, never block the writer
+          if (queued_once_.size() > 1'000'000) queued_once_.clear();
+          if (!queued_once_.insert(e.customer_id).second) continue;
+          arrivals_.push_back(e.customer_id);
+          added = true;
+        }
+      }
+      if (added) arrivals_cv_.notify_one();
+    });
   }
   auto ids = [this]() -> Result<identity::IdentityStore*> {
     if (!identity_) return Status::Unavailable("identity resolution is not available (its tables did not open)");
