@@ -72,6 +72,12 @@ std::vector<storage::Migration> Migrations(storage::Dialect d) {
        ");\n"
        "CREATE INDEX identity_audit_left ON identity_audit (left_id);\n"
        "CREATE INDEX identity_audit_right ON identity_audit (right_id);\n"},
+      {2, "the real-time model's configuration, kept across restarts",
+       "CREATE TABLE identity_model (\n"
+       "  id INTEGER PRIMARY KEY CHECK (id = 1),\n"
+       "  config TEXT NOT NULL,\n"
+       "  saved_at BIGINT NOT NULL\n"
+       ")"},
   };
 }
 
@@ -240,6 +246,26 @@ Result<std::unique_ptr<IdentityStore>> IdentityStore::Open(customer::CustomerSto
   impl->db = &db;
   impl->clock = &customers->clock();
   return std::unique_ptr<IdentityStore>(new IdentityStore(std::move(impl)));
+}
+
+Status IdentityStore::SaveModel(std::string_view config_json) {
+  return impl_->db->WithTransaction([&](storage::Connection& c) -> Status {
+    RP_RETURN_IF_ERROR(c.Execute("DELETE FROM identity_model").status());
+    return c
+        .Execute("INSERT INTO identity_model (id, config, saved_at) VALUES (1, ?, ?)",
+                 {std::string(config_json), impl_->clock->Now().micros})
+        .status();
+  });
+}
+
+Result<std::optional<std::string>> IdentityStore::SavedModel() {
+  std::optional<std::string> out;
+  RP_RETURN_IF_ERROR(impl_->db->WithConnection([&](storage::Connection& c) -> Status {
+    RP_ASSIGN_OR_RETURN(auto r, c.Query("SELECT config FROM identity_model WHERE id = 1"));
+    if (!r.empty()) out = r.rows[0][0].AsText();
+    return Status::Ok();
+  }));
+  return out;
 }
 
 Result<CustomerId> IdentityStore::Resolve(CustomerId id) {

@@ -158,6 +158,10 @@ class IdentityStore {
   // indexes them. Unprocessable when there are too few to train on.
   Result<Parameters> TrainAndIndex(ModelConfig config);
   bool has_index() const;
+  // The model configuration (JSON) the server trains and indexes with at
+  // start, so real-time matching survives a restart.
+  Status SaveModel(std::string_view config_json);
+  Result<std::optional<std::string>> SavedModel();
   // Matches a customer just written against the index (then adds it): at or
   // above the auto-merge threshold it is merged into the older customer's
   // cluster, at or above the review threshold the pair is queued.

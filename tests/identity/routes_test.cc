@@ -2,6 +2,10 @@
 // review queue, the golden record, their errors and permissions.
 #include <gtest/gtest.h>
 
+#include <thread>
+
+#include <chrono>
+
 #include "server/server_fixture.h"
 
 namespace rapport::server::testing {
@@ -134,6 +138,31 @@ TEST_F(IdentityRoutesTest, ModelMatchesNewCustomersAsTheyArrive) {
   EXPECT_EQ(std::string(again.json["action"].GetString()), "none");  // already one customer
   EXPECT_EQ(again.json["goldenId"].GetInt64(), ids[3]);
   ExpectProblem(admin().Post("/v1/customers/999999/match", ""), 404, "id");
+
+  // After a restart the saved model is trained and indexed again in the
+  // background; until then /match says no model is loaded.
+  clients_.clear();
+  server_->Stop();
+  server_.reset();
+  ServerOptions o;
+  o.data_dir = dir_.string();
+  o.listen = "127.0.0.1:0";
+  o.durable = false;
+  auto reopened = Server::Open(o);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  server_ = std::move(*reopened);
+  ASSERT_TRUE(server_->Start().ok());
+  int status = 0;
+  for (int i = 0; i < 200 && status != 200; ++i) {
+    status = admin().Post("/v1/customers/" + std::to_string(ids[0]) + "/match", "").status;
+    if (status != 200) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(status, 200) << "the saved model was not loaded after the restart";
+  r = admin().Post("/v1/customers", R"({"kind":"person","attributes":{"firstName":"Evi","lastName":"Fuchs","email":"p4@example.com"}})");
+  ASSERT_EQ(r.status, 201) << r.body;
+  g = admin().Get("/v1/customers/" + std::to_string(r.json["id"].GetInt64()) + "/golden");
+  ASSERT_EQ(g.status, 200) << g.body;
+  EXPECT_EQ(g.json["id"].GetInt64(), ids[4]);
 }
 
 TEST_F(IdentityRoutesTest, HouseholdProposals) {

@@ -68,6 +68,39 @@ class TrackingApiTest : public ServerTest {
   std::string write_key_;
 };
 
+// With an identity model loaded, a visitor identified through the tracking
+// API is matched as they arrive: same e-mail as a known customer, one customer.
+TEST_F(TrackingApiTest, IdentifiedVisitorsAreMatchedToKnownCustomers) {
+  std::vector<int64_t> ids;
+  const char* firsts[] = {"Anna", "Ben", "Clara", "David", "Eva"};
+  for (int i = 0; i < 20; ++i) {
+    auto r = admin().Post("/v1/customers", R"({"kind":"person","attributes":{"firstName":")" +
+                                               std::string(firsts[i % 5]) + R"(","lastName":"Name)" + std::to_string(i % 4) +
+                                               R"(","email":"c)" + std::to_string(i) + R"(@example.com"}})");
+    ASSERT_EQ(r.status, 201) << r.body;
+    ids.push_back(r.json["id"].GetInt64());
+  }
+  auto m = admin().Post("/v1/identity/model", R"({
+    "comparisons": [{"column": "firstName", "normalizer": "name", "levels": [{"type": "exact"}]},
+                    {"column": "lastName", "normalizer": "name", "levels": [{"type": "exact"}]}],
+    "blocking": [["lastName"]],
+    "deterministic": [{"column": "email", "normalizer": "email"}],
+    "training": {"uSamplePairs": 2000}})");
+  ASSERT_EQ(m.status, 200) << m.body;
+  HttpReply r = Track("/v1/identify", R"({"userId":"web-77","traits":{"email":"C7@example.com","firstName":"Ben"}})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  int64_t visitor = CustomerOf("web-77");
+  ASSERT_GT(visitor, 0);
+  int64_t golden = 0;
+  for (int i = 0; i < 200 && golden != ids[7]; ++i) {
+    auto g = admin().Get("/v1/customers/" + std::to_string(visitor) + "/golden");
+    ASSERT_EQ(g.status, 200) << g.body;
+    golden = g.json["id"].GetInt64();
+    if (golden != ids[7]) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  EXPECT_EQ(golden, ids[7]);
+}
+
 TEST_F(TrackingApiTest, SegmentDocumentationPayloads) {
   std::vector<std::filesystem::path> files;
   for (const auto& f : std::filesystem::directory_iterator(RAPPORT_SOURCE_DIR "/tests/server/segment")) {

@@ -113,6 +113,17 @@ App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_
   RegisterIdentityRoutes();
 }
 
+App::~App() {
+  if (feed_handle_ != 0) tracker_->Unsubscribe(feed_handle_);
+  {
+    std::lock_guard<std::mutex> lock(arrivals_mu_);
+    stopping_ = true;
+  }
+  arrivals_cv_.notify_all();
+  if (arrivals_thread_.joinable()) arrivals_thread_.join();
+  if (identity_loader_.joinable()) identity_loader_.join();
+}
+
 std::vector<std::string> App::Routes() const {
   std::vector<std::string> out;
   for (const auto& r : router_.routes()) out.push_back(std::string(MethodName(r.method)) + " " + r.pattern);

@@ -5,8 +5,13 @@
 // Thread-safe once constructed.
 
 #include <functional>
+#include <unordered_set>
+#include <mutex>
+#include <deque>
+#include <condition_variable>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "common/json.h"
@@ -66,6 +71,7 @@ class App {
   // profile may be null: the segment and analytics routes then answer 503.
   App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes,
       ingest::Tracker* tracker = nullptr, profile::ProfileStore* profile = nullptr);
+  ~App();
 
   Response Dispatch(Request& req);
   std::vector<std::string> Routes() const;  // "GET /v1/customers/{id}"
@@ -87,6 +93,17 @@ class App {
   KeyVerifier keys_;
   Router<Endpoint> router_;
   std::shared_ptr<identity::IdentityStore> identity_;  // null when its tables failed to open
+  std::thread identity_loader_;  // trains the saved model at start; joined by ~App
+  // Customers identified through the tracking API, matched off the tracker's
+  // writer thread: the change feed queues them, one thread matches them.
+  void MatchArrivals();
+  std::mutex arrivals_mu_;
+  std::condition_variable arrivals_cv_;
+  std::deque<customer::CustomerId> arrivals_;             // guarded by arrivals_mu_
+  std::unordered_set<customer::CustomerId> queued_once_;  // guarded by arrivals_mu_
+  bool stopping_ = false;                                 // guarded by arrivals_mu_
+  int64_t feed_handle_ = 0;
+  std::thread arrivals_thread_;
 };
 
 }  // namespace rapport::server::internal

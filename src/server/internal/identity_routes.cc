@@ -94,6 +94,19 @@ void App::MatchArrival(CustomerId id) {
   }
 }
 
+void App::MatchArrivals() {
+  std::unique_lock<std::mutex> lock(arrivals_mu_);
+  while (true) {
+    arrivals_cv_.wait(lock, [this] { return stopping_ || !arrivals_.empty(); });
+    if (stopping_) return;
+    CustomerId id = arrivals_.front();
+    arrivals_.pop_front();
+    lock.unlock();
+    MatchArrival(id);
+    lock.lock();
+  }
+}
+
 void App::RegisterIdentityRoutes() {
   using P = Permission;
   auto must = [](P p, Handler h) { return Endpoint{p, std::move(h)}; };
@@ -129,6 +142,44 @@ void App::RegisterIdentityRoutes() {
     });
   } else {
     spdlog::error("identity.open_failed error={}", opened.status().ToString());
+  }
+  // A model saved by POST /v1/identity/model is trained and indexed again
+  // in the background, so real-time matching survives a restart.
+  if (identity_) {
+    auto saved = identity_->SavedModel();
+    if (saved.ok() && *saved) {
+      identity_loader_ = std::thread([s = identity_, text = **saved] {
+        auto config = identity::ParseModelConfig(text);
+        Status st = config.ok() ? s->TrainAndIndex(*config).status() : config.status();
+        if (st.ok()) {
+          spdlog::info("identity.model_loaded");
+        } else {
+          spdlog::error("identity.model_load_failed error={}", st.ToString());
+        }
+      });
+    }
+  }
+  // Customers the tracking API identifies are matched as they arrive, once
+  // per customer and process (their traits are written before the feed).
+  if (identity_ && tracker_) {
+    constexpr size_t kMaxQueued = 100000;
+    arrivals_thread_ = std::thread([this] { MatchArrivals(); });
+    feed_handle_ = tracker_->Subscribe([this](const std::vector<ingest::StoredEvent>& events) {
+      if (!identity_->has_index()) return;
+      bool added = false;
+      {
+        std::lock_guard<std::mutex> lock(arrivals_mu_);
+        for (const ingest::StoredEvent& e : events) {
+          if (e.event.type != ingest::EventType::kIdentify || e.customer_id == 0) continue;
+          if (arrivals_.size() >= kMaxQueued) break;  // matching is behind: skip, never block the writer
+          if (queued_once_.size() > 1'000'000) queued_once_.clear();
+          if (!queued_once_.insert(e.customer_id).second) continue;
+          arrivals_.push_back(e.customer_id);
+          added = true;
+        }
+      }
+      if (added) arrivals_cv_.notify_one();
+    });
   }
   auto ids = [this]() -> Result<identity::IdentityStore*> {
     if (!identity_) return Status::Unavailable("identity resolution is not available (its tables did not open)");
@@ -238,6 +289,7 @@ void App::RegisterIdentityRoutes() {
            RP_RETURN_IF_ERROR(c.Body().status());
            RP_ASSIGN_OR_RETURN(identity::ModelConfig config, identity::ParseModelConfig(c.request().body));
            RP_ASSIGN_OR_RETURN(identity::Parameters p, s->TrainAndIndex(config));
+           RP_RETURN_IF_ERROR(s->SaveModel(c.request().body));
            json::Writer w;
            w.StartObject()
                .Field("candidatePairs", p.candidate_pairs)
