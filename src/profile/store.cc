@@ -401,10 +401,18 @@ Result<std::unique_ptr<ProfileStore>> ProfileStore::Open(storage::Database* db, 
   RP_ASSIGN_OR_RETURN(auto agg, Aggregation::Make(impl->options, table));
 
   Status st = db->WithConnection([&](storage::Connection& conn) -> Status {
-    RP_ASSIGN_OR_RETURN(auto customers, conn.Query("SELECT id, kind, attributes FROM customers ORDER BY id"));
-    for (const auto& r : customers.rows) {
-      uint32_t row = table.AddRow(r[0].AsInt());
-      WriteAttributes(impl->options, table, row, r[1].AsText(), r[2].AsText());
+    // Tables are read in pages by primary key, so memory stays bounded by a
+    // page of rows, not the whole history.
+    constexpr int64_t kPage = 50000;
+    for (int64_t after = 0;;) {
+      RP_ASSIGN_OR_RETURN(auto customers, conn.Query("SELECT id, kind, attributes FROM customers WHERE id > ? "
+                                                     "ORDER BY id LIMIT ?", {after, kPage}));
+      if (customers.empty()) break;
+      for (const auto& r : customers.rows) {
+        uint32_t row = table.AddRow(r[0].AsInt());
+        WriteAttributes(impl->options, table, row, r[1].AsText(), r[2].AsText());
+      }
+      after = customers.rows.back()[0].AsInt();
     }
     RP_ASSIGN_OR_RETURN(auto rel, conn.Query("SELECT customer_id, related_id FROM customer_relationships "
                                              "WHERE type = 'member_of' AND valid_to IS NULL"));
@@ -429,16 +437,18 @@ Result<std::unique_ptr<ProfileStore>> ProfileStore::Open(storage::Database* db, 
         agg.Add(src, r, owner >= 0 ? &acc[owner * defs] : nullptr, groups);
       }
     };
-    {
-      RP_ASSIGN_OR_RETURN(auto tx, conn.Query(std::string("SELECT ") + kTransactionColumns +
-                                              " FROM customer_transactions"));
-      fold(0, tx);
-    }
-    {
-      RP_ASSIGN_OR_RETURN(auto ix, conn.Query(std::string("SELECT ") + kInteractionColumns +
-                                              " FROM customer_interactions"));
-      fold(1, ix);
-    }
+    // The page's own id comes last, after the columns the aggregation reads.
+    auto scan = [&](int src, const char* columns, const char* from) -> Status {
+      for (int64_t after = 0;;) {
+        RP_ASSIGN_OR_RETURN(auto rows, conn.Query(std::string("SELECT ") + columns + ", id FROM " + from +
+                                                      " WHERE id > ? ORDER BY id LIMIT ?", {after, kPage}));
+        if (rows.empty()) return Status::Ok();
+        fold(src, rows);
+        after = rows.rows.back().back().AsInt();
+      }
+    };
+    RP_RETURN_IF_ERROR(scan(0, kTransactionColumns, "customer_transactions"));
+    RP_RETURN_IF_ERROR(scan(1, kInteractionColumns, "customer_interactions"));
     for (uint32_t row = 0; row < table.rows(); ++row) agg.Write(table, row, &acc[row * defs]);
     return Status::Ok();
   });
