@@ -3,6 +3,9 @@
 // per role, for end-to-end tests.
 
 #include <gtest/gtest.h>
+#include <sodium.h>
+
+#include <cstring>
 #include <unistd.h>
 
 #include <filesystem>
@@ -13,6 +16,15 @@
 #include "server/server.h"
 
 namespace rapport::server::testing {
+
+// RFC 4648 base64, for HTTP Basic credentials.
+inline std::string Base64(const std::string& in) {
+  std::string out(sodium_base64_ENCODED_LEN(in.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(in.data()), in.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
 
 inline std::filesystem::path FreshDir(const std::string& tag) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();

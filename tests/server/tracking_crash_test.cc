@@ -19,67 +19,10 @@
 
 #include "ingest/tracking.h"
 #include "server/server_fixture.h"
+#include "server/server_process.h"
 
 namespace rapport::server::testing {
 namespace {
-
-std::string Base64(const std::string& in) {
-  static constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (size_t i = 0; i < in.size(); i += 3) {
-    uint32_t v = static_cast<uint8_t>(in[i]) << 16;
-    if (i + 1 < in.size()) v |= static_cast<uint8_t>(in[i + 1]) << 8;
-    if (i + 2 < in.size()) v |= static_cast<uint8_t>(in[i + 2]);
-    out += kB64[(v >> 18) & 63];
-    out += kB64[(v >> 12) & 63];
-    out += i + 1 < in.size() ? kB64[(v >> 6) & 63] : '=';
-    out += i + 2 < in.size() ? kB64[v & 63] : '=';
-  }
-  return out;
-}
-
-// The test-helper server in its own process; its stdout says the port.
-class ServerProcess {
- public:
-  explicit ServerProcess(const std::string& data_dir) {
-    std::string port_file = data_dir + "/test-server.port";
-    std::filesystem::remove(port_file);
-    pid_ = fork();
-    if (pid_ == 0) {
-      execl(RAPPORT_TEST_SERVER, RAPPORT_TEST_SERVER, data_dir.c_str(), port_file.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    // The helper writes the port file atomically (rename) once it listens.
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::ifstream in(port_file);
-      unsigned port = 0;
-      if (in >> port) {
-        port_ = static_cast<uint16_t>(port);
-        return;
-      }
-      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
-        pid_ = -1;
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-  }
-  ~ServerProcess() { Kill(SIGTERM); }
-
-  uint16_t port() const { return port_; }
-  void Kill(int sig) {
-    if (pid_ <= 0) return;
-    kill(pid_, sig);
-    int status = 0;
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
-
- private:
-  pid_t pid_ = -1;
-  uint16_t port_ = 0;
-};
 
 constexpr int kClients = 4;
 constexpr int kBatch = 50;
