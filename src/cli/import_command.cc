@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/data_dir.h"
+#include "identity/store.h"
 #include "ingest/import.h"
 
 namespace rapport::cli {
@@ -13,6 +14,64 @@ namespace {
 struct ImportArgs {
   std::string entity, file, source, data, mapping, format, errors_path;
   int batch_size = 10000;
+};
+
+Result<customer::CustomerId> LargestCustomerId(storage::Database& db) {
+  customer::CustomerId max = 0;
+  RP_RETURN_IF_ERROR(db.WithConnection([&](storage::Connection& c) -> Status {
+    RP_ASSIGN_OR_RETURN(auto r, c.Query("SELECT COALESCE(MAX(id), 0) FROM customers"));
+    max = r.rows.at(0)[0].AsInt();
+    return Status::Ok();
+  }));
+  return max;
+}
+
+// When the data directory has a saved identity model (POST
+// /v1/identity/model), the customers an import creates are matched as they
+// arrive, as through the API: the persons already there are indexed before
+// the import, and each new customer is matched (merged, queued for review,
+// or left alone) after it.
+struct ArrivalMatcher {
+  std::unique_ptr<identity::IdentityStore> ids;
+  customer::CustomerId before = 0;
+
+  Status Prepare(OpenStore& store) {
+    RP_ASSIGN_OR_RETURN(ids, identity::IdentityStore::Open(store.customers.get()));
+    RP_ASSIGN_OR_RETURN(auto saved, ids->SavedModel());
+    if (!saved) {
+      ids.reset();
+      return Status::Ok();
+    }
+    RP_ASSIGN_OR_RETURN(identity::ModelConfig config, identity::ParseModelConfig(*saved));
+    std::printf("identity: indexing the customers already here under the saved model ...\n");
+    std::fflush(stdout);
+    Status trained = ids->TrainAndIndex(std::move(config)).status();
+    if (trained.code() == StatusCode::kUnprocessable) {  // too few persons yet to train on
+      std::printf("identity: %s; new customers are not matched\n", trained.message().c_str());
+      ids.reset();
+      return Status::Ok();
+    }
+    RP_RETURN_IF_ERROR(trained);
+    RP_ASSIGN_OR_RETURN(before, LargestCustomerId(*store.db));
+    return Status::Ok();
+  }
+
+  Status MatchNew(OpenStore& store) {
+    if (!ids) return Status::Ok();
+    RP_ASSIGN_OR_RETURN(customer::CustomerId after, LargestCustomerId(*store.db));
+    int64_t merged = 0, queued = 0;
+    for (customer::CustomerId id = before + 1; id <= after; ++id) {
+      auto o = ids->Match(id);
+      if (!o.ok()) {
+        if (o.status().IsNotFound()) continue;
+        return o.status();
+      }
+      merged += o->action == identity::MatchOutcome::Action::kMerged;
+      queued += o->action == identity::MatchOutcome::Action::kQueued;
+    }
+    std::printf("  identity  %s merged, %s queued for review\n", Thousands(merged).c_str(), Thousands(queued).c_str());
+    return Status::Ok();
+  }
 };
 
 int RunImport(const ImportArgs& a) {
@@ -34,6 +93,11 @@ int RunImport(const ImportArgs& a) {
   }
   auto store = OpenDataDir(a.data, /*durable=*/true);
   if (!store.ok()) return Fail(store.status());
+  ArrivalMatcher matcher;
+  if (*entity == ingest::Entity::kCustomers) {
+    Status prepared = matcher.Prepare(*store);
+    if (!prepared.ok()) return Fail(prepared);
+  }
 
   std::ofstream errors_file;
   if (!a.errors_path.empty()) {
@@ -78,6 +142,8 @@ int RunImport(const ImportArgs& a) {
               Thousands(s->unchanged).c_str(), Thousands(s->rejected).c_str());
   std::printf("  time      %.2f s (%s rows/s)\n", s->elapsed_seconds,
               Thousands(static_cast<int64_t>(s->rows_per_second())).c_str());
+  Status matched = matcher.MatchNew(*store);
+  if (!matched.ok()) return Fail(matched);
   return s->rejected > 0 ? kExitRejected : kExitOk;
 }
 
