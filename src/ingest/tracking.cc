@@ -912,6 +912,12 @@ int64_t Tracker::Subscribe(EventSubscriber subscriber) {
   return h;
 }
 
+void Tracker::Publish(const std::vector<StoredEvent>& events) {
+  if (events.empty()) return;
+  std::lock_guard<std::mutex> lock(impl_->feed_mu);
+  for (auto& [h, fn] : impl_->subscribers) fn(events);
+}
+
 void Tracker::Unsubscribe(int64_t handle) {
   std::lock_guard<std::mutex> lock(impl_->feed_mu);
   impl_->subscribers.erase(handle);

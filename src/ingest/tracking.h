@@ -187,6 +187,11 @@ class Tracker {
 
   // Change feed. Returns a handle for Unsubscribe.
   int64_t Subscribe(EventSubscriber subscriber);
+  // Publishes events other capabilities derive (segment.entered, ...) onto
+  // the feed: subscribers see them like tracked ones, with seq 0 (they are
+  // not stored in the tracking tables; their owners keep them). Called from
+  // any thread but the writer.
+  void Publish(const std::vector<StoredEvent>& events);
   void Unsubscribe(int64_t handle);
 
   // A customer's events, newest first; next_cursor continues the listing.

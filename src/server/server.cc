@@ -108,8 +108,23 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
   impl->tracker->Subscribe([updater = impl->profile_updater.get()](const std::vector<ingest::StoredEvent>& events) {
     std::vector<int64_t> ids;
     ids.reserve(events.size());
-    for (const auto& e : events) ids.push_back(e.customer_id);  // 0 (not yet known) is skipped
+    for (const auto& e : events) {
+      if (e.seq == 0) continue;                  // derived (segment.entered, ...): nothing new to read
+      ids.push_back(e.customer_id);              // 0 (not yet known) is skipped
+    }
     updater->Enqueue(ids);
+  });
+  // Segment entries and exits go onto the change feed for triggers and
+  // other subscribers, as track events of the customer.
+  impl->profile->SetListener([tracker = impl->tracker.get(), clock = SystemClock::Default()](
+                                 const profile::SegmentChange& change) {
+    ingest::StoredEvent e;
+    e.customer_id = change.customer_id;
+    e.event.type = ingest::EventType::kTrack;
+    e.event.event = change.entered ? "segment.entered" : "segment.exited";
+    e.event.properties_json = "{\"segmentId\":" + std::to_string(change.segment_id) + "}";
+    e.event.timestamp = e.event.received_at = clock->Now();
+    tracker->Publish({e});
   });
   impl->app = std::make_unique<internal::App>(impl->store.get(), impl->db.get(), options.max_body_bytes,
                                               impl->tracker.get(), impl->profile.get());
@@ -160,6 +175,10 @@ void Server::Wait() {
 }
 
 customer::CustomerStore& Server::customers() { return *impl_->store; }
+
+int64_t Server::SubscribeToChanges(ingest::EventSubscriber subscriber) {
+  return impl_->tracker->Subscribe(std::move(subscriber));
+}
 
 std::vector<std::string> Server::Routes() const { return impl_->app->Routes(); }
 

@@ -15,6 +15,7 @@
 #include "common/status.h"
 #include "common/time.h"
 #include "customer/customer.h"
+#include "ingest/tracking.h"
 
 namespace rapport::server {
 
@@ -84,6 +85,10 @@ class Server {
 
   // For later capabilities registering 360-view sections before Start.
   customer::CustomerStore& customers();
+  // The change feed (tracked events, and derived ones such as
+  // segment.entered with seq 0), for later capabilities such as triggers.
+  // Subscribers run on the publishing thread: keep them short.
+  int64_t SubscribeToChanges(ingest::EventSubscriber subscriber);
 
   // Every route as "METHOD /pattern", for documentation checks.
   std::vector<std::string> Routes() const;

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <thread>
 
 #include "customer/customer.h"
@@ -34,19 +35,26 @@ class SegmentApiTest : public ServerTest {
 
   // HTTP Basic with the write key as user name, as Segment's SDKs send it.
   std::map<std::string, std::string> WriteKeyAuth() const {
-    static const char* kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string in = write_key_ + ":", out;
-    for (size_t i = 0; i < in.size(); i += 3) {
-      uint32_t n = static_cast<uint8_t>(in[i]) << 16;
-      if (i + 1 < in.size()) n |= static_cast<uint8_t>(in[i + 1]) << 8;
-      if (i + 2 < in.size()) n |= static_cast<uint8_t>(in[i + 2]);
-      out += kAlphabet[(n >> 18) & 63];
-      out += kAlphabet[(n >> 12) & 63];
-      out += i + 1 < in.size() ? kAlphabet[(n >> 6) & 63] : '=';
-      out += i + 2 < in.size() ? kAlphabet[n & 63] : '=';
-    }
-    return {{"Authorization", "Basic " + out}};
+    return {{"Authorization", "Basic " + Base64(write_key_ + ":")}};
   }
+
+  // Every segment event the change feed carries, as "type customer segment".
+  void BeforeStart(Server& server) override {
+    server.SubscribeToChanges([this](const std::vector<ingest::StoredEvent>& events) {
+      std::lock_guard<std::mutex> lock(feed_mu_);
+      for (const auto& e : events) {
+        if (e.event.event.rfind("segment.", 0) != 0) continue;
+        feed_.push_back(e.event.event + " " + std::to_string(e.customer_id) + " " + e.event.properties_json);
+      }
+    });
+  }
+  std::vector<std::string> Feed() {
+    std::lock_guard<std::mutex> lock(feed_mu_);
+    return feed_;
+  }
+
+  std::mutex feed_mu_;
+  std::vector<std::string> feed_;
 
   std::string write_key_;
 };
@@ -196,6 +204,10 @@ TEST_F(SegmentApiTest, TrackedOrderEntersASegmentWithItsFeedEvent) {
   EXPECT_EQ(events.json["items"][0]["customerId"].GetInt64(), customer);
   std::string cursor = events.json["nextCursor"].GetString();
   EXPECT_EQ(admin().Get(seg + "/events?cursor=" + cursor).json["items"].Size(), 0u);
+  // ... and the change feed carried it, for triggers and other subscribers.
+  const std::string entered = "segment.entered " + std::to_string(customer) + " {\"segmentId\":" +
+                              std::to_string(created.json["id"].GetInt64()) + "}";
+  EXPECT_EQ(Feed(), std::vector<std::string>{entered});
 
   // A refund takes the customer out again.
   r = admin().Send("POST", "/v1/track",
@@ -210,6 +222,13 @@ TEST_F(SegmentApiTest, TrackedOrderEntersASegmentWithItsFeedEvent) {
   auto more = admin().Get(seg + "/events?cursor=" + cursor);
   ASSERT_EQ(more.json["items"].Size(), 1u) << more.body;
   EXPECT_STREQ(more.json["items"][0]["type"].GetString(), "segment.exited");
+  std::vector<std::string> feed;
+  for (int i = 0; i < 250 && feed.size() < 2; ++i) {
+    feed = Feed();
+    if (feed.size() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(feed.size(), 2u);
+  EXPECT_EQ(feed[1].rfind("segment.exited " + std::to_string(customer), 0), 0u) << feed[1];
 }
 
 }  // namespace
