@@ -9,12 +9,22 @@
 namespace rapport::json {
 namespace {
 
-// Returns the offset of the first bracket nested deeper than max_depth, or
-// npos. Scanning first keeps hostile input from ever reaching a recursive
-// reader or writer.
-size_t FindTooDeep(std::string_view text, int max_depth) {
+// What a scan before parsing found wrong: hostile input must never reach a
+// recursive reader or writer, nor rapidjson 1.1's full-precision number
+// parser with a fraction of more than ~340 leading zeros ("0.000...01"),
+// which reads outside its table of powers of ten. No real number needs more
+// than a few dozen characters.
+struct Unsafe {
+  enum class What { kNone, kTooDeep, kNumberTooLong } what = What::kNone;
+  size_t offset = 0;
+};
+
+// One pass over the text, outside strings: brackets nested deeper than
+// max_depth, and number literals longer than max_number_chars.
+Unsafe FindUnsafe(std::string_view text, int max_depth, size_t max_number_chars) {
   int depth = 0;
   bool in_string = false;
+  size_t run = 0;  // characters of the number literal being read
   for (size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (in_string) {
@@ -25,45 +35,20 @@ size_t FindTooDeep(std::string_view text, int max_depth) {
       }
       continue;
     }
+    if ((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
+      if (++run > max_number_chars) return {Unsafe::What::kNumberTooLong, i + 1 - run};
+      continue;
+    }
+    run = 0;
     if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return i;
+      if (++depth > max_depth) return {Unsafe::What::kTooDeep, i};
     } else if (c == ']' || c == '}') {
       --depth;
     }
   }
-  return std::string_view::npos;
-}
-
-// Returns the offset of the first number literal longer than max_chars, or
-// npos. rapidjson 1.1's full-precision number parser reads outside its table
-// of powers of ten for a fraction with more than ~340 leading zeros
-// ("0.000...01"): an out-of-bounds read a request body must never reach. No
-// real number needs more than a few dozen characters.
-size_t FindTooLongNumber(std::string_view text, size_t max_chars) {
-  bool in_string = false;
-  size_t run = 0;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') {
-        ++i;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-      run = 0;
-    } else if ((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
-      if (++run > max_chars) return i + 1 - run;
-    } else {
-      run = 0;
-    }
-  }
-  return std::string_view::npos;
+  return {};
 }
 
 std::string Lowercase(std::string s) {
@@ -79,13 +64,16 @@ Result<std::unique_ptr<rapidjson::Document>> Parse(std::string_view text, const 
     return Status::PayloadTooLarge("the JSON document is " + std::to_string(text.size()) + " bytes; the limit is " +
                                    std::to_string(limits.max_bytes));
   }
-  if (size_t at = FindTooDeep(text, limits.max_depth); at != std::string_view::npos) {
-    return Status::InvalidArgument("malformed JSON at offset " + std::to_string(at) + ": nesting deeper than " +
-                                   std::to_string(limits.max_depth) + " levels");
-  }
-  if (size_t at = FindTooLongNumber(text, 128); at != std::string_view::npos) {
-    return Status::InvalidArgument("malformed JSON at offset " + std::to_string(at) +
-                                   ": a number longer than 128 characters");
+  constexpr size_t kMaxNumberChars = 128;
+  Unsafe unsafe = FindUnsafe(text, limits.max_depth, kMaxNumberChars);
+  switch (unsafe.what) {
+    case Unsafe::What::kNone: break;
+    case Unsafe::What::kTooDeep:
+      return Status::InvalidArgument("malformed JSON at offset " + std::to_string(unsafe.offset) +
+                                     ": nesting deeper than " + std::to_string(limits.max_depth) + " levels");
+    case Unsafe::What::kNumberTooLong:
+      return Status::InvalidArgument("malformed JSON at offset " + std::to_string(unsafe.offset) +
+                                     ": a number longer than " + std::to_string(kMaxNumberChars) + " characters");
   }
   auto doc = std::make_unique<rapidjson::Document>();
   constexpr unsigned kFlags =

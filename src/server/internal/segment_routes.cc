@@ -31,6 +31,19 @@ Result<int> LimitParam(const Call& c, int fallback, int max) {
   return v;
 }
 
+// ?cursor= of a page listing: the last sequence number or id of the page
+// before (0: from the start).
+Result<int64_t> CursorParam(const Call& c) {
+  const std::string* cur = c.Query("cursor");
+  if (!cur) return int64_t{0};
+  int64_t after = 0;
+  auto [end, ec] = std::from_chars(cur->data(), cur->data() + cur->size(), after);
+  if (ec != std::errc() || end != cur->data() + cur->size() || after < 0) {
+    return Status::InvalidArgument("not a cursor from a previous page", "cursor");
+  }
+  return after;
+}
+
 bool WantsCsv(const Call& c) {
   const std::string* f = c.Query("format");
   return f && *f == "csv";
@@ -167,13 +180,7 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile) 
             return Csv(std::move(csv));
           }
           RP_ASSIGN_OR_RETURN(int limit, LimitParam(c, 100, 10000));
-          int64_t after = 0;
-          if (const std::string* cur = c.Query("cursor")) {
-            auto [end, ec] = std::from_chars(cur->data(), cur->data() + cur->size(), after);
-            if (ec != std::errc() || end != cur->data() + cur->size() || after < 0) {
-              return Status::InvalidArgument("not a cursor from a previous page", "cursor");
-            }
-          }
+          RP_ASSIGN_OR_RETURN(int64_t after, CursorParam(c));
           RP_ASSIGN_OR_RETURN(auto page, p.Members(id, after, limit));
           json::Writer w;
           w.StartObject().Key("items").StartArray();
@@ -189,13 +196,7 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile) 
           RP_RETURN_IF_ERROR(c.AllowQuery({"cursor", "limit"}));
           RP_ASSIGN_OR_RETURN(int64_t id, c.PathId("id"));
           RP_ASSIGN_OR_RETURN(int limit, LimitParam(c, 100, 10000));
-          int64_t after = 0;
-          if (const std::string* cur = c.Query("cursor")) {
-            auto [end, ec] = std::from_chars(cur->data(), cur->data() + cur->size(), after);
-            if (ec != std::errc() || end != cur->data() + cur->size() || after < 0) {
-              return Status::InvalidArgument("not a cursor from a previous page", "cursor");
-            }
-          }
+          RP_ASSIGN_OR_RETURN(int64_t after, CursorParam(c));
           RP_ASSIGN_OR_RETURN(auto events, p.SegmentEvents(id, after, limit));
           json::Writer w;
           w.StartObject().Key("items").StartArray();
