@@ -12,6 +12,7 @@
 #include "identity/febrl_util.h"
 #include "identity/generated_people.h"
 #include "identity/store.h"
+#include "testing/rapport_cli.h"
 #include "storage/storage.h"
 
 #ifdef RAPPORT_BINARY
@@ -20,40 +21,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int exit_code = -1;
-  std::string out, err;
-};
+using rapport::testing::Outcome;
 
-class IdentityCliTest : public ::testing::Test {
+class IdentityCliTest : public rapport::testing::RapportCliTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("rapport-identity-cli-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  Outcome Rapport(std::vector<std::string> args) {
-    fs::path out = dir_ / "stdout", err = dir_ / "stderr";
-    pid_t pid = fork();
-    if (pid == 0) {
-      if (!std::freopen(out.c_str(), "w", stdout) || !std::freopen(err.c_str(), "w", stderr)) _exit(127);
-      if (chdir(dir_.c_str()) != 0) _exit(127);
-      std::string bin = RAPPORT_BINARY;
-      std::vector<char*> argv{bin.data()};
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(bin.c_str(), argv.data());
-      _exit(127);
-    }
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, testing::ReadFile(out), testing::ReadFile(err)};
-  }
-
   void WriteCsv(const std::string& name, const RecordTable& t, const std::vector<std::string>& truth) {
     std::ofstream f(dir_ / name);
     f << "id,truth";
@@ -66,7 +37,6 @@ class IdentityCliTest : public ::testing::Test {
     }
   }
 
-  fs::path dir_;
 };
 
 const std::string kSource = RAPPORT_SOURCE_DIR;
