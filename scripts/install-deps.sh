@@ -5,7 +5,7 @@ packages=(
   cmake ninja-build g++ pkg-config
   libboost-dev libboost-system-dev rapidjson-dev libsqlite3-dev libpq-dev
   libpugixml-dev libre2-dev libdfp-dev libicu-dev libhowardhinnant-date-dev libroaring-dev
-  libspdlog-dev libfmt-dev libcli11-dev libsodium-dev
+  libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql curl python3 tzdata
 )

@@ -150,6 +150,10 @@ std::string_view PermissionName(Permission p) {
     case Permission::kConsentsWrite: return "consents:write";
     case Permission::kPiiRead: return "pii:read";
     case Permission::kCatalogWrite: return "catalog:write";
+    case Permission::kRulesWrite: return "rules:write";
+    case Permission::kRulesApprove: return "rules:approve";
+    case Permission::kDecide: return "decide";
+    case Permission::kCasesWrite: return "cases:write";
   }
   return "unknown";
 }
@@ -163,13 +167,14 @@ bool RoleAllows(Role role, Permission p) {
     case Role::kAdmin: return true;
     case Role::kMarketing:
       return p == P::kCustomersRead || p == P::kCustomersWrite || p == P::kInteractionsWrite ||
-             p == P::kConsentsWrite || p == P::kPiiRead;
+             p == P::kConsentsWrite || p == P::kPiiRead || p == P::kRulesWrite || p == P::kRulesApprove ||
+             p == P::kDecide;
     case Role::kSales:
       return p == P::kCustomersRead || p == P::kCustomersWrite || p == P::kCommerceWrite ||
-             p == P::kInteractionsWrite || p == P::kPiiRead;
+             p == P::kInteractionsWrite || p == P::kPiiRead || p == P::kDecide || p == P::kCasesWrite;
     case Role::kService:
       return p == P::kCustomersRead || p == P::kCustomersWrite || p == P::kInteractionsWrite ||
-             p == P::kConsentsWrite || p == P::kPiiRead;
+             p == P::kConsentsWrite || p == P::kPiiRead || p == P::kDecide || p == P::kCasesWrite;
     case Role::kAnalyst: return p == P::kCustomersRead;
   }
   return false;

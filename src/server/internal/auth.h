@@ -24,6 +24,10 @@ enum class Permission {
   kConsentsWrite,
   kPiiRead,           // see PII attributes unmasked
   kCatalogWrite,      // define attributes
+  kRulesWrite,        // upload decision models, edit actions, decision points, policies, triggers
+  kRulesApprove,      // review, approve, publish and roll back decision models
+  kDecide,            // ask for next best actions and record responses
+  kCasesWrite,        // create, assign and close cases and tasks; acknowledge alerts
 };
 std::string_view PermissionName(Permission p);  // "customers:read"
 bool RoleAllows(Role role, Permission p);
