@@ -312,6 +312,9 @@ class CustomerStore {
   Result<Consent> SetConsent(Consent c);
 
   Result<CustomerView> View(CustomerId id, const ReadOptions& opt = {});
+  // Every customer's current consent per (channel, purpose) at `at`, ordered
+  // by customer: for a decision engine that holds consents in memory.
+  Result<std::vector<Consent>> CurrentConsents(Timestamp at);
   void RegisterViewSection(std::string name, ViewSection provider);
 
   // Bulk import: each batch is one transaction. outcomes/errors are per

@@ -123,3 +123,29 @@ void CustomerStore::RegisterViewSection(std::string name, ViewSection provider) 
 }
 
 }  // namespace rapport::customer
+
+namespace rapport::customer {
+
+Result<std::vector<Consent>> CustomerStore::CurrentConsents(Timestamp at) {
+  std::vector<Consent> out;
+  RP_RETURN_IF_ERROR(impl_->db->WithConnection([&](storage::Connection& c) -> Status {
+    RP_ASSIGN_OR_RETURN(storage::QueryResult rows,
+                        c.Query("SELECT customer_id, channel, purpose, granted, at, source FROM customer_consents "
+                                "WHERE at <= ? ORDER BY customer_id, channel, purpose, at, id",
+                                {at.micros}));
+    for (const auto& row : rows.rows) {
+      Consent k{row[0].AsInt(), row[1].AsText(), row[2].AsText(), row[3].AsInt() != 0, {row[4].AsInt()},
+                row[5].AsText()};
+      if (!out.empty() && out.back().customer_id == k.customer_id && out.back().channel == k.channel &&
+          out.back().purpose == k.purpose) {
+        out.back() = std::move(k);
+      } else {
+        out.push_back(std::move(k));
+      }
+    }
+    return Status::Ok();
+  }));
+  return out;
+}
+
+}  // namespace rapport::customer

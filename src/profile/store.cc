@@ -485,6 +485,37 @@ Result<std::string> ProfileStore::ValueOf(int64_t customer_id, std::string_view 
   return impl_->table.column(c).Text(static_cast<uint32_t>(row));
 }
 
+int ProfileStore::ColumnIndex(std::string_view column) const {
+  std::shared_lock lock(impl_->mu);
+  return impl_->table.FindColumn(column);
+}
+
+Status ProfileStore::ReadRow(int64_t customer_id, const std::vector<int>& columns,
+                             std::vector<feel::Value>* out) const {
+  std::shared_lock lock(impl_->mu);
+  int64_t row = impl_->table.RowOf(customer_id);
+  if (row < 0) {
+    return Status::NotFound("customer " + std::to_string(customer_id) + " is not in the profile store");
+  }
+  out->clear();
+  out->reserve(columns.size());
+  for (int c : columns) {
+    if (c < 0 || static_cast<size_t>(c) >= impl_->table.column_count()) {
+      out->emplace_back();
+    } else {
+      out->push_back(impl_->table.column(static_cast<size_t>(c)).FeelValue(static_cast<uint32_t>(row)));
+    }
+  }
+  return Status::Ok();
+}
+
+std::vector<int64_t> ProfileStore::GroupsOf(int64_t customer_id) const {
+  std::shared_lock lock(impl_->mu);
+  auto it = impl_->groups_of.find(customer_id);
+  if (it == impl_->groups_of.end()) return {};
+  return it->second;
+}
+
 void ProfileStore::SetListener(SegmentListener listener) {
   std::unique_lock lock(impl_->mu);
   impl_->listener = std::move(listener);
