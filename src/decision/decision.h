@@ -375,16 +375,18 @@ class DecisionEngine {
   Result<std::vector<LoggedDecision>> RecentDecisions(CustomerId customer, int limit) const;
   Result<LoggedDecision> FindDecision(std::string_view decision_id) const;
 
-  // Adds the 360 view's "nextBestActions" (a preview: no log entry, no
-  // contact) and "recentDecisions" sections. The engine must outlive store.
-  void RegisterViewSections(customer::CustomerStore& store) const;
-
   struct Impl;
 
  private:
   explicit DecisionEngine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// Adds the 360 view's "nextBestActions" (a decision at the first decision
+// point with showIn360, as a preview: no log entry, no contact) and
+// "recentDecisions" (the last 10 logged) sections. Sections are left out
+// once the engine is gone.
+void RegisterViewSections(customer::CustomerStore& store, std::weak_ptr<const DecisionEngine> engine);
 
 // JSON of results, shared by the server and the CLI.
 std::string ToJson(const ModelVersion& v, bool with_xml);

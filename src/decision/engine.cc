@@ -354,7 +354,6 @@ void DecisionEngine::Impl::Remember(std::shared_ptr<const LoggedDecision> d) con
 }
 
 void DecisionEngine::Impl::RunLogWriter() {
-  std::unique_ptr<Connection> conn;
   std::unique_lock lock(log_mu);
   while (true) {
     log_cv.wait_for(lock, std::chrono::microseconds(options.log_interval_micros),
@@ -367,16 +366,10 @@ void DecisionEngine::Impl::RunLogWriter() {
     batch.swap(log_queue);
     int64_t upto = log_enqueued;
     lock.unlock();
-    Status s = Status::Ok();
-    if (!conn) {
-      auto c = db->Connect();
-      if (c.ok()) conn = std::move(*c);
-      else s = c.status();
-    }
-    if (conn) {
-      s = storage::InTransaction(*conn, [&]() -> Status {
+    // One transaction per batch: the group commit (one fsync for them all).
+    Status s = db->WithTransaction([&](Connection& conn) -> Status {
         for (const auto& d : batch) {
-          RP_RETURN_IF_ERROR(conn->Execute("INSERT INTO decision_log (decision_id, customer_id, decision_point, channel, "
+          RP_RETURN_IF_ERROR(conn.Execute("INSERT INTO decision_log (decision_id, customer_id, decision_point, channel, "
                                            "model, model_version, actions, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                                            {d->decision_id, d->customer_id, d->decision_point, d->channel, d->model,
                                             d->model_version, JoinIds(d->actions), d->at.micros})
@@ -384,7 +377,6 @@ void DecisionEngine::Impl::RunLogWriter() {
         }
         return Status::Ok();
       });
-    }
     if (!s.ok()) spdlog::error("decision.log_write_failed entries={} error={}", batch.size(), s.message());
     lock.lock();
     log_written = upto;
@@ -1047,13 +1039,14 @@ Result<Propensity> DecisionEngine::PropensityOf(std::string_view action_id, std:
 
 // ---- 360 view ----------------------------------------------------------------------
 
-void DecisionEngine::RegisterViewSections(customer::CustomerStore& store) const {
-  store.RegisterViewSection("nextBestActions", [this](CustomerId id, const customer::ReadOptions&) -> Result<std::string> {
-    auto snap = impl_->Load();
-    const DecisionPoint* point = nullptr;
-    for (const auto& [name, p] : snap->points) {
+void RegisterViewSections(customer::CustomerStore& store, std::weak_ptr<const DecisionEngine> engine) {
+  store.RegisterViewSection("nextBestActions", [engine](CustomerId id, const customer::ReadOptions&) -> Result<std::string> {
+    auto e = engine.lock();
+    if (!e) return Status::NotFound("the decision engine is not running");
+    std::optional<DecisionPoint> point;
+    for (auto& p : e->ListDecisionPoints()) {
       if (p.show_in_360) {
-        point = &p;
+        point = std::move(p);
         break;
       }
     }
@@ -1063,12 +1056,14 @@ void DecisionEngine::RegisterViewSections(customer::CustomerStore& store) const 
     req.decision_point = point->name;
     req.channel = point->channels.empty() ? "360" : point->channels.front();
     req.record = false;
-    auto r = Decide(req);
-    if (!r.ok()) return r.status().IsNotFound() ? r.status() : Status::NotFound(r.status().message());
+    auto r = e->Decide(req);
+    if (!r.ok()) return Status::NotFound(r.status().message());
     return ToJson(*r);
   });
-  store.RegisterViewSection("recentDecisions", [this](CustomerId id, const customer::ReadOptions&) -> Result<std::string> {
-    RP_ASSIGN_OR_RETURN(auto list, RecentDecisions(id, 10));
+  store.RegisterViewSection("recentDecisions", [engine](CustomerId id, const customer::ReadOptions&) -> Result<std::string> {
+    auto e = engine.lock();
+    if (!e) return Status::NotFound("the decision engine is not running");
+    RP_ASSIGN_OR_RETURN(auto list, e->RecentDecisions(id, 10));
     std::string out = "[";
     for (size_t i = 0; i < list.size(); ++i) out += (i ? "," : "") + ToJson(list[i]);
     return out + "]";

@@ -205,7 +205,7 @@ TEST_F(NextBestAction, DecisionsAreLoggedAndShownInThe360View) {
   auto north = AddCustomer("north", 150);
   OpenEngine();
   StandardSetup();
-  engine_->RegisterViewSections(*store_);
+  RegisterViewSections(*store_, engine_);
   auto r = DecisionTest::Decide(north);
   ASSERT_TRUE(r.ok());
   ASSERT_TRUE(engine_->FlushLog().ok());

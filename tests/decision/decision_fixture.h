@@ -169,7 +169,7 @@ class DecisionTest : public rapport::testing::TempStoreTest {
   Actor author_{"rpk_author", false};
   Actor reviewer_{"rpk_reviewer", false};
   std::unique_ptr<profile::ProfileStore> profile_;
-  std::unique_ptr<DecisionEngine> engine_;
+  std::shared_ptr<DecisionEngine> engine_;
 };
 
 }  // namespace rapport::decision::testing

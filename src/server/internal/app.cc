@@ -111,6 +111,7 @@ App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_
   RegisterRoutes();
   if (tracker_) RegisterTrackingRoutes();
   RegisterIdentityRoutes();
+  RegisterDecisionRoutes();
 }
 
 App::~App() {
@@ -183,7 +184,9 @@ Response App::Dispatch(Request& req) {
                              req.path);
   }
   if (!req.body.empty() && !IsJsonMediaType(MediaType(req.content_type)) &&
-      !(ep.accepts_text_plain && MediaType(req.content_type) == "text/plain")) {
+      !(ep.accepts_text_plain && MediaType(req.content_type) == "text/plain") &&
+      !(ep.accepts_xml && (MediaType(req.content_type) == "application/xml" ||
+                           MediaType(req.content_type) == "text/xml"))) {
     return ProblemFromStatus(Status(StatusCode::kUnsupportedMedia,
                                     "the body must be application/json, not '" + req.content_type + "'",
                                     "Content-Type"),
@@ -440,6 +443,7 @@ void App::RegisterRoutes() {
           RP_ASSIGN_OR_RETURN(auto consent, DecodeConsent(*body, id, c.request().params["channel"]));
           auto set = store_->SetConsent(consent);
           if (!set.ok()) return FromPath(FromPath(set.status(), "/customerId", "id"), "/channel", "channel");
+          if (decision_) decision_->ConsentChanged(*set);
           json::Writer w;
           WriteConsent(w, *set);
           return JsonResponse(200, w);

@@ -16,6 +16,7 @@
 
 #include "common/json.h"
 #include "customer/customer.h"
+#include "decision/decision.h"
 #include "ingest/tracking.h"
 #include "identity/store.h"
 #include "profile/profile.h"
@@ -63,6 +64,8 @@ struct Endpoint {
   std::optional<Permission> permission;
   Handler handler;
   bool accepts_text_plain = false;
+  // The body may also come as application/xml or text/xml (DMN models).
+  bool accepts_xml = false;
 };
 
 class App {
@@ -80,6 +83,10 @@ class App {
   void RegisterRoutes();
   void RegisterTrackingRoutes();  // tracking_routes.cc
   void RegisterIdentityRoutes();  // identity_routes.cc
+  // Decisioning part 1 (decision_routes.cc): opens the decision engine,
+  // registers its 360-view sections and the rules, catalog, decide and
+  // response routes.
+  void RegisterDecisionRoutes();
   // Real-time identity matching of a customer just written (when a model is loaded).
   void MatchArrival(customer::CustomerId id);
   Result<Mask> MaskFor(const Principal& who);
@@ -104,6 +111,8 @@ class App {
   bool stopping_ = false;                                 // guarded by arrivals_mu_
   int64_t feed_handle_ = 0;
   std::thread arrivals_thread_;
+  // Null when its tables failed to open; then its routes answer 503.
+  std::shared_ptr<decision::DecisionEngine> decision_;
 };
 
 }  // namespace rapport::server::internal
