@@ -92,10 +92,11 @@ struct DecisionEngine::Impl {
   std::unordered_map<std::string, Counter> by_action;        // guarded by learn_mu
   std::unordered_map<std::string, Counter> by_action_point;  // guarded by learn_mu
 
-  // Contact history by customer and by household, newest last.
+  // Contact history by customer and by household, oldest first. Vectors,
+  // not deques: a deque's first block is 512 bytes even for one contact.
   mutable std::mutex contact_mu;
-  std::unordered_map<int64_t, std::deque<Contact>> contacts;    // guarded by contact_mu
-  std::unordered_map<int64_t, std::deque<Contact>> household_contacts;  // guarded by contact_mu
+  std::unordered_map<int64_t, std::vector<Contact>> contacts;            // guarded by contact_mu
+  std::unordered_map<int64_t, std::vector<Contact>> household_contacts;  // guarded by contact_mu
 
   // Current consent by customer: "channel\npurpose" -> granted.
   mutable std::shared_mutex consent_mu;
