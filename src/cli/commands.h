@@ -31,6 +31,7 @@ void AddDmnCommands(CLI::App& app, std::vector<Command>* out);
 void AddSegmentCommands(CLI::App& app, std::vector<Command>* out);  // segment ..., analytics query
 void AddSourceCommands(CLI::App& app, std::vector<Command>* out);  // source_commands.cc
 void AddIdentityCommands(CLI::App& app, std::vector<Command>* out);
+void AddDecisionCommands(CLI::App& app, std::vector<Command>* out);  // decision_commands.cc
 
 // Exit codes: 0 done, 1 failed, 2 usage error, 3 done but some rows rejected.
 inline constexpr int kExitOk = 0;

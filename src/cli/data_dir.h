@@ -7,6 +7,7 @@
 
 #include "common/status.h"
 #include "customer/customer.h"
+#include "profile/profile.h"
 #include "storage/storage.h"
 
 namespace rapport::cli {
@@ -19,5 +20,11 @@ struct OpenStore {
 // Creates the directory if absent. durable=false skips the fsync per commit
 // (for generating a demo, which is simply redone after a crash).
 Result<OpenStore> OpenDataDir(const std::string& dir, bool durable);
+
+// Builds the profile store of DIR's database as the server does: the
+// columns of DIR/profile.json when present, else the defaults, with
+// rolling windows ending at as_of.
+Result<std::unique_ptr<profile::ProfileStore>> OpenProfileStore(const std::string& dir, storage::Database* db,
+                                                                 Timestamp as_of);
 
 }  // namespace rapport::cli

@@ -58,6 +58,7 @@ int main(int argc, char** argv) {
   AddSegmentCommands(app, &commands);
   AddSourceCommands(app, &commands);
   AddIdentityCommands(app, &commands);
+  AddDecisionCommands(app, &commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -33,18 +33,7 @@ Result<std::pair<OpenStore, std::unique_ptr<profile::ProfileStore>>> OpenProfile
     as_of = *t;
   }
   // DIR/profile.json, when present, configures the columns (as for the server).
-  profile::ProfileOptions options = profile::DefaultProfileOptions(as_of);
-  std::ifstream config(a.data + "/profile.json");
-  if (config) {
-    std::stringstream text;
-    text << config.rdbuf();
-    auto parsed = profile::ParseProfileOptions(text.str(), as_of);
-    if (!parsed.ok()) {
-      return Status::InvalidArgument(a.data + "/profile.json: " + parsed.status().message(), parsed.status().field());
-    }
-    options = std::move(*parsed);
-  }
-  RP_ASSIGN_OR_RETURN(auto profile, profile::ProfileStore::Open(store.db.get(), std::move(options)));
+  RP_ASSIGN_OR_RETURN(auto profile, OpenProfileStore(a.data, store.db.get(), as_of));
   return std::make_pair(std::move(store), std::move(profile));
 }
 

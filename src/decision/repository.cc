@@ -283,8 +283,10 @@ Result<ModelVersion> DecisionEngine::Impl::Step(std::string_view name, int versi
     RP_ASSIGN_OR_RETURN(ModelVersion v, ReadVersion(c, name, version));
     auto need = [&](VersionState s) -> Status {
       if (v.state == s) return Status::Ok();
+      std::string_view verb = action == "submitted" ? "submitting" : action == "approved" ? "approving"
+                              : action == "rejected" ? "rejecting" : "publishing";
       return Status::Conflict("version " + std::to_string(version) + " of '" + v.name + "' is " +
-                                  std::string(VersionStateName(v.state)) + "; " + std::string(action) + " needs it " +
+                                  std::string(VersionStateName(v.state)) + "; " + std::string(verb) + " needs it " +
                                   std::string(VersionStateName(s)),
                               "version");
     };

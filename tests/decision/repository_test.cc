@@ -163,7 +163,7 @@ TEST_F(Repository, DiffListsRulesAddedRemovedAndChanged) {
 
 TEST(LineDiffTest, ShowsRemovedAndAddedLinesWithTheirPlace) {
   auto d = internal::LineDiff("a\nb\nc\nd\n", "a\nB\nc\nd\ne\n");
-  EXPECT_EQ(d, (std::vector<std::string>{"@@ line 2", "+ B", "- b", "@@ line 5", "+ e"}));
+  EXPECT_EQ(d, (std::vector<std::string>{"@@ line 2", "- b", "+ B", "@@ line 5", "+ e"}));
   EXPECT_TRUE(internal::LineDiff("same\n", "same\n").empty());
 }
 

@@ -133,12 +133,13 @@ std::vector<std::string> LineDiff(std::string_view a, std::string_view b, size_t
       out.push_back("@@ line " + std::to_string(pre + i + 1));
       in_hunk = true;
     }
-    if (j < bn && (i == an || at(i, j + 1) >= at(i + 1, j))) {
-      out.push_back("+ " + std::string(lb[pre + j]));
-      ++j;
-    } else {
+    // Removals before additions, as in a unified diff.
+    if (i < an && (j == bn || at(i + 1, j) >= at(i, j + 1))) {
       out.push_back("- " + std::string(la[pre + i]));
       ++i;
+    } else {
+      out.push_back("+ " + std::string(lb[pre + j]));
+      ++j;
     }
   }
   if (la.size() > max_lines || lb.size() > max_lines) {
