@@ -524,76 +524,105 @@ void ProfileStore::SetListener(SegmentListener listener) {
 Status ProfileStore::Apply(int64_t customer_id) {
   if (!impl_->db) return Status::Internal("this profile store has no operational store to read from");
   Impl& impl = *impl_;
+  // Applies run one at a time, as they did when the whole of Apply held the
+  // exclusive lock, so an Apply that read older rows never overwrites a
+  // newer one. The SQL reads below run without the store lock: readers
+  // (segment counts, real-time decisions reading a row) wait only for the
+  // in-memory update at the end, not for a customer's history to be read.
+  std::lock_guard apply_lock(impl.apply_mu);
+  storage::QueryResult cust, up, down;
+  RP_RETURN_IF_ERROR(impl.db->WithConnection([&](storage::Connection& conn) -> Status {
+    RP_ASSIGN_OR_RETURN(cust, conn.Query("SELECT id, kind, attributes FROM customers WHERE id = ?", {customer_id}));
+    if (cust.empty()) return Status::NotFound("customer " + std::to_string(customer_id) + " does not exist");
+    RP_ASSIGN_OR_RETURN(up, conn.Query("SELECT related_id FROM customer_relationships WHERE customer_id = ? "
+                                       "AND type = 'member_of' AND valid_to IS NULL", {customer_id}));
+    RP_ASSIGN_OR_RETURN(down, conn.Query("SELECT customer_id FROM customer_relationships WHERE related_id = ? "
+                                         "AND type = 'member_of' AND valid_to IS NULL", {customer_id}));
+    return Status::Ok();
+  }));
+  // Membership may have changed in either direction: the customer and its
+  // old and new groups are re-aggregated, each over itself and its members
+  // as they are after this update.
+  std::set<int64_t> contributors = {customer_id};
+  {
+    std::shared_lock lock(impl.mu);
+    std::set<int64_t> targets = {customer_id};
+    if (auto g = impl.groups_of.find(customer_id); g != impl.groups_of.end()) targets.insert(g->second.begin(), g->second.end());
+    for (const auto& r : up.rows) targets.insert(r[0].AsInt());
+    for (const auto& r : down.rows) contributors.insert(r[0].AsInt());
+    for (int64_t t : targets) {
+      contributors.insert(t);
+      if (auto m = impl.members_of.find(t); m != impl.members_of.end()) contributors.insert(m->second.begin(), m->second.end());
+    }
+  }
+  std::map<int64_t, std::pair<storage::QueryResult, storage::QueryResult>> history;  // transactions, interactions
+  RP_RETURN_IF_ERROR(impl.db->WithConnection([&](storage::Connection& conn) -> Status {
+    for (int64_t who : contributors) {
+      auto& h = history[who];
+      RP_ASSIGN_OR_RETURN(h.first, conn.Query(std::string("SELECT ") + kTransactionColumns +
+                                              " FROM customer_transactions WHERE customer_id = ?", {who}));
+      RP_ASSIGN_OR_RETURN(h.second, conn.Query(std::string("SELECT ") + kInteractionColumns +
+                                               " FROM customer_interactions WHERE customer_id = ?", {who}));
+    }
+    return Status::Ok();
+  }));
   std::vector<SegmentChange> changes;
   SegmentListener listener;
   {
     std::unique_lock lock(impl.mu);
     Table& table = impl.table;
     RP_ASSIGN_OR_RETURN(auto agg, Aggregation::Make(impl.options, table));
-    Status st = impl.db->WithConnection([&](storage::Connection& conn) -> Status {
-      RP_ASSIGN_OR_RETURN(auto cust, conn.Query("SELECT id, kind, attributes FROM customers WHERE id = ?", {customer_id}));
-      if (cust.empty()) return Status::NotFound("customer " + std::to_string(customer_id) + " does not exist");
-      int64_t row = table.RowOf(customer_id);
-      if (row < 0) row = table.AddRow(customer_id);
-      WriteAttributes(impl.options, table, static_cast<uint32_t>(row), cust.rows[0][1].AsText(),
-                      cust.rows[0][2].AsText());
+    int64_t row = table.RowOf(customer_id);
+    if (row < 0) row = table.AddRow(customer_id);
+    WriteAttributes(impl.options, table, static_cast<uint32_t>(row), cust.rows[0][1].AsText(),
+                    cust.rows[0][2].AsText());
 
-      // Membership may have changed in either direction.
-      std::set<int64_t> targets = {customer_id};
-      auto old_groups = impl.groups_of[customer_id];
-      targets.insert(old_groups.begin(), old_groups.end());
-      RP_ASSIGN_OR_RETURN(auto up, conn.Query("SELECT related_id FROM customer_relationships WHERE customer_id = ? "
-                                              "AND type = 'member_of' AND valid_to IS NULL", {customer_id}));
-      for (int64_t g : old_groups) {
-        auto& m = impl.members_of[g];
-        m.erase(std::remove(m.begin(), m.end(), customer_id), m.end());
+    std::set<int64_t> targets = {customer_id};
+    auto old_groups = impl.groups_of[customer_id];
+    targets.insert(old_groups.begin(), old_groups.end());
+    for (int64_t g : old_groups) {
+      auto& m = impl.members_of[g];
+      m.erase(std::remove(m.begin(), m.end(), customer_id), m.end());
+    }
+    auto& groups = impl.groups_of[customer_id];
+    groups.clear();
+    for (const auto& r : up.rows) {
+      groups.push_back(r[0].AsInt());
+      impl.members_of[r[0].AsInt()].push_back(customer_id);
+      targets.insert(r[0].AsInt());
+    }
+    if (!down.empty() || impl.members_of.count(customer_id)) {
+      auto& members = impl.members_of[customer_id];
+      for (int64_t m : members) {
+        auto& g = impl.groups_of[m];
+        g.erase(std::remove(g.begin(), g.end(), customer_id), g.end());
       }
-      auto& groups = impl.groups_of[customer_id];
-      groups.clear();
-      for (const auto& r : up.rows) {
-        groups.push_back(r[0].AsInt());
-        impl.members_of[r[0].AsInt()].push_back(customer_id);
-        targets.insert(r[0].AsInt());
+      members.clear();
+      for (const auto& r : down.rows) {
+        members.push_back(r[0].AsInt());
+        impl.groups_of[r[0].AsInt()].push_back(customer_id);
       }
-      RP_ASSIGN_OR_RETURN(auto down, conn.Query("SELECT customer_id FROM customer_relationships WHERE related_id = ? "
-                                                "AND type = 'member_of' AND valid_to IS NULL", {customer_id}));
-      if (!down.empty() || impl.members_of.count(customer_id)) {
-        auto& members = impl.members_of[customer_id];
-        for (int64_t m : members) {
-          auto& g = impl.groups_of[m];
-          g.erase(std::remove(g.begin(), g.end(), customer_id), g.end());
-        }
-        members.clear();
-        for (const auto& r : down.rows) {
-          members.push_back(r[0].AsInt());
-          impl.groups_of[r[0].AsInt()].push_back(customer_id);
-        }
-      }
+    }
 
-      for (int64_t target : targets) {
-        int64_t trow = table.RowOf(target);
-        if (trow < 0) continue;  // a group not yet in the store
-        std::vector<Acc> acc(agg.defs());
-        std::vector<int64_t> contributors = {target};
-        auto m = impl.members_of.find(target);
-        if (m != impl.members_of.end()) contributors.insert(contributors.end(), m->second.begin(), m->second.end());
-        for (int64_t who : contributors) {
-          bool own = who == target;
-          std::vector<Acc*> groups;
-          if (!own) groups.push_back(acc.data());
-          RP_ASSIGN_OR_RETURN(auto tx, conn.Query(std::string("SELECT ") + kTransactionColumns +
-                                                  " FROM customer_transactions WHERE customer_id = ?", {who}));
-          for (const auto& r : tx.rows) agg.Add(0, r, own ? acc.data() : nullptr, groups);
-          RP_ASSIGN_OR_RETURN(auto ix, conn.Query(std::string("SELECT ") + kInteractionColumns +
-                                                  " FROM customer_interactions WHERE customer_id = ?", {who}));
-          for (const auto& r : ix.rows) agg.Add(1, r, own ? acc.data() : nullptr, groups);
-        }
-        agg.Write(table, static_cast<uint32_t>(trow), acc.data());
-        impl.Reevaluate(static_cast<uint32_t>(trow), &changes);
+    for (int64_t target : targets) {
+      int64_t trow = table.RowOf(target);
+      if (trow < 0) continue;  // a group not yet in the store
+      std::vector<Acc> acc(agg.defs());
+      std::vector<int64_t> who_all = {target};
+      auto m = impl.members_of.find(target);
+      if (m != impl.members_of.end()) who_all.insert(who_all.end(), m->second.begin(), m->second.end());
+      for (int64_t who : who_all) {
+        auto h = history.find(who);
+        if (h == history.end()) continue;  // not a member when read: joins at its own next Apply
+        bool own = who == target;
+        std::vector<Acc*> acc_groups;
+        if (!own) acc_groups.push_back(acc.data());
+        for (const auto& r : h->second.first.rows) agg.Add(0, r, own ? acc.data() : nullptr, acc_groups);
+        for (const auto& r : h->second.second.rows) agg.Add(1, r, own ? acc.data() : nullptr, acc_groups);
       }
-      return Status::Ok();
-    });
-    RP_RETURN_IF_ERROR(st);
+      agg.Write(table, static_cast<uint32_t>(trow), acc.data());
+      impl.Reevaluate(static_cast<uint32_t>(trow), &changes);
+    }
     listener = impl.listener;
   }
   if (!changes.empty()) {

@@ -73,6 +73,34 @@ TEST_F(Policy, HouseholdCapCountsEveryMember) {
   EXPECT_NE(RemovalOf(*r, "newsletter")->reason.find("per household"), std::string::npos);
 }
 
+TEST_F(Policy, HouseholdJoinedAfterStartIsCountedToo) {
+  auto a = AddCustomer("north", 150);
+  auto b = AddCustomer("north", 150);
+  customer::NewCustomer h;
+  h.kind = customer::Kind::kHousehold;
+  auto house = store_->Create(h);
+  ASSERT_TRUE(house.ok());
+  OpenEngine();  // the profile is built before the two move in together
+  StandardSetup();
+  PutPolicy("household-monthly", R"({"kind":"frequencyCap","scope":"household","max":3,"windowDays":30})");
+  for (auto id : {a, b}) {
+    customer::Relationship r;
+    r.from = id;
+    r.to = house->id;
+    r.type = "member_of";
+    r.valid_from = Timestamp{kNoonUtc - kMicrosPerDay};
+    ASSERT_TRUE(store_->AddRelationship(r).ok());
+    ASSERT_TRUE(profile_->Apply(id).ok());
+  }
+  EXPECT_EQ(profile_->GroupsOf(a), (std::vector<int64_t>{house->id}));
+  ASSERT_EQ(Decide(a, "email")->actions.size(), 3u);
+  EXPECT_TRUE(Decide(b, "email")->actions.empty());
+  // The household's revenue now includes both members' (the rollup ran on Apply).
+  std::vector<feel::Value> row;
+  ASSERT_TRUE(profile_->ReadRow(house->id, {profile_->ColumnIndex("revenue")}, &row).ok());
+  EXPECT_EQ(row[0].number().ToDouble(), 300);
+}
+
 TEST_F(Policy, ResponsesOnInboundChannelsAreContacts) {
   auto north = AddCustomer("north", 150);
   OpenEngine();

@@ -30,6 +30,7 @@ struct ProfileStore::Impl {
   storage::Database* db = nullptr;  // nullptr: built by Builder, segments not persisted
   ProfileOptions options;
   mutable std::shared_mutex mu;
+  std::mutex apply_mu;  // Apply calls run one at a time (their SQL reads hold no lock on mu)
   internal::Table table;                           // GUARDED_BY(mu)
   std::map<int64_t, SegmentState> segments;        // GUARDED_BY(mu), by id
   SegmentListener listener;                        // GUARDED_BY(mu)
