@@ -1,6 +1,8 @@
 // The JSON forms of actions, decision points and contact policies, and of
 // the engine's results.
 
+#include <date/tz.h>
+
 #include <cmath>
 #include <cstdio>
 
@@ -53,6 +55,14 @@ Result<int> MinuteOfDay(ObjectReader& r, std::string_view key) {
   int h = (s[0] - '0') * 10 + (s[1] - '0'), m = (s[3] - '0') * 10 + (s[4] - '0');
   if (h > 23 || m > 59) return Status::InvalidArgument("expected a local time HH:MM, got '" + s + "'", r.Pointer(key));
   return h * 60 + m;
+}
+
+bool KnownZone(const std::string& zone) {
+  try {
+    return date::locate_zone(zone) != nullptr;
+  } catch (const std::exception&) {
+    return false;
+  }
 }
 
 std::string Hhmm(int minute) {
@@ -275,6 +285,10 @@ Result<ContactPolicy> ParseContactPolicy(std::string_view text, std::string_view
     RP_ASSIGN_OR_RETURN(p.start_minute, MinuteOfDay(r, "start"));
     RP_ASSIGN_OR_RETURN(p.end_minute, MinuteOfDay(r, "end"));
     if (p.start_minute == p.end_minute) return Status::InvalidArgument("start and end are the same time", "/end");
+    RP_RETURN_IF_ERROR(r.String("defaultTimeZone", &p.default_time_zone));
+    if (!p.default_time_zone.empty() && !KnownZone(p.default_time_zone)) {
+      return Status::InvalidArgument("not an IANA time zone: '" + p.default_time_zone + "'", "/defaultTimeZone");
+    }
   } else if (kind == "suppression") {
     p.kind = PolicyKind::kSuppression;
     RP_RETURN_IF_ERROR(r.String("condition", &p.condition, Need::kRequired));
@@ -340,7 +354,10 @@ std::string ToJson(const ContactPolicy& p) {
       if (p.window_micros % kMicrosPerDay == 0) w.Field("windowDays", p.window_micros / kMicrosPerDay);
       else w.Field("windowHours", p.window_micros / (3600 * kMicrosPerSecond));
       break;
-    case PolicyKind::kQuietHours: w.Field("start", Hhmm(p.start_minute)).Field("end", Hhmm(p.end_minute)); break;
+    case PolicyKind::kQuietHours:
+      w.Field("start", Hhmm(p.start_minute)).Field("end", Hhmm(p.end_minute));
+      if (!p.default_time_zone.empty()) w.Field("defaultTimeZone", p.default_time_zone);
+      break;
     case PolicyKind::kSuppression: w.Field("condition", p.condition); break;
     case PolicyKind::kControlGroup: w.Field("percent", p.percent); break;
   }

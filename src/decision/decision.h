@@ -169,6 +169,9 @@ struct ContactPolicy {
   // midnight; end < start wraps over midnight) in the customer's time zone.
   int start_minute = 0;
   int end_minute = 0;
+  // The zone of customers whose profile and request name none; "" = the
+  // engine's default (EngineOptions::default_time_zone).
+  std::string default_time_zone;
   // kSuppression: removes the selected actions when this FEEL condition
   // holds (e.g. "complaints30d > 0 or openCases > 0").
   std::string condition;

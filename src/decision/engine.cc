@@ -327,15 +327,14 @@ Status DecisionEngine::Impl::LoadState() {
 void DecisionEngine::Impl::AddContact(CustomerId customer, Contact c) const {
   std::vector<int64_t> households;
   if (profile) households = profile->GroupsOf(customer);
-  auto& self = const_cast<Impl&>(*this);
   std::lock_guard lock(contact_mu);
   auto push = [&](std::vector<Contact>& q) {
     q.push_back(c);
     auto old = std::find_if(q.begin(), q.end(), [&](const Contact& k) { return k.at >= c.at - kHistoryMicros; });
     q.erase(q.begin(), old);
   };
-  push(self.contacts[customer]);
-  for (int64_t h : households) push(self.household_contacts[h]);
+  push(contacts[customer]);
+  for (int64_t h : households) push(household_contacts[h]);
 }
 
 std::string DecisionEngine::Impl::NewDecisionId() const {
@@ -346,13 +345,12 @@ std::string DecisionEngine::Impl::NewDecisionId() const {
 }
 
 void DecisionEngine::Impl::Remember(std::shared_ptr<const LoggedDecision> d) const {
-  auto& self = const_cast<Impl&>(*this);
   std::lock_guard lock(memo_mu);
-  self.memo_order.push_back(d->decision_id);
-  self.memo[d->decision_id] = std::move(d);
-  while (self.memo_order.size() > options.remembered_decisions) {
-    self.memo.erase(self.memo_order.front());
-    self.memo_order.pop_front();
+  memo_order.push_back(d->decision_id);
+  memo[d->decision_id] = std::move(d);
+  while (memo_order.size() > options.remembered_decisions) {
+    memo.erase(memo_order.front());
+    memo_order.pop_front();
   }
 }
 
@@ -843,10 +841,14 @@ Result<DecideResult> DecisionEngine::Decide(const DecideRequest& req) const {
             zone = row[plan.time_zone_slot].string();
           }
           if (const feel::Value* z = from_context("timeZone"); z && z->is(feel::Type::kString)) zone = z->string();
-          if (zone.empty()) zone = impl.options.default_time_zone;
         }
-        std::optional<int> minute = LocalMinute(now, zone);
-        if (!minute) minute = LocalMinute(now, impl.options.default_time_zone);
+        std::string where = zone;
+        if (where.empty()) where = p.default_time_zone.empty() ? impl.options.default_time_zone : p.default_time_zone;
+        std::optional<int> minute = LocalMinute(now, where);
+        if (!minute) {
+          where = impl.options.default_time_zone;
+          minute = LocalMinute(now, where);
+        }
         bool quiet = minute && (p.start_minute < p.end_minute
                                     ? (*minute >= p.start_minute && *minute < p.end_minute)
                                     : (*minute >= p.start_minute || *minute < p.end_minute));
@@ -854,7 +856,7 @@ Result<DecideResult> DecisionEngine::Decide(const DecideRequest& req) const {
           if (quiet) {
             char buf[96];
             std::snprintf(buf, sizeof buf, "%02d:%02d in %s is within quiet hours", *minute / 60, *minute % 60,
-                          zone.c_str());
+                          where.c_str());
             *why = buf;
           }
           return quiet;

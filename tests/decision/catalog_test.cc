@@ -58,6 +58,7 @@ TEST(CatalogTest, PolicyKindsAndErrors) {
            {R"({"kind":"frequencyCap","max":2,"windowDays":7,"windowHours":1})", "/windowDays", ""},
            {R"({"kind":"frequencyCap","max":2,"windowDays":7,"scope":"street"})", "/scope", ""},
            {R"({"kind":"quietHours","start":"25:00","end":"07:00"})", "/start", "HH:MM"},
+           {R"({"kind":"quietHours","start":"21:00","end":"07:00","defaultTimeZone":"Mars/Olympus"})", "/defaultTimeZone", "IANA"},
            {R"({"kind":"suppression","condition":"complaints30d >"})", "/condition", "position"},
            {R"({"kind":"controlGroup","percent":101})", "/percent", ""},
            {R"({"kind":"consent","percent":5})", "/percent", "unknown"},

@@ -136,6 +136,12 @@ TEST_F(Policy, QuietHoursInTheCustomersTimeZone) {
   clock_.Set(Timestamp{kNoonUtc + 19 * 3600 * kMicrosPerSecond});  // 07:00Z: 08:00 in Paris, 02:00 in New York
   EXPECT_EQ(Decide(paris, "email")->actions.size(), 3u);
   EXPECT_TRUE(Decide(new_york, "email")->actions.empty());
+  // The policy's default zone for customers without one: 07:00Z is 16:00 in Tokyo.
+  EXPECT_TRUE(Decide(unknown, "email")->actions.empty());  // 07:00 UTC
+  PutPolicy("night", R"({"kind":"quietHours","start":"21:00","end":"08:00","channels":["email"],
+                         "defaultTimeZone":"Asia/Tokyo"})");
+  EXPECT_EQ(Decide(unknown, "email")->actions.size(), 3u);
+  EXPECT_TRUE(Decide(new_york, "email")->actions.empty());  // its own zone still wins
 }
 
 TEST_F(Policy, ConsentPerChannelAndPurpose) {

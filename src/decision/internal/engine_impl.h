@@ -95,8 +95,8 @@ struct DecisionEngine::Impl {
   // Contact history by customer and by household, oldest first. Vectors,
   // not deques: a deque's first block is 512 bytes even for one contact.
   mutable std::mutex contact_mu;
-  std::unordered_map<int64_t, std::vector<Contact>> contacts;            // guarded by contact_mu
-  std::unordered_map<int64_t, std::vector<Contact>> household_contacts;  // guarded by contact_mu
+  mutable std::unordered_map<int64_t, std::vector<Contact>> contacts;            // guarded by contact_mu
+  mutable std::unordered_map<int64_t, std::vector<Contact>> household_contacts;  // guarded by contact_mu
 
   // Current consent by customer: "channel\npurpose" -> granted.
   mutable std::shared_mutex consent_mu;
@@ -104,8 +104,8 @@ struct DecisionEngine::Impl {
 
   // Decisions remembered for responses, oldest first in memo_order.
   mutable std::mutex memo_mu;
-  std::unordered_map<std::string, std::shared_ptr<const LoggedDecision>> memo;  // guarded by memo_mu
-  std::deque<std::string> memo_order;                                          // guarded by memo_mu
+  mutable std::unordered_map<std::string, std::shared_ptr<const LoggedDecision>> memo;  // guarded by memo_mu
+  mutable std::deque<std::string> memo_order;                                          // guarded by memo_mu
 
   // Decision log writer.
   mutable std::mutex log_mu;
