@@ -1,0 +1,328 @@
+#include "decision/triggers.h"
+
+#include <gtest/gtest.h>
+
+#include "decision/trigger_fixture.h"
+#include "ingest/tracking.h"
+
+namespace rapport::decision {
+namespace {
+
+using testing::TriggerTest;
+
+constexpr const char* kComplaintToService = R"({
+  "name": "complaint to service",
+  "event": {"type": "track", "name": "Complaint Filed"},
+  "action": {"type": "case", "team": "service", "priority": "high",
+             "title": "\"Complaint: \" + event.properties.subject", "dueInHours": 24}
+})";
+
+constexpr const char* kBigOrderAlert = R"j({
+  "name": "big order",
+  "event": {"type": "track", "name": "Order Completed", "where": "event.properties.total > 500"},
+  "action": {"type": "alert", "severity": "info",
+             "message": "\"Order of \" + string(event.properties.total)"}
+})j";
+
+// ---- definitions ---------------------------------------------------------------
+
+struct BadDefinition {
+  const char* json;
+  const char* field;
+};
+
+TEST(TriggerDefinitionTest, RejectsBadMembersByPointer) {
+  const BadDefinition cases[] = {
+      {R"({"event": {"type": "track"}, "action": {"type": "alert", "message": "\"x\""}})", "/name"},
+      {R"({"name": "a", "action": {"type": "alert", "message": "\"x\""}})", "/event"},
+      {R"({"name": "a", "event": {"type": "click"}, "action": {"type": "alert", "message": "\"x\""}})",
+       "/event/type"},
+      {R"({"name": "a", "event": {"type": "identify", "name": "x"}, "action": {"type": "alert", "message": "\"x\""}})",
+       "/event/name"},
+      {R"({"name": "a", "event": {"type": "track"}})", "/action"},
+      {R"({"name": "a", "event": {"type": "track"}, "action": {"type": "sms"}})", "/action/type"},
+      {R"({"name": "a", "event": {"type": "track"}, "action": {"type": "case", "team": "legal", "title": "\"t\""}})",
+       "/action/team"},
+      {R"({"name": "a", "event": {"type": "track"}, "action": {"type": "case", "team": "sales"}})", "/action/title"},
+      {R"({"name": "a", "event": {"type": "track"}, "action": {"type": "case", "team": "sales", "title": "\"t\"",
+          "priority": "asap"}})",
+       "/action/priority"},
+      {R"({"name": "a", "event": {"type": "track"}, "action": {"type": "webhook", "url": "ftp://x"}})", "/action/url"},
+      {R"({"name": "a", "event": {"type": "track"}, "action": {"type": "webhook", "url": "http://x.test/h",
+          "secret": "short"}})",
+       "/action/secret"},
+      {R"({"name": "a", "event": {"type": "track"}, "action": {"type": "alert", "message": "\"x\"",
+          "url": "http://x.test"}})",
+       "/action/url"},
+      {R"({"name": "a", "event": {"type": "track"}, "action": {"type": "decide", "channel": "email"}})",
+       "/action/decisionPoint"},
+      {R"({"name": "a", "event": {"type": "track"}, "action": {"type": "alert", "message": "\"x\""}, "when": 1})",
+       "/when"},
+      {R"({"name": "a", "enabled": "yes", "event": {"type": "track"}, "action": {"type": "alert", "message": "1"}})",
+       "/enabled"},
+  };
+  for (const auto& c : cases) {
+    auto d = ParseTriggerDefinition(c.json);
+    ASSERT_FALSE(d.ok()) << c.json;
+    EXPECT_EQ(d.status().code(), StatusCode::kInvalidArgument) << c.json;
+    EXPECT_EQ(d.status().field(), c.field) << c.json << " -> " << d.status().ToString();
+  }
+}
+
+TEST(TriggerDefinitionTest, RoundTripsThroughJson) {
+  auto d = ParseTriggerDefinition(kComplaintToService);
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  Trigger t;
+  t.id = 3;
+  t.definition = *d;
+  std::string json = TriggerToJson(t);
+  EXPECT_NE(json.find(R"("team":"service")"), std::string::npos) << json;
+  EXPECT_NE(json.find(R"("dueInHours":24)"), std::string::npos) << json;
+  EXPECT_EQ(d->action.priority, "high");
+  EXPECT_EQ(d->action.due_in_hours, 24);
+  EXPECT_TRUE(d->enabled);
+}
+
+TEST_F(TriggerTest, FeelErrorsNameTheMemberAndPosition) {
+  auto create = [&](const std::string& json) {
+    auto d = ParseTriggerDefinition(json);
+    EXPECT_TRUE(d.ok()) << d.status().ToString();
+    return engine_->Create(*d).status();
+  };
+  Status s = create(R"({"name": "a", "event": {"type": "track"}, "condition": "revenue >",
+                        "action": {"type": "alert", "message": "\"x\""}})");
+  EXPECT_EQ(s.field(), "/condition") << s.ToString();
+  EXPECT_NE(s.message().find("position"), std::string::npos) << s.ToString();
+
+  s = create(R"({"name": "a", "event": {"type": "track"}, "condition": "revenu > 10",
+                 "action": {"type": "alert", "message": "\"x\""}})");
+  EXPECT_EQ(s.field(), "/condition") << s.ToString();
+  EXPECT_NE(s.message().find("unknown variable 'revenu'"), std::string::npos) << s.ToString();
+  EXPECT_NE(s.message().find("position 0"), std::string::npos) << s.ToString();
+
+  // `where` sees only the event, not the profile.
+  s = create(R"({"name": "a", "event": {"type": "track", "where": "revenue > 10"},
+                 "action": {"type": "alert", "message": "\"x\""}})");
+  EXPECT_EQ(s.field(), "/event/where") << s.ToString();
+
+  // A plain-text title must be written as a FEEL string.
+  s = create(R"({"name": "a", "event": {"type": "track"}, "action": {"type": "case", "team": "sales",
+                 "title": "Call back"}})");
+  EXPECT_EQ(s.field(), "/action/title") << s.ToString();
+
+  EXPECT_TRUE(engine_->List().empty());
+}
+
+TEST_F(TriggerTest, NamesAreUniqueAndDecideNeedsAnEngine) {
+  MustCreate(kComplaintToService);
+  auto again = engine_->Create(*ParseTriggerDefinition(kComplaintToService));
+  EXPECT_EQ(again.status().code(), StatusCode::kConflict);
+  EXPECT_EQ(again.status().field(), "/name");
+  auto decide = ParseTriggerDefinition(R"({"name": "d", "event": {"type": "identify"},
+      "action": {"type": "decide", "decisionPoint": "welcome", "channel": "email"}})");
+  ASSERT_TRUE(decide.ok());
+  EXPECT_EQ(engine_->Create(*decide).status().code(), StatusCode::kUnprocessable);
+}
+
+// ---- matching ------------------------------------------------------------------------
+
+TEST_F(TriggerTest, MatchesTypeNameAndWhere) {
+  MustCreate(kBigOrderAlert);
+  customer::CustomerId ada = NewCustomer();
+  engine_->Process({Track(1, ada, "Order Completed", R"({"total": 100})"),
+                    Track(2, ada, "Order Completed", R"({"total": 600.5})"),
+                    Track(3, ada, "Product Viewed", R"({"total": 900})"),
+                    Track(4, 0, "Order Completed", R"({"total": 900})")});  // anonymous: no customer
+  auto alerts = engine_->ListAlerts(ada, true, 0, 50);
+  ASSERT_TRUE(alerts.ok());
+  ASSERT_EQ(alerts->items.size(), 1u);
+  EXPECT_EQ(alerts->items[0].message, "Order of 600.5");
+  EXPECT_EQ(alerts->items[0].event_key, "seq:2");
+  EXPECT_EQ(alerts->items[0].severity, "info");
+  EXPECT_EQ(engine_->stats().fired, 1);
+  EXPECT_EQ(engine_->stats().events, 4);
+}
+
+TEST_F(TriggerTest, ConditionReadsTheProfile) {
+  MustCreate(R"({"name": "northern complaints", "event": {"type": "track", "name": "Complaint Filed"},
+                 "condition": "region = \"north\" and event.properties.severity >= 2",
+                 "action": {"type": "case", "kind": "task", "team": "sales", "title": "\"Visit \" + region"}})");
+  customer::CustomerId north = NewCustomer("north"), south = NewCustomer("south");
+  engine_->Process({Track(1, north, "Complaint Filed", R"({"severity": 3})"),
+                    Track(2, south, "Complaint Filed", R"({"severity": 3})"),
+                    Track(3, north, "Complaint Filed", R"({"severity": 1})")});
+  auto cases = CasesOf(north);
+  ASSERT_EQ(cases.size(), 1u);
+  EXPECT_EQ(cases[0].title, "Visit north");
+  EXPECT_EQ(cases[0].kind, "task");
+  EXPECT_EQ(cases[0].team, "sales");
+  EXPECT_TRUE(CasesOf(south).empty());
+  EXPECT_EQ(engine_->OpenCases(north), 0);  // a task is not a case
+}
+
+TEST_F(TriggerTest, FiresAtMostOncePerEventAcrossRestarts) {
+  Trigger t = MustCreate(kComplaintToService);
+  customer::CustomerId ada = NewCustomer();
+  auto complaint = Track(7, ada, "Complaint Filed", R"({"subject": "late delivery"})");
+  engine_->Process({complaint, complaint});
+  ASSERT_EQ(CasesOf(ada).size(), 1u);
+  EXPECT_EQ(CasesOf(ada)[0].title, "Complaint: late delivery");
+  EXPECT_EQ(CasesOf(ada)[0].created_by, "trigger:" + std::to_string(t.id));
+  ASSERT_TRUE(CasesOf(ada)[0].due_at.has_value());
+  EXPECT_EQ(CasesOf(ada)[0].due_at->micros - clock_.Now().micros, 24 * 3600 * kMicrosPerSecond);
+  EXPECT_EQ(engine_->OpenCases(ada), 1);
+  EXPECT_EQ(engine_->OpenCases(ada, "service"), 1);
+  EXPECT_EQ(engine_->OpenCases(ada, "marketing"), 0);
+
+  OpenEngine();  // a restart on the same database
+  EXPECT_EQ(engine_->OpenCases(ada, "service"), 1);
+  engine_->Process({complaint});
+  EXPECT_EQ(CasesOf(ada).size(), 1u);
+  EXPECT_EQ(engine_->stats().matched, 1);
+  EXPECT_EQ(engine_->stats().fired, 0);
+
+  engine_->Process({Track(8, ada, "Complaint Filed", R"({"subject": "rude driver"})")});
+  EXPECT_EQ(CasesOf(ada).size(), 2u);
+  auto firings = engine_->Firings(t.id, 0, 10);
+  ASSERT_TRUE(firings.ok());
+  ASSERT_EQ(firings->items.size(), 2u);
+  EXPECT_EQ(firings->items[0].event_key, "seq:8");
+  EXPECT_EQ(firings->items[0].outcome, "done");
+  EXPECT_EQ(firings->items[0].event, "track Complaint Filed");
+  EXPECT_EQ(firings->items[1].event_key, "seq:7");
+  auto first_page = engine_->Firings(t.id, 0, 1);
+  ASSERT_TRUE(first_page.ok());
+  EXPECT_EQ(first_page->next_cursor, std::to_string(firings->items[0].id));
+}
+
+TEST_F(TriggerTest, SegmentEventsAreKeyedBySegmentCustomerAndTime) {
+  MustCreate(R"({"name": "churn risk", "event": {"type": "segment.entered", "where": "event.properties.segmentId = 4"},
+                 "action": {"type": "alert", "severity": "warning", "message": "\"Entered churn risk\""}})");
+  customer::CustomerId ada = NewCustomer();
+  auto entered = [&](int segment, int64_t seconds) {
+    ingest::StoredEvent e;
+    e.customer_id = ada;
+    e.event.type = ingest::EventType::kTrack;
+    e.event.event = "segment.entered";
+    e.event.properties_json = "{\"segmentId\":" + std::to_string(segment) + "}";
+    e.event.timestamp = Timestamp::FromSeconds(seconds);
+    return e;
+  };
+  engine_->Process({entered(4, 100), entered(4, 100), entered(5, 100)});
+  auto alerts = engine_->ListAlerts(ada, true, 0, 50);
+  ASSERT_TRUE(alerts.ok());
+  ASSERT_EQ(alerts->items.size(), 1u);
+  EXPECT_EQ(alerts->items[0].event_key, "segment:4:" + std::to_string(ada) + ":100000000");
+  engine_->Process({entered(4, 200)});  // entered again later: a new event
+  EXPECT_EQ(engine_->ListAlerts(ada, true, 0, 50)->items.size(), 2u);
+}
+
+TEST_F(TriggerTest, DisabledAndDeletedTriggersDoNotFire) {
+  Trigger t = MustCreate(kBigOrderAlert);
+  customer::CustomerId ada = NewCustomer();
+  auto def = *ParseTriggerDefinition(kBigOrderAlert);
+  def.enabled = false;
+  ASSERT_TRUE(engine_->Replace(t.id, def).ok());
+  engine_->Process({Track(1, ada, "Order Completed", R"({"total": 900})")});
+  EXPECT_TRUE(engine_->ListAlerts(ada, true, 0, 50)->items.empty());
+  EXPECT_FALSE(engine_->Get(t.id)->definition.enabled);
+
+  def.enabled = true;
+  ASSERT_TRUE(engine_->Replace(t.id, def).ok());
+  engine_->Process({Track(2, ada, "Order Completed", R"({"total": 900})")});
+  EXPECT_EQ(engine_->ListAlerts(ada, true, 0, 50)->items.size(), 1u);
+
+  ASSERT_TRUE(engine_->Delete(t.id).ok());
+  EXPECT_TRUE(engine_->Get(t.id).status().IsNotFound());
+  EXPECT_TRUE(engine_->Delete(t.id).IsNotFound());
+  engine_->Process({Track(3, ada, "Order Completed", R"({"total": 900})")});
+  EXPECT_EQ(engine_->ListAlerts(ada, true, 0, 50)->items.size(), 1u);
+  EXPECT_TRUE(engine_->Replace(t.id, def).status().IsNotFound());
+}
+
+TEST_F(TriggerTest, AlertsShowInTheViewUntilAcknowledged) {
+  MustCreate(kBigOrderAlert);
+  customer::CustomerId ada = NewCustomer();
+  engine_->Process({Track(1, ada, "Order Completed", R"({"total": 900})")});
+  auto view = store_->View(ada);
+  ASSERT_TRUE(view.ok());
+  std::string alerts;
+  for (const auto& [name, json] : view->sections) {
+    if (name == "alerts") alerts = json;
+  }
+  EXPECT_NE(alerts.find("Order of 900"), std::string::npos) << alerts;
+  int64_t id = engine_->ListAlerts(ada, true, 0, 50)->items.at(0).id;
+  auto acked = engine_->AcknowledgeAlert(id, "key:abc");
+  ASSERT_TRUE(acked.ok());
+  EXPECT_EQ(acked->acknowledged_by, "key:abc");
+  EXPECT_TRUE(engine_->AcknowledgeAlert(id, "key:other").ok());
+  EXPECT_EQ(engine_->AcknowledgeAlert(id, "key:other")->acknowledged_by, "key:abc");  // the first one stays
+  EXPECT_TRUE(engine_->ListAlerts(ada, true, 0, 50)->items.empty());
+  EXPECT_EQ(engine_->ListAlerts(ada, false, 0, 50)->items.size(), 1u);
+  EXPECT_TRUE(engine_->AcknowledgeAlert(999, "key:abc").status().IsNotFound());
+  auto after = store_->View(ada);
+  ASSERT_TRUE(after.ok());
+  for (const auto& [name, json] : after->sections) {
+    if (name == "alerts") {
+      EXPECT_EQ(json, "[]");
+    }
+  }
+}
+
+TEST_F(TriggerTest, TitleThatEvaluatesToNullFailsTheFiringOnce) {
+  Trigger t = MustCreate(kComplaintToService);
+  customer::CustomerId ada = NewCustomer();
+  // No subject: "Complaint: " + null is null.
+  engine_->Process({Track(1, ada, "Complaint Filed"), Track(1, ada, "Complaint Filed")});
+  EXPECT_TRUE(CasesOf(ada).empty());
+  auto firings = engine_->Firings(t.id, 0, 10);
+  ASSERT_EQ(firings->items.size(), 1u);
+  EXPECT_EQ(firings->items[0].outcome, "failed");
+  EXPECT_NE(firings->items[0].detail.find("the title evaluated to null"), std::string::npos)
+      << firings->items[0].detail;
+  EXPECT_EQ(engine_->stats().failed, 1);
+}
+
+// The feed path: a real Tracker, its writer thread, the engine's own thread.
+TEST_F(TriggerTest, RunsOnTheChangeFeed) {
+  auto tracker = ingest::Tracker::Open(db_.get(), store_.get());
+  ASSERT_TRUE(tracker.ok()) << tracker.status().ToString();
+  engine_.reset();
+  TriggerEngineOptions o;
+  o.db = db_.get();
+  o.customers = store_.get();
+  o.profile = profile_.get();
+  o.feed = tracker->get();
+  o.clock = &clock_;
+  o.http = &http_;
+  o.deliver_in_background = false;
+  auto opened = TriggerEngine::Open(o);
+  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+  engine_ = std::move(*opened);
+  MustCreate(kComplaintToService);
+
+  auto source = ingest::CreateSource(*db_, "web", clock_.Now());
+  ASSERT_TRUE(source.ok()) << source.status().ToString();
+  ingest::TrackingEvent e;
+  e.type = ingest::EventType::kTrack;
+  e.user_id = "u-1";
+  e.event = "Complaint Filed";
+  e.message_id = "complaint-1";
+  e.properties_json = R"({"subject": "broken lid"})";
+  e.timestamp = e.received_at = clock_.Now();
+  ASSERT_TRUE((*tracker)->Write(*source, {e}).ok());
+  ASSERT_TRUE((*tracker)->Write(*source, {e}).ok());  // the same messageId again: a duplicate, not an event
+  engine_->Flush();
+  CaseQuery q;
+  q.team = "service";
+  auto cases = engine_->ListCases(q);
+  ASSERT_TRUE(cases.ok());
+  ASSERT_EQ(cases->items.size(), 1u);
+  EXPECT_EQ(cases->items[0].title, "Complaint: broken lid");
+  EXPECT_EQ(engine_->OpenCases(cases->items[0].customer_id, "service"), 1);
+  engine_.reset();  // unsubscribes before the tracker goes
+  tracker->reset();
+}
+
+}  // namespace
+}  // namespace rapport::decision
