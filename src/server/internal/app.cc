@@ -111,6 +111,7 @@ App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_
   RegisterRoutes();
   if (tracker_) RegisterTrackingRoutes();
   RegisterIdentityRoutes();
+  RegisterTriggerRoutes();
 }
 
 App::~App() {
@@ -475,6 +476,7 @@ void App::RegisterRoutes() {
            RP_ASSIGN_OR_RETURN(i.customer_id, Resolve(ref));
            RP_ASSIGN_OR_RETURN(auto stored, store_->AddInteraction(i));
            RefreshProfile(profile_, stored.customer_id);
+           PublishInteraction(stored);
            json::Writer w;
            WriteInteraction(w, stored);
            return JsonResponse(201, w);

@@ -16,6 +16,7 @@
 
 #include "common/json.h"
 #include "customer/customer.h"
+#include "decision/triggers.h"
 #include "ingest/tracking.h"
 #include "identity/store.h"
 #include "profile/profile.h"
@@ -80,6 +81,11 @@ class App {
   void RegisterRoutes();
   void RegisterTrackingRoutes();  // tracking_routes.cc
   void RegisterIdentityRoutes();  // identity_routes.cc
+  // Triggers, cases and tasks, alerts (trigger_routes.cc).
+  void RegisterTriggerRoutes();
+  // Puts an interaction written through the API onto the change feed as
+  // interaction.created, for triggers (trigger_routes.cc).
+  void PublishInteraction(const customer::Interaction& i);
   // Real-time identity matching of a customer just written (when a model is loaded).
   void MatchArrival(customer::CustomerId id);
   Result<Mask> MaskFor(const Principal& who);
@@ -104,6 +110,9 @@ class App {
   bool stopping_ = false;                                 // guarded by arrivals_mu_
   int64_t feed_handle_ = 0;
   std::thread arrivals_thread_;
+  // The trigger engine behind the trigger, case and alert routes; null when
+  // its tables failed to open (the routes then answer 503).
+  std::unique_ptr<decision::TriggerEngine> triggers_;
 };
 
 }  // namespace rapport::server::internal
