@@ -326,7 +326,7 @@ class TriggerEngine {
   Result<customer::Page<Delivery>> Deliveries(int64_t trigger_id, int64_t after_id, int limit) const;
 
   struct Stats {
-    int64_t events = 0;     // events seen
+    int64_t events = 0;     // events processed (from the feed: only those some trigger listens to)
     int64_t matched = 0;    // (trigger, event) pairs whose event filter and condition held
     int64_t fired = 0;      // firings recorded (a repeat of a recorded one is not)
     int64_t failed = 0;     // firings whose action failed

@@ -126,8 +126,10 @@ void TriggerEngine::Impl::RunDeliverer(TriggerEngine* engine) {
   for (;;) {
     engine->DeliverDue();
     // Sleep until the earliest pending attempt is due (at most a second, so
-    // a clock that jumps is noticed), or until a new message is queued.
-    int64_t wait_micros = kMicrosPerSecond;
+    // a clock that jumps is noticed), or until a new message is queued; with
+    // nothing pending, until a message is queued (or a minute, to notice rows
+    // another process wrote).
+    int64_t wait_micros = 60 * kMicrosPerSecond;
     (void)options.db->WithConnection([&](storage::Connection& conn) -> Status {
       RP_ASSIGN_OR_RETURN(auto rows, conn.Query("SELECT MIN(next_attempt_at) FROM trigger_webhook_outbox "
                                                 "WHERE status = 'pending'"));

@@ -55,6 +55,20 @@ inline std::string Header(const HttpRequest& r, std::string_view name) {
   return "";
 }
 
+// A tracked event as the feed delivers it.
+inline ingest::StoredEvent TrackedEvent(int64_t seq, customer::CustomerId who, const std::string& name,
+                                        const std::string& properties = "{}") {
+  ingest::StoredEvent e;
+  e.seq = seq;
+  e.customer_id = who;
+  e.event.type = ingest::EventType::kTrack;
+  e.event.event = name;
+  e.event.message_id = "m-" + std::to_string(seq);
+  e.event.properties_json = properties;
+  e.event.timestamp = e.event.received_at = Timestamp::FromSeconds(1'790'000'000);
+  return e;
+}
+
 class TriggerTest : public rapport::testing::TempStoreTest {
  protected:
   TriggerTest() : TempStoreTest(Timestamp::FromSeconds(1'790'000'000)) {}
@@ -112,18 +126,9 @@ class TriggerTest : public rapport::testing::TempStoreTest {
     return t.ok() ? *t : Trigger{};
   }
 
-  // A tracked event as the feed delivers it.
   static ingest::StoredEvent Track(int64_t seq, customer::CustomerId who, const std::string& name,
                                    const std::string& properties = "{}") {
-    ingest::StoredEvent e;
-    e.seq = seq;
-    e.customer_id = who;
-    e.event.type = ingest::EventType::kTrack;
-    e.event.event = name;
-    e.event.message_id = "m-" + std::to_string(seq);
-    e.event.properties_json = properties;
-    e.event.timestamp = e.event.received_at = Timestamp::FromSeconds(1'790'000'000);
-    return e;
+    return TrackedEvent(seq, who, name, properties);
   }
 
   std::vector<Case> CasesOf(customer::CustomerId who) {
