@@ -412,13 +412,28 @@ Result<std::unique_ptr<TriggerEngine>> TriggerEngine::Open(TriggerEngineOptions 
         if (Interested(*index, e)) wanted.push_back(&e);
       }
       if (wanted.empty()) return;
+      int64_t dropped = 0;
       {
         std::lock_guard<std::mutex> lock(state->queue_mu);
         if (state->stopping) return;
-        for (const auto* e : wanted) state->queue.push_back(*e);
-        state->queued += static_cast<int64_t>(wanted.size());
+        for (const auto* e : wanted) {
+          if (state->queue.size() >= state->options.max_queued_events) {
+            ++dropped;
+            continue;
+          }
+          state->queue.push_back(*e);
+          ++state->queued;
+        }
       }
       state->queue_cv.notify_one();
+      if (dropped > 0) {
+        int64_t before = state->dropped.fetch_add(dropped);
+        // One line per 10,000 dropped, not one per event.
+        if (before / 10'000 != (before + dropped) / 10'000 || before == 0) {
+          spdlog::error("trigger.events_dropped total={} queue_capacity={}", before + dropped,
+                        state->options.max_queued_events);
+        }
+      }
     });
   }
   return engine;
@@ -469,7 +484,8 @@ void TriggerEngine::Flush() {
 }
 
 TriggerEngine::Stats TriggerEngine::stats() const {
-  return {impl_->events.load(), impl_->matched.load(), impl_->fired.load(), impl_->failed.load()};
+  return {impl_->events.load(), impl_->matched.load(), impl_->fired.load(), impl_->failed.load(),
+          impl_->dropped.load()};
 }
 
 // ---- firing -------------------------------------------------------------------------

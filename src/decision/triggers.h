@@ -271,6 +271,11 @@ struct TriggerEngineOptions {
   std::chrono::milliseconds webhook_timeout{10'000};
   // false: no background delivery thread; call DeliverDue() (tests).
   bool deliver_in_background = true;
+  // Feed events waiting for the engine's thread. Beyond it (triggers far
+  // behind ingest) events are dropped, counted and logged rather than
+  // growing memory without bound: at most once allows it, and the tracker
+  // must never wait for triggers.
+  size_t max_queued_events = 1'000'000;
 };
 
 // The trigger engine. Thread-safe. Open() subscribes to the feed; the
@@ -302,6 +307,8 @@ class TriggerEngine {
   // caller's thread (tests and replays). The feed itself goes through a queue.
   void Process(const std::vector<ingest::StoredEvent>& events);
   // Blocks until every event queued from the feed before the call is done.
+  // (The tracker answers a write before publishing it, so after Write an
+  // event may not be queued yet.)
   void Flush();
 
   // Cases and tasks.
@@ -330,6 +337,7 @@ class TriggerEngine {
     int64_t matched = 0;    // (trigger, event) pairs whose event filter and condition held
     int64_t fired = 0;      // firings recorded (a repeat of a recorded one is not)
     int64_t failed = 0;     // firings whose action failed
+    int64_t dropped = 0;    // feed events dropped because the queue was full
   };
   Stats stats() const;
 

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <functional>
+#include <thread>
+
 #include "decision/trigger_fixture.h"
 #include "ingest/tracking.h"
 
@@ -284,44 +288,88 @@ TEST_F(TriggerTest, TitleThatEvaluatesToNullFailsTheFiringOnce) {
 }
 
 // The feed path: a real Tracker, its writer thread, the engine's own thread.
-TEST_F(TriggerTest, RunsOnTheChangeFeed) {
-  auto tracker = ingest::Tracker::Open(db_.get(), store_.get());
-  ASSERT_TRUE(tracker.ok()) << tracker.status().ToString();
-  engine_.reset();
-  TriggerEngineOptions o;
-  o.db = db_.get();
-  o.customers = store_.get();
-  o.profile = profile_.get();
-  o.feed = tracker->get();
-  o.clock = &clock_;
-  o.http = &http_;
-  o.deliver_in_background = false;
-  auto opened = TriggerEngine::Open(o);
-  ASSERT_TRUE(opened.ok()) << opened.status().ToString();
-  engine_ = std::move(*opened);
-  MustCreate(kComplaintToService);
+class FeedTest : public TriggerTest {
+ protected:
+  void OpenOnFeed(size_t max_queued) {
+    auto tracker = ingest::Tracker::Open(db_.get(), store_.get());
+    ASSERT_TRUE(tracker.ok()) << tracker.status().ToString();
+    tracker_ = std::move(*tracker);
+    engine_.reset();
+    TriggerEngineOptions o;
+    o.db = db_.get();
+    o.customers = store_.get();
+    o.profile = profile_.get();
+    o.feed = tracker_.get();
+    o.clock = &clock_;
+    o.http = &http_;
+    o.deliver_in_background = false;
+    o.max_queued_events = max_queued;
+    auto opened = TriggerEngine::Open(o);
+    ASSERT_TRUE(opened.ok()) << opened.status().ToString();
+    engine_ = std::move(*opened);
+    auto source = ingest::CreateSource(*db_, "web", clock_.Now());
+    ASSERT_TRUE(source.ok()) << source.status().ToString();
+    source_ = *source;
+  }
+  void TearDown() override {
+    engine_.reset();  // unsubscribes before the tracker goes
+    tracker_.reset();
+    TriggerTest::TearDown();
+  }
+  ingest::TrackingEvent Complaint(const std::string& message_id) {
+    ingest::TrackingEvent e;
+    e.type = ingest::EventType::kTrack;
+    e.user_id = "u-1";
+    e.event = "Complaint Filed";
+    e.message_id = message_id;
+    e.properties_json = R"({"subject": "broken lid"})";
+    e.timestamp = e.received_at = clock_.Now();
+    return e;
+  }
+  // The tracker answers a write before it publishes the write's events, so
+  // Flush alone could run before they are queued: wait until they are seen.
+  bool SeenOnFeed(const std::function<bool(const TriggerEngine::Stats&)>& ready) {
+    for (int i = 0; i < 1000; ++i) {
+      engine_->Flush();
+      if (ready(engine_->stats())) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+  std::unique_ptr<ingest::Tracker> tracker_;
+  ingest::Source source_;
+};
 
-  auto source = ingest::CreateSource(*db_, "web", clock_.Now());
-  ASSERT_TRUE(source.ok()) << source.status().ToString();
-  ingest::TrackingEvent e;
-  e.type = ingest::EventType::kTrack;
-  e.user_id = "u-1";
-  e.event = "Complaint Filed";
-  e.message_id = "complaint-1";
-  e.properties_json = R"({"subject": "broken lid"})";
-  e.timestamp = e.received_at = clock_.Now();
-  ASSERT_TRUE((*tracker)->Write(*source, {e}).ok());
-  ASSERT_TRUE((*tracker)->Write(*source, {e}).ok());  // the same messageId again: a duplicate, not an event
-  engine_->Flush();
+TEST_F(FeedTest, FullQueueDropsEventsInsteadOfBlockingTheTracker) {
+  OpenOnFeed(0);
+  MustCreate(kComplaintToService);
+  ASSERT_TRUE(tracker_->Write(source_, {Complaint("c-1"), Complaint("c-2")}).ok());
+  ASSERT_TRUE(SeenOnFeed([](const TriggerEngine::Stats& s) { return s.dropped == 2; }));
+  EXPECT_EQ(engine_->stats().events, 0);
+  EXPECT_TRUE(engine_->ListCases({})->items.empty());
+}
+
+TEST_F(FeedTest, RunsOnTheChangeFeed) {
+  OpenOnFeed(1000);
+  ASSERT_NE(engine_, nullptr);
+  MustCreate(kComplaintToService);
+  ingest::TrackingEvent e = Complaint("complaint-1");
+  ASSERT_TRUE(tracker_->Write(source_, {e}).ok());
+  ASSERT_TRUE(tracker_->Write(source_, {e}).ok());  // the same messageId again: a duplicate, not an event
+  // A later event of its own: once it is processed, so are the two above.
+  ingest::TrackingEvent later = Complaint("complaint-2");
+  later.user_id = "u-2";
+  ASSERT_TRUE(tracker_->Write(source_, {later}).ok());
+  ASSERT_TRUE(SeenOnFeed([](const TriggerEngine::Stats& s) { return s.events == 2; }));
   CaseQuery q;
   q.team = "service";
   auto cases = engine_->ListCases(q);
   ASSERT_TRUE(cases.ok());
-  ASSERT_EQ(cases->items.size(), 1u);
-  EXPECT_EQ(cases->items[0].title, "Complaint: broken lid");
-  EXPECT_EQ(engine_->OpenCases(cases->items[0].customer_id, "service"), 1);
-  engine_.reset();  // unsubscribes before the tracker goes
-  tracker->reset();
+  ASSERT_EQ(cases->items.size(), 2u);
+  EXPECT_EQ(cases->items[1].title, "Complaint: broken lid");
+  EXPECT_NE(cases->items[0].customer_id, cases->items[1].customer_id);
+  EXPECT_EQ(engine_->OpenCases(cases->items[1].customer_id, "service"), 1);
+  EXPECT_EQ(engine_->stats().dropped, 0);
 }
 
 }  // namespace

@@ -91,7 +91,7 @@ struct TriggerEngine::Impl {
   void RunDeliverer(TriggerEngine* engine);
   void PokeDeliverer();
 
-  std::atomic<int64_t> events{0}, matched{0}, fired{0}, failed{0};
+  std::atomic<int64_t> events{0}, matched{0}, fired{0}, failed{0}, dropped{0};
 };
 
 namespace internal {
