@@ -490,6 +490,10 @@ TriggerEngine::Stats TriggerEngine::stats() const {
 
 // ---- firing -------------------------------------------------------------------------
 
+// Firings written in one transaction at most: one commit for many firings
+// when events come fast, without holding the database's writer for long.
+constexpr size_t kMaxFiringsPerCommit = 500;
+
 namespace {
 
 // The firing row that claims (trigger, event); 0 when an earlier one did.
@@ -538,75 +542,125 @@ std::string WebhookBody(const CompiledTrigger& t, const ingest::StoredEvent& e, 
   return w.Take();
 }
 
-Status Fire(TriggerEngine::Impl& s, const CompiledTrigger& t, const ingest::StoredEvent& e, const Classified& c,
-          const feel::Scope& scope) {
+// A case, alert or webhook firing waiting to be written: its claim and its
+// action go into one transaction, shared by the firings of one batch.
+struct PendingFiring {
+  CompiledPtr trigger;
+  const ingest::StoredEvent* event;
+  Classified classified;
+  std::optional<Result<std::string>> text;  // title or message
+  Timestamp at;
+};
+
+// What a batch's commit changes in memory.
+struct Effects {
+  int64_t fired = 0, failed = 0;
+  bool queued = false;
+  std::vector<std::pair<customer::CustomerId, std::string>> opened;  // (customer, team) of new cases
+};
+
+Status WriteFiring(storage::Connection& conn, const PendingFiring& p, Effects* fx) {
+  const CompiledTrigger& t = *p.trigger;
+  const ingest::StoredEvent& e = *p.event;
+  const Classified& c = p.classified;
+  const TriggerAction& a = t.trigger.definition.action;
+  const Timestamp now = p.at;
+  RP_ASSIGN_OR_RETURN(int64_t firing, ClaimFiring(conn, t, c, e.customer_id, now));
+  if (firing == 0) return Status::Ok();  // fired before, maybe before a restart
+  ++fx->fired;
+  if (p.text && !p.text->ok()) {
+    ++fx->failed;
+    return SettleFiring(conn, firing, "failed", p.text->status().message());
+  }
+  std::string detail;
+  switch (a.type) {
+    case ActionType::kCase: {
+      Case k;
+      k.customer_id = e.customer_id;
+      k.kind = a.case_kind;
+      k.team = a.team;
+      k.title = **p.text;
+      k.priority = a.priority;
+      k.assignee = a.assignee;
+      if (a.due_in_hours > 0) k.due_at = Timestamp{now.micros + a.due_in_hours * 3600 * kMicrosPerSecond};
+      k.trigger_id = t.trigger.id;
+      k.event_key = c.key;
+      k.created_by = "trigger:" + std::to_string(t.trigger.id);
+      k.created_at = k.updated_at = now;
+      RP_ASSIGN_OR_RETURN(int64_t id, internal::InsertCase(conn, k));
+      detail = a.case_kind + " " + std::to_string(id);
+      if (k.kind == "case") fx->opened.emplace_back(e.customer_id, a.team);
+      break;
+    }
+    case ActionType::kAlert: {
+      Alert al;
+      al.customer_id = e.customer_id;
+      al.severity = a.severity;
+      al.message = **p.text;
+      al.trigger_id = t.trigger.id;
+      al.event_key = c.key;
+      al.created_at = now;
+      RP_ASSIGN_OR_RETURN(int64_t id, internal::InsertAlert(conn, al));
+      detail = "alert " + std::to_string(id);
+      break;
+    }
+    case ActionType::kWebhook: {
+      std::string body = WebhookBody(t, e, c, firing, now, nullptr);
+      RP_ASSIGN_OR_RETURN(int64_t id,
+                          internal::InsertDelivery(conn, t.trigger.id, firing, a.url, a.secret, body, now));
+      detail = "delivery " + std::to_string(id);
+      fx->queued = true;
+      break;
+    }
+    case ActionType::kDecide: return Status::Internal("decide firings are not batched");
+  }
+  return SettleFiring(conn, firing, "done", detail);
+}
+
+void Apply(TriggerEngine::Impl& s, const Effects& fx) {
+  s.fired += fx.fired;
+  s.failed += fx.failed;
+  for (const auto& [customer, team] : fx.opened) s.CountOpen(customer, team, +1);
+  if (fx.queued) s.PokeDeliverer();
+}
+
+// Writes the batch in one transaction (one commit for many firings); when
+// that fails, each firing on its own, so one bad row costs only itself.
+void WriteFirings(TriggerEngine::Impl& s, std::vector<PendingFiring>& batch) {
+  if (batch.empty()) return;
+  Effects fx;
+  Status all = s.options.db->WithTransaction([&](storage::Connection& conn) -> Status {
+    fx = Effects{};
+    for (const PendingFiring& p : batch) RP_RETURN_IF_ERROR(WriteFiring(conn, p, &fx));
+    return Status::Ok();
+  });
+  if (all.ok()) {
+    Apply(s, fx);
+    batch.clear();
+    return;
+  }
+  for (const PendingFiring& p : batch) {
+    Effects one;
+    Status st = s.options.db->WithTransaction([&](storage::Connection& conn) -> Status {
+      one = Effects{};
+      return WriteFiring(conn, p, &one);
+    });
+    if (st.ok()) {
+      Apply(s, one);
+    } else {
+      ++s.failed;
+      spdlog::error("trigger.fire_failed trigger={} event={} error={}", p.trigger->trigger.id, p.classified.key,
+                    st.ToString());
+    }
+  }
+  batch.clear();
+}
+
+// A decide firing, at once: it calls out, so it is not batched.
+Status FireDecide(TriggerEngine::Impl& s, const CompiledTrigger& t, const ingest::StoredEvent& e,
+                  const Classified& c) {
   const TriggerAction& a = t.trigger.definition.action;
   const Timestamp now = s.clock->Now();
-  std::optional<Result<std::string>> text;
-  if (t.text) text = TextOf(*t.text, scope, s.clock, a.type == ActionType::kCase ? "the title" : "the message");
-
-  if (a.type != ActionType::kDecide) {
-    bool claimed = false, opened_case = false, queued = false, action_failed = false;
-    RP_RETURN_IF_ERROR(s.options.db->WithTransaction([&](storage::Connection& conn) -> Status {
-      claimed = opened_case = queued = action_failed = false;
-      RP_ASSIGN_OR_RETURN(int64_t firing, ClaimFiring(conn, t, c, e.customer_id, now));
-      if (firing == 0) return Status::Ok();  // fired before, maybe before a restart
-      claimed = true;
-      if (text && !text->ok()) {
-        action_failed = true;
-        return SettleFiring(conn, firing, "failed", text->status().message());
-      }
-      std::string detail;
-      switch (a.type) {
-        case ActionType::kCase: {
-          Case k;
-          k.customer_id = e.customer_id;
-          k.kind = a.case_kind;
-          k.team = a.team;
-          k.title = **text;
-          k.priority = a.priority;
-          k.assignee = a.assignee;
-          if (a.due_in_hours > 0) k.due_at = Timestamp{now.micros + a.due_in_hours * 3600 * kMicrosPerSecond};
-          k.trigger_id = t.trigger.id;
-          k.event_key = c.key;
-          k.created_by = "trigger:" + std::to_string(t.trigger.id);
-          k.created_at = k.updated_at = now;
-          RP_ASSIGN_OR_RETURN(int64_t id, internal::InsertCase(conn, k));
-          detail = a.case_kind + " " + std::to_string(id);
-          opened_case = k.kind == "case";
-          break;
-        }
-        case ActionType::kAlert: {
-          Alert al;
-          al.customer_id = e.customer_id;
-          al.severity = a.severity;
-          al.message = **text;
-          al.trigger_id = t.trigger.id;
-          al.event_key = c.key;
-          al.created_at = now;
-          RP_ASSIGN_OR_RETURN(int64_t id, internal::InsertAlert(conn, al));
-          detail = "alert " + std::to_string(id);
-          break;
-        }
-        case ActionType::kWebhook: {
-          std::string body = WebhookBody(t, e, c, firing, now, nullptr);
-          RP_ASSIGN_OR_RETURN(int64_t id, internal::InsertDelivery(conn, t.trigger.id, firing, a.url, a.secret,
-                                                                     body, now));
-          detail = "delivery " + std::to_string(id);
-          queued = true;
-          break;
-        }
-        case ActionType::kDecide: break;
-      }
-      return SettleFiring(conn, firing, "done", detail);
-    }));
-    if (claimed) ++s.fired;
-    if (action_failed) ++s.failed;
-    if (opened_case) s.CountOpen(e.customer_id, a.team, +1);
-    if (queued) s.PokeDeliverer();
-    return Status::Ok();
-  }
-
   // Decide and deliver: the firing is committed before the decision engine
   // is asked, so a crash in between leaves a pending firing, not a repeat.
   int64_t firing = 0;
@@ -657,6 +711,7 @@ Status Fire(TriggerEngine::Impl& s, const CompiledTrigger& t, const ingest::Stor
 void TriggerEngine::Process(const std::vector<ingest::StoredEvent>& events) {
   Impl& s = *impl_;
   std::shared_ptr<const TriggerIndex> index = s.Snapshot();
+  std::vector<PendingFiring> pending;
   for (const ingest::StoredEvent& e : events) {
     ++s.events;
     if (e.customer_id == 0) continue;
@@ -690,14 +745,26 @@ void TriggerEngine::Process(const std::vector<ingest::StoredEvent>& events) {
           if (!v.is(feel::Type::kBoolean) || !v.boolean()) continue;
         }
         ++s.matched;
-        Status st = Fire(s, *t, e, c, scope);
-        if (!st.ok()) {
-          ++s.failed;
-          spdlog::error("trigger.fire_failed trigger={} event={} error={}", t->trigger.id, c.key, st.ToString());
+        const TriggerAction& a = t->trigger.definition.action;
+        if (a.type == ActionType::kDecide) {
+          WriteFirings(s, pending);  // keep firings in event order
+          Status st = FireDecide(s, *t, e, c);
+          if (!st.ok()) {
+            ++s.failed;
+            spdlog::error("trigger.fire_failed trigger={} event={} error={}", t->trigger.id, c.key, st.ToString());
+          }
+          continue;
         }
+        PendingFiring p{t, &e, c, std::nullopt, s.clock->Now()};
+        if (t->text) {
+          p.text = TextOf(*t->text, scope, s.clock, a.type == ActionType::kCase ? "the title" : "the message");
+        }
+        pending.push_back(std::move(p));
+        if (pending.size() >= kMaxFiringsPerCommit) WriteFirings(s, pending);
       }
     }
   }
+  WriteFirings(s, pending);
 }
 
 // ---- definitions -----------------------------------------------------------------------
