@@ -285,7 +285,9 @@ class TriggerEngine {
  public:
   // Applies the "triggers" migrations, loads and compiles the stored
   // triggers, registers the 360 view's "cases" and "alerts" sections, and
-  // starts the threads.
+  // starts the threads. db, customers, profile, feed, clock and http must
+  // outlive the engine, and the engine must outlive calls of the customer
+  // store's View (its sections call back into it).
   static Result<std::unique_ptr<TriggerEngine>> Open(TriggerEngineOptions options);
   ~TriggerEngine();  // unsubscribes, finishes queued events, stops the threads
   TriggerEngine(const TriggerEngine&) = delete;
