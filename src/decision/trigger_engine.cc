@@ -727,6 +727,11 @@ void TriggerEngine::Process(const std::vector<ingest::StoredEvent>& events) {
     }
     feel::Scope event_scope;
     event_scope.Set("event", EventContext(e, c, std::move(properties)));
+    // A tracked event's own effect (an order's transaction) is in the
+    // operational store before the feed publishes it, but the profile
+    // store's updater applies it on its own thread: re-apply the customer
+    // here, once per event, before the first read of a column.
+    bool refreshed = !s.options.refresh_profile || e.seq == 0;
     for (const auto* list : lists) {
       if (list == nullptr) continue;
       for (const CompiledPtr& t : *list) {
@@ -736,6 +741,13 @@ void TriggerEngine::Process(const std::vector<ingest::StoredEvent>& events) {
           if (!v.is(feel::Type::kBoolean) || !v.boolean()) continue;
         }
         feel::Scope scope(&event_scope);
+        if (!refreshed && !t->columns.empty()) {
+          refreshed = true;
+          Status applied = s.options.profile->Apply(e.customer_id);
+          if (!applied.ok() && !s.refresh_failure_logged.exchange(true)) {
+            spdlog::warn("trigger.profile_refresh_failed customer={} error={}", e.customer_id, applied.ToString());
+          }
+        }
         for (const auto& [column, column_type] : t->columns) {
           auto text = s.options.profile->ValueOf(e.customer_id, column);
           scope.Set(column, text.ok() ? ColumnValue(*text, column_type) : feel::Value::Null());

@@ -256,7 +256,7 @@ using DecideHook = std::function<Result<std::string>(customer::CustomerId, const
 struct TriggerEngineOptions {
   storage::Database* db = nullptr;               // required
   customer::CustomerStore* customers = nullptr;  // required: view sections, outbound interactions
-  const profile::ProfileStore* profile = nullptr;  // optional: conditions then see no columns
+  profile::ProfileStore* profile = nullptr;      // optional: conditions then see no columns
   ingest::Tracker* feed = nullptr;               // optional: without it nothing fires by itself
   const Clock* clock = nullptr;                  // default: the system clock
   HttpClient* http = nullptr;                    // default: a libcurl client owned by the engine
@@ -269,6 +269,12 @@ struct TriggerEngineOptions {
   std::chrono::seconds retry_max{3600};
   int max_attempts = 8;
   std::chrono::milliseconds webhook_timeout{10'000};
+  // Before a condition reads profile columns for a tracked event, re-apply
+  // the customer to the profile store (ProfileStore::Apply, once per event),
+  // so conditions see the event's own effect (the order just tracked counts
+  // in `orders`). false: read the profile as the store's updater left it,
+  // which may be just before the event (cheaper for high-volume triggers).
+  bool refresh_profile = true;
   // false: no background delivery thread; call DeliverDue() (tests).
   bool deliver_in_background = true;
   // Feed events waiting for the engine's thread. Beyond it (triggers far

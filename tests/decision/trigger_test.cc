@@ -164,6 +164,26 @@ TEST_F(TriggerTest, ConditionReadsTheProfile) {
   EXPECT_EQ(engine_->OpenCases(north), 0);  // a task is not a case
 }
 
+// The order just tracked is in the operational store before the feed
+// publishes it; the condition must count it even though the profile store's
+// updater has not run.
+TEST_F(TriggerTest, ConditionSeesTheEventsOwnEffect) {
+  MustCreate(R"({"name": "third order", "event": {"type": "track", "name": "Order Completed"},
+                 "condition": "orders = 1", "action": {"type": "alert", "message": "\"First order\""}})");
+  customer::CustomerId ada = NewCustomer();
+  customer::Transaction order;
+  order.customer_id = ada;
+  order.source = "web";
+  order.source_key = "o-1";
+  order.occurred_at = clock_.Now();
+  order.amount = 40;
+  ASSERT_TRUE(store_->AddTransaction(order).ok());
+  ASSERT_EQ(*profile_->ValueOf(ada, "orders"), "0");  // the updater has not run
+  engine_->Process({Track(1, ada, "Order Completed", R"({"total": 40})")});
+  EXPECT_EQ(engine_->ListAlerts(ada, true, 0, 10)->items.size(), 1u);
+  EXPECT_EQ(*profile_->ValueOf(ada, "orders"), "1");
+}
+
 TEST_F(TriggerTest, FiresAtMostOncePerEventAcrossRestarts) {
   Trigger t = MustCreate(kComplaintToService);
   customer::CustomerId ada = NewCustomer();

@@ -92,6 +92,7 @@ struct TriggerEngine::Impl {
   void PokeDeliverer();
 
   std::atomic<int64_t> events{0}, matched{0}, fired{0}, failed{0}, dropped{0};
+  std::atomic<bool> refresh_failure_logged{false};  // log the first failed profile refresh only
 };
 
 namespace internal {
