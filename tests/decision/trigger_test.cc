@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <atomic>
 #include <functional>
+#include <set>
 #include <thread>
 
 #include "decision/trigger_fixture.h"
@@ -305,6 +307,35 @@ TEST_F(TriggerTest, TitleThatEvaluatesToNullFailsTheFiringOnce) {
   EXPECT_NE(firings->items[0].detail.find("the title evaluated to null"), std::string::npos)
       << firings->items[0].detail;
   EXPECT_EQ(engine_->stats().failed, 1);
+}
+
+// Definitions change while events are processed: each event sees one whole
+// set of triggers (old or new), never a half-replaced one, and nothing fires
+// twice.
+TEST_F(TriggerTest, ReplacingTriggersWhileEventsFlow) {
+  Trigger t = MustCreate(kBigOrderAlert);
+  customer::CustomerId ada = NewCustomer();
+  std::atomic<bool> done{false};
+  std::thread editor([&] {
+    auto def = *ParseTriggerDefinition(kBigOrderAlert);
+    for (int i = 0; !done.load(); ++i) {
+      def.enabled = i % 2 == 0;
+      def.event.where = i % 3 == 0 ? "event.properties.total > 500" : "event.properties.total > 400";
+      ASSERT_TRUE(engine_->Replace(t.id, def).ok());
+    }
+  });
+  for (int64_t seq = 1; seq <= 400; ++seq) {
+    engine_->Process({Track(seq, ada, "Order Completed", R"({"total": 900})"),
+                      Track(seq, ada, "Order Completed", R"({"total": 900})")});
+  }
+  done = true;
+  editor.join();
+  auto alerts = engine_->ListAlerts(ada, true, 0, 500);
+  ASSERT_TRUE(alerts.ok());
+  EXPECT_EQ(static_cast<int64_t>(alerts->items.size()), engine_->stats().fired);
+  EXPECT_LE(engine_->stats().fired, 400);
+  std::set<std::string> keys;
+  for (const Alert& a : alerts->items) EXPECT_TRUE(keys.insert(a.event_key).second) << a.event_key;
 }
 
 // The feed path: a real Tracker, its writer thread, the engine's own thread.
