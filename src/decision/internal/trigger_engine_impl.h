@@ -103,6 +103,10 @@ Result<int64_t> InsertReturningId(storage::Connection& conn, const std::string& 
                                   const std::vector<storage::Value>& params);
 int TeamIndex(std::string_view team);  // service 0, sales 1, marketing 2, else -1
 
+// Compiles a trigger's FEEL against the profile's columns (profile may be
+// null); errors name the member and position (trigger_compile.cc).
+Result<CompiledPtr> CompileTrigger(const Trigger& t, const profile::ProfileStore* profile);
+
 // Rows to values, shared by the listings.
 Case CaseFromRow(const storage::Row& r);
 inline constexpr const char* kCaseColumns =
