@@ -230,6 +230,15 @@ std::string AlertToJson(const Alert& a);
 
 // ---- webhook deliveries --------------------------------------------------------------
 
+// One attempt to deliver a message: the delivery log.
+struct DeliveryAttempt {
+  Timestamp at;
+  int http_status = 0;  // 0: no answer (the error says why)
+  std::string error;
+  std::string response;  // the start of the receiver's answer
+  int64_t duration_micros = 0;
+};
+
 // One message in the outbox and where its delivery stands.
 struct Delivery {
   int64_t id = 0;
@@ -243,6 +252,7 @@ struct Delivery {
   Timestamp created_at;
   Timestamp next_attempt_at;
   std::optional<Timestamp> delivered_at;
+  std::vector<DeliveryAttempt> log;  // newest first, at most 10 (listings)
 };
 std::string DeliveryToJson(const Delivery& d);
 
@@ -338,6 +348,7 @@ class TriggerEngine {
   // Webhooks: attempts every due delivery once (the background thread calls
   // this); returns how many were attempted.
   int DeliverDue();
+  // A trigger's messages, newest first, each with its last 10 attempts.
   Result<customer::Page<Delivery>> Deliveries(int64_t trigger_id, int64_t after_id, int limit) const;
 
   struct Stats {

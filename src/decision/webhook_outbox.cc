@@ -173,6 +173,16 @@ Result<customer::Page<Delivery>> TriggerEngine::Deliveries(int64_t trigger_id, i
       if (!r[10].is_null()) d.delivered_at = Timestamp{r[10].AsInt()};
       page.items.push_back(std::move(d));
     }
+    for (Delivery& d : page.items) {
+      RP_ASSIGN_OR_RETURN(auto log, conn.Query("SELECT attempted_at, http_status, error, response, duration_micros "
+                                               "FROM trigger_webhook_attempts WHERE delivery_id = ? "
+                                               "ORDER BY id DESC LIMIT 10",
+                                               {d.id}));
+      for (const auto& r : log.rows) {
+        d.log.push_back(DeliveryAttempt{Timestamp{r[0].AsInt()}, static_cast<int>(r[1].AsInt()), r[2].AsText(),
+                                        r[3].AsText(), r[4].AsInt()});
+      }
+    }
     return Status::Ok();
   }));
   return page;
@@ -194,7 +204,20 @@ std::string DeliveryToJson(const Delivery& d) {
   }
   w.Field("lastError", d.last_error).TimeField("createdAt", d.created_at);
   if (d.status == "pending") w.TimeField("nextAttemptAt", d.next_attempt_at);
-  w.TimeField("deliveredAt", d.delivered_at).Key("body").Raw(d.body).EndObject();
+  w.TimeField("deliveredAt", d.delivered_at).Key("body").Raw(d.body).Key("log").StartArray();
+  for (const DeliveryAttempt& a : d.log) {
+    w.StartObject().TimeField("at", a.at).Key("httpStatus");
+    if (a.http_status == 0) {
+      w.Null();
+    } else {
+      w.Int(a.http_status);
+    }
+    w.Field("error", a.error)
+        .Field("response", a.response)
+        .Field("durationMs", static_cast<double>(a.duration_micros) / 1000.0)
+        .EndObject();
+  }
+  w.EndArray().EndObject();
   return w.Take();
 }
 

@@ -110,6 +110,15 @@ TEST_F(WebhookTest, RetriesServerErrorsWithBackoffThenDelivers) {
   EXPECT_EQ(d.status, "delivered");
   EXPECT_EQ(d.attempts, 4);
   ASSERT_TRUE(d.delivered_at.has_value());
+  // The delivery log, newest first.
+  ASSERT_EQ(d.log.size(), 4u);
+  EXPECT_EQ(d.log[0].http_status, 204);
+  EXPECT_EQ(d.log[1].http_status, 0);
+  EXPECT_NE(d.log[1].error.find("Connection refused"), std::string::npos);
+  EXPECT_EQ(d.log[2].http_status, 500);
+  EXPECT_EQ(d.log[3].http_status, 503);
+  EXPECT_EQ(d.log[3].at.micros, clock_.Now().micros - 55 * kMicrosPerSecond);
+  EXPECT_NE(DeliveryToJson(d).find(R"("log":[{"at":)"), std::string::npos) << DeliveryToJson(d);
 
   // Every attempt carries the same body and delivery id, signed at its own time.
   auto sent = http_.requests();

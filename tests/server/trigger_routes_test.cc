@@ -174,6 +174,9 @@ TEST_F(TriggerRoutesTest, BigOrderSendsASignedWebhook) {
            std::string(deliveries.json["items"][0]["status"].GetString()) == "delivered";
   })) << deliveries.body;
   EXPECT_EQ(deliveries.json["items"][0]["lastHttpStatus"].GetInt(), 200);
+  ASSERT_EQ(deliveries.json["items"][0]["log"].Size(), 1u);
+  EXPECT_EQ(deliveries.json["items"][0]["log"][0]["httpStatus"].GetInt(), 200);
+  EXPECT_STREQ(deliveries.json["items"][0]["log"][0]["response"].GetString(), "thanks");
 }
 
 TEST_F(TriggerRoutesTest, InteractionRaisesAnAlertInTheView) {
