@@ -169,7 +169,9 @@ std::string TriggerToJson(const Trigger& t) {
   json::Writer w;
   w.StartObject().Field("id", t.id);
   internal::WriteDefinitionMembers(w, t.definition, true);
-  w.TimeField("createdAt", t.created_at).TimeField("updatedAt", t.updated_at).EndObject();
+  w.TimeField("createdAt", t.created_at).TimeField("updatedAt", t.updated_at);
+  if (!t.error.empty()) w.Field("error", t.error);
+  w.EndObject();
   return w.Take();
 }
 

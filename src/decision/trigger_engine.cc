@@ -171,6 +171,7 @@ Result<std::unique_ptr<TriggerEngine>> TriggerEngine::Open(TriggerEngineOptions 
         t.definition.name = "trigger " + std::to_string(t.id);
       }
       spdlog::warn("trigger.inactive id={} error={}", t.id, broken->error);
+      t.error = broken->error;
       broken->trigger = std::move(t);
       impl->triggers[broken->trigger.id] = broken;
     }

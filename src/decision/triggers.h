@@ -147,8 +147,12 @@ struct Trigger {
   TriggerDefinition definition;  // action.secret is empty unless just created
   Timestamp created_at;
   Timestamp updated_at;
+  // Non-empty: stored, but inactive since it no longer compiles (a profile
+  // column it reads was removed); Replace it to fix it.
+  std::string error;
 };
-// The JSON of GET /v1/triggers/{id}; the secret only when set.
+// The JSON of GET /v1/triggers/{id}; the secret only when set, the error
+// only when inactive.
 std::string TriggerToJson(const Trigger& t);
 
 // One firing: the record, written before acting, that makes a trigger act

@@ -119,6 +119,39 @@ TEST_F(TriggerTest, FeelErrorsNameTheMemberAndPosition) {
   EXPECT_TRUE(engine_->List().empty());
 }
 
+// A stored trigger whose column went away (profile.json changed) stays
+// listed with the reason, never fires, and can be fixed by Replace.
+TEST_F(TriggerTest, TriggerThatNoLongerCompilesIsKeptInactive) {
+  Trigger t = MustCreate(R"({"name": "vip order", "event": {"type": "track", "name": "Order Completed"},
+      "condition": "revenue365d > 100", "action": {"type": "alert", "message": "\"VIP\""}})");
+  engine_.reset();
+  TriggerEngineOptions o;
+  o.db = db_.get();
+  o.customers = store_.get();
+  o.profile = nullptr;  // a profile without the column
+  o.clock = &clock_;
+  o.http = &http_;
+  o.deliver_in_background = false;
+  auto reopened = TriggerEngine::Open(o);
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  engine_ = std::move(*reopened);
+  auto got = engine_->Get(t.id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_NE(got->error.find("unknown variable 'revenue365d'"), std::string::npos) << got->error;
+  EXPECT_NE(TriggerToJson(*got).find(R"("error":)"), std::string::npos);
+  customer::CustomerId ada = NewCustomer();
+  engine_->Process({Track(1, ada, "Order Completed")});
+  EXPECT_EQ(engine_->stats().matched, 0);
+
+  auto fixed = *ParseTriggerDefinition(R"({"name": "vip order", "event": {"type": "track", "name": "Order Completed"},
+      "action": {"type": "alert", "message": "\"VIP\""}})");
+  auto replaced = engine_->Replace(t.id, fixed);
+  ASSERT_TRUE(replaced.ok()) << replaced.status().ToString();
+  EXPECT_TRUE(engine_->Get(t.id)->error.empty());
+  engine_->Process({Track(2, ada, "Order Completed")});
+  EXPECT_EQ(engine_->stats().fired, 1);
+}
+
 TEST_F(TriggerTest, NamesAreUniqueAndDecideNeedsAnEngine) {
   MustCreate(kComplaintToService);
   auto again = engine_->Create(*ParseTriggerDefinition(kComplaintToService));
