@@ -155,10 +155,11 @@ struct Trigger {
 // only when inactive.
 std::string TriggerToJson(const Trigger& t);
 
-// One firing: the record, written before acting, that makes a trigger act
-// at most once per event. event_key is "seq:<n>" for tracked events,
-// "segment:<segment>:<customer>:<micros>" for segment changes and
-// "interaction:<id>" for interactions.
+// One firing: the record, written before (or with) the action, that makes a
+// trigger act at most once per event. event_key is "seq:<n>" for tracked
+// events, "segment:<segment>:<customer>:<micros>" for segment changes,
+// "interaction:<id>" for interactions, and "message:<messageId>" for other
+// events published with seq 0.
 struct Firing {
   int64_t id = 0;
   int64_t trigger_id = 0;
@@ -186,14 +187,15 @@ struct Case {
   std::optional<Timestamp> due_at;
   int64_t trigger_id = 0;          // 0: created by hand
   std::string event_key;           // the event that fired the trigger
-  std::string created_by;          // "trigger:<id>" or the API key prefix
+  std::string created_by;          // "trigger:<id>" or "key:<API key prefix>"
   Timestamp created_at;
   Timestamp updated_at;
   std::optional<Timestamp> closed_at;
 };
 
 // A change to a case; absent members stay as they are. Status moves
-// open -> in_progress -> closed, open -> closed, and closed -> open.
+// open -> in_progress -> closed, open -> closed, in_progress -> open and
+// closed -> open (reopened); other moves are Conflict.
 struct CasePatch {
   std::optional<std::string> status;
   std::optional<std::string> assignee;
