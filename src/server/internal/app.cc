@@ -112,6 +112,7 @@ App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_
   if (tracker_) RegisterTrackingRoutes();
   RegisterIdentityRoutes();
   RegisterDecisionRoutes();
+  RegisterTriggerRoutes();
 }
 
 App::~App() {
@@ -479,6 +480,7 @@ void App::RegisterRoutes() {
            RP_ASSIGN_OR_RETURN(i.customer_id, Resolve(ref));
            RP_ASSIGN_OR_RETURN(auto stored, store_->AddInteraction(i));
            RefreshProfile(profile_, stored.customer_id);
+           PublishInteraction(stored);
            json::Writer w;
            WriteInteraction(w, stored);
            return JsonResponse(201, w);

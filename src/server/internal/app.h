@@ -17,6 +17,7 @@
 #include "common/json.h"
 #include "customer/customer.h"
 #include "decision/decision.h"
+#include "decision/triggers.h"
 #include "ingest/tracking.h"
 #include "identity/store.h"
 #include "profile/profile.h"
@@ -87,6 +88,11 @@ class App {
   // registers its 360-view sections and the rules, catalog, decide and
   // response routes.
   void RegisterDecisionRoutes();
+  // Triggers, cases and tasks, alerts (trigger_routes.cc).
+  void RegisterTriggerRoutes();
+  // Puts an interaction written through the API onto the change feed as
+  // interaction.created, for triggers (trigger_routes.cc).
+  void PublishInteraction(const customer::Interaction& i);
   // Real-time identity matching of a customer just written (when a model is loaded).
   void MatchArrival(customer::CustomerId id);
   Result<Mask> MaskFor(const Principal& who);
@@ -113,6 +119,9 @@ class App {
   std::thread arrivals_thread_;
   // Null when its tables failed to open; then its routes answer 503.
   std::shared_ptr<decision::DecisionEngine> decision_;
+  // The trigger engine behind the trigger, case and alert routes; null when
+  // its tables failed to open (the routes then answer 503).
+  std::unique_ptr<decision::TriggerEngine> triggers_;
 };
 
 }  // namespace rapport::server::internal

@@ -1,0 +1,246 @@
+// Routes of triggers, cases and tasks, and alerts (decision/triggers.h), and
+// the interaction.created events that POST /v1/interactions puts on the
+// change feed for them.
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+
+#include "decision/triggers.h"
+#include "server/internal/app.h"
+
+namespace rapport::server::internal {
+namespace {
+
+Response JsonText(int status, std::string body) { return Response::Json(status, std::move(body)); }
+
+// An integer query parameter in [min, max], or fallback when absent.
+Result<int64_t> IntParam(const Call& c, const std::string& name, int64_t min, int64_t max, int64_t fallback) {
+  const std::string* s = c.Query(name);
+  if (!s) return fallback;
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
+  if (ec != std::errc() || end != s->data() + s->size() || v < min || v > max) {
+    return Status::InvalidArgument("expected an integer between " + std::to_string(min) + " and " +
+                                       std::to_string(max),
+                                   name);
+  }
+  return v;
+}
+
+// ?cursor= from a previous page (an id; 0 for the first page).
+Result<int64_t> Cursor(const Call& c) {
+  auto v = IntParam(c, "cursor", 0, INT64_MAX, 0);
+  if (!v.ok()) return Status::InvalidArgument("not a cursor from a previous page", "cursor");
+  return v;
+}
+
+template <typename T, typename F>
+Response PageJson(const customer::Page<T>& page, F to_json) {
+  json::Writer w;
+  w.StartObject().Key("items").StartArray();
+  for (const T& item : page.items) w.Raw(to_json(item));
+  w.EndArray().Key("nextCursor");
+  if (page.next_cursor.empty()) {
+    w.Null();
+  } else {
+    w.String(page.next_cursor);
+  }
+  w.EndObject();
+  return JsonText(200, w.Take());
+}
+
+// Definitions and cases are parsed from the raw body by the decision
+// module; query parameters are not pointers.
+Status FromQuery(Status s) {
+  if (s.ok() || s.field().empty() || s.field().front() != '/') return s;
+  return Status(s.code(), s.message(), s.field().substr(1));
+}
+
+}  // namespace
+
+void App::PublishInteraction(const customer::Interaction& i) {
+  if (tracker_ == nullptr) return;
+  ingest::StoredEvent e;
+  e.customer_id = i.customer_id;
+  e.event.type = ingest::EventType::kTrack;
+  e.event.event = "interaction.created";
+  e.event.message_id = std::to_string(i.id);  // the key of at-most-once: a repeated post is the same interaction
+  json::Writer w;
+  w.StartObject()
+      .Field("interactionId", i.id)
+      .Field("type", i.type)
+      .Field("channel", i.channel)
+      .Field("department", i.department)
+      .Field("direction", i.direction)
+      .Field("purpose", i.purpose)
+      .Field("reason", i.reason)
+      .Field("outcome", i.outcome)
+      .Field("source", i.source)
+      .Field("agent", i.agent)
+      .Key("properties")
+      .Raw(i.properties_json.empty() ? "{}" : i.properties_json)
+      .EndObject();
+  e.event.properties_json = w.Take();
+  e.event.timestamp = i.occurred_at;
+  e.event.received_at = store_->clock().Now();
+  tracker_->Publish({e});
+}
+
+void App::RegisterTriggerRoutes() {
+  using P = Permission;
+  decision::TriggerEngineOptions options;
+  options.db = db_;
+  options.customers = store_;
+  options.profile = profile_;
+  options.feed = tracker_;
+  // options.decide: wired to the decision engine (part 1) by the lead.
+  auto opened = decision::TriggerEngine::Open(std::move(options));
+  if (opened.ok()) {
+    triggers_ = std::move(*opened);
+  } else {
+    spdlog::error("triggers.open_failed error={}", opened.status().ToString());
+  }
+  auto must = [this](P p, std::function<Result<Response>(Call&, decision::TriggerEngine&)> h) {
+    return Endpoint{p, [this, h = std::move(h)](Call& c) -> Result<Response> {
+                      if (!triggers_) return Status::Unavailable("the trigger engine failed to open; see the log");
+                      return h(c, *triggers_);
+                    }};
+  };
+  auto& r = router_;
+  using Engine = decision::TriggerEngine;
+
+  // ---- triggers ----
+  r.Post("/v1/triggers", must(P::kRulesWrite, [](Call& c, Engine& e) -> Result<Response> {
+           RP_RETURN_IF_ERROR(c.AllowQuery({}));
+           RP_RETURN_IF_ERROR(c.Body().status());
+           RP_ASSIGN_OR_RETURN(auto def, decision::ParseTriggerDefinition(c.request().body));
+           RP_ASSIGN_OR_RETURN(auto created, e.Create(def));
+           Response res = JsonText(201, decision::TriggerToJson(created));
+           res.headers.emplace_back("Location", "/v1/triggers/" + std::to_string(created.id));
+           return res;
+         }));
+  r.Get("/v1/triggers", must(P::kCustomersRead, [](Call& c, Engine& e) -> Result<Response> {
+          RP_RETURN_IF_ERROR(c.AllowQuery({}));
+          json::Writer w;
+          w.StartObject().Key("items").StartArray();
+          for (const auto& t : e.List()) w.Raw(decision::TriggerToJson(t));
+          w.EndArray().EndObject();
+          return JsonText(200, w.Take());
+        }));
+  r.Get("/v1/triggers/{id}", must(P::kCustomersRead, [](Call& c, Engine& e) -> Result<Response> {
+          RP_RETURN_IF_ERROR(c.AllowQuery({}));
+          RP_ASSIGN_OR_RETURN(int64_t id, c.PathId("id"));
+          RP_ASSIGN_OR_RETURN(auto t, e.Get(id));
+          return JsonText(200, decision::TriggerToJson(t));
+        }));
+  // Replaces the definition: {"enabled": false, ...} disables a trigger.
+  r.Put("/v1/triggers/{id}", must(P::kRulesWrite, [](Call& c, Engine& e) -> Result<Response> {
+          RP_RETURN_IF_ERROR(c.AllowQuery({}));
+          RP_ASSIGN_OR_RETURN(int64_t id, c.PathId("id"));
+          RP_RETURN_IF_ERROR(c.Body().status());
+          RP_ASSIGN_OR_RETURN(auto def, decision::ParseTriggerDefinition(c.request().body));
+          RP_ASSIGN_OR_RETURN(auto t, e.Replace(id, def));
+          return JsonText(200, decision::TriggerToJson(t));
+        }));
+  r.Add(Method::kDelete, "/v1/triggers/{id}", must(P::kRulesWrite, [](Call& c, Engine& e) -> Result<Response> {
+          RP_RETURN_IF_ERROR(c.AllowQuery({}));
+          RP_ASSIGN_OR_RETURN(int64_t id, c.PathId("id"));
+          RP_RETURN_IF_ERROR(e.Delete(id));
+          Response res;
+          res.status = 204;
+          return res;
+        }));
+  r.Get("/v1/triggers/{id}/firings", must(P::kCustomersRead, [](Call& c, Engine& e) -> Result<Response> {
+          RP_RETURN_IF_ERROR(c.AllowQuery({"cursor", "limit"}));
+          RP_ASSIGN_OR_RETURN(int64_t id, c.PathId("id"));
+          RP_ASSIGN_OR_RETURN(int64_t after, Cursor(c));
+          RP_ASSIGN_OR_RETURN(int64_t limit, IntParam(c, "limit", 1, 500, 50));
+          RP_ASSIGN_OR_RETURN(auto page, e.Firings(id, after, static_cast<int>(limit)));
+          return PageJson(page, [](const decision::Firing& f) {
+            json::Writer w;
+            w.StartObject()
+                .Field("id", f.id)
+                .Field("triggerId", f.trigger_id)
+                .Field("eventKey", f.event_key)
+                .Field("customerId", f.customer_id)
+                .Field("event", f.event)
+                .Field("outcome", f.outcome)
+                .Field("detail", f.detail)
+                .TimeField("firedAt", f.fired_at)
+                .EndObject();
+            return w.Take();
+          });
+        }));
+  r.Get("/v1/triggers/{id}/deliveries", must(P::kCustomersRead, [](Call& c, Engine& e) -> Result<Response> {
+          RP_RETURN_IF_ERROR(c.AllowQuery({"cursor", "limit"}));
+          RP_ASSIGN_OR_RETURN(int64_t id, c.PathId("id"));
+          RP_ASSIGN_OR_RETURN(int64_t after, Cursor(c));
+          RP_ASSIGN_OR_RETURN(int64_t limit, IntParam(c, "limit", 1, 500, 50));
+          RP_ASSIGN_OR_RETURN(auto page, e.Deliveries(id, after, static_cast<int>(limit)));
+          return PageJson(page, decision::DeliveryToJson);
+        }));
+
+  // ---- cases and tasks ----
+  r.Get("/v1/cases", must(P::kCustomersRead, [](Call& c, Engine& e) -> Result<Response> {
+          RP_RETURN_IF_ERROR(c.AllowQuery({"customerId", "team", "status", "kind", "cursor", "limit"}));
+          decision::CaseQuery q;
+          RP_ASSIGN_OR_RETURN(q.customer_id, IntParam(c, "customerId", 1, INT64_MAX, 0));
+          if (auto* s = c.Query("team")) q.team = *s;
+          if (auto* s = c.Query("status")) q.status = *s;
+          if (auto* s = c.Query("kind")) q.kind = *s;
+          RP_ASSIGN_OR_RETURN(q.after_id, Cursor(c));
+          RP_ASSIGN_OR_RETURN(int64_t limit, IntParam(c, "limit", 1, 500, 50));
+          q.limit = static_cast<int>(limit);
+          auto page = e.ListCases(q);
+          if (!page.ok()) return FromQuery(page.status());
+          return PageJson(*page, decision::CaseToJson);
+        }));
+  r.Post("/v1/cases", must(P::kCasesWrite, [](Call& c, Engine& e) -> Result<Response> {
+           RP_RETURN_IF_ERROR(c.AllowQuery({}));
+           RP_RETURN_IF_ERROR(c.Body().status());
+           RP_ASSIGN_OR_RETURN(auto k, decision::ParseNewCase(c.request().body));
+           k.created_by = "key:" + c.who().key_prefix;
+           RP_ASSIGN_OR_RETURN(auto created, e.CreateCase(std::move(k)));
+           Response res = JsonText(201, decision::CaseToJson(created));
+           res.headers.emplace_back("Location", "/v1/cases/" + std::to_string(created.id));
+           return res;
+         }));
+  r.Get("/v1/cases/{id}", must(P::kCustomersRead, [](Call& c, Engine& e) -> Result<Response> {
+          RP_RETURN_IF_ERROR(c.AllowQuery({}));
+          RP_ASSIGN_OR_RETURN(int64_t id, c.PathId("id"));
+          RP_ASSIGN_OR_RETURN(auto k, e.GetCase(id));
+          return JsonText(200, decision::CaseToJson(k));
+        }));
+  r.Patch("/v1/cases/{id}", must(P::kCasesWrite, [](Call& c, Engine& e) -> Result<Response> {
+            RP_RETURN_IF_ERROR(c.AllowQuery({}));
+            RP_ASSIGN_OR_RETURN(int64_t id, c.PathId("id"));
+            RP_RETURN_IF_ERROR(c.Body().status());
+            RP_ASSIGN_OR_RETURN(auto patch, decision::ParseCasePatch(c.request().body));
+            RP_ASSIGN_OR_RETURN(auto k, e.UpdateCase(id, patch));
+            return JsonText(200, decision::CaseToJson(k));
+          }));
+
+  // ---- alerts ----
+  r.Get("/v1/alerts", must(P::kCustomersRead, [](Call& c, Engine& e) -> Result<Response> {
+          RP_RETURN_IF_ERROR(c.AllowQuery({"customerId", "status", "cursor", "limit"}));
+          RP_ASSIGN_OR_RETURN(int64_t customer, IntParam(c, "customerId", 1, INT64_MAX, 0));
+          bool open_only = true;
+          if (auto* s = c.Query("status")) {
+            if (*s != "open" && *s != "all") return Status::InvalidArgument("status is open or all", "status");
+            open_only = *s == "open";
+          }
+          RP_ASSIGN_OR_RETURN(int64_t after, Cursor(c));
+          RP_ASSIGN_OR_RETURN(int64_t limit, IntParam(c, "limit", 1, 500, 50));
+          RP_ASSIGN_OR_RETURN(auto page, e.ListAlerts(customer, open_only, after, static_cast<int>(limit)));
+          return PageJson(page, decision::AlertToJson);
+        }));
+  r.Post("/v1/alerts/{id}/acknowledge", must(P::kCasesWrite, [](Call& c, Engine& e) -> Result<Response> {
+           RP_RETURN_IF_ERROR(c.AllowQuery({}));
+           RP_ASSIGN_OR_RETURN(int64_t id, c.PathId("id"));
+           RP_ASSIGN_OR_RETURN(auto a, e.AcknowledgeAlert(id, "key:" + c.who().key_prefix));
+           return JsonText(200, decision::AlertToJson(a));
+         }));
+}
+
+}  // namespace rapport::server::internal

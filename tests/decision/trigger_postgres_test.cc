@@ -1,0 +1,96 @@
+// The trigger engine on PostgreSQL (scripts/with-postgres.sh): migrations,
+// the firing claim (INSERT ... ON CONFLICT DO NOTHING RETURNING id), cases,
+// alerts and the webhook outbox, and at most once across a restart.
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+
+#include "customer/customer.h"
+#include "decision/trigger_fixture.h"
+#include "decision/triggers.h"
+
+namespace rapport::decision {
+namespace {
+
+TEST(TriggerPostgresTest, FiresOnceActsAndDelivers) {
+  const char* conninfo = std::getenv("RAPPORT_TEST_POSTGRES");
+  if (!conninfo) GTEST_SKIP() << "RAPPORT_TEST_POSTGRES not set: run through scripts/with-postgres.sh";
+  // A schema of its own, on every pooled connection.
+  const std::string schema = "t_triggers";
+  {
+    auto admin = storage::OpenPostgres(conninfo);
+    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
+    Status s = (*admin)->WithConnection([&](storage::Connection& c) {
+      return c.ExecuteScript("DROP SCHEMA IF EXISTS " + schema + " CASCADE; CREATE SCHEMA " + schema);
+    });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+  }
+  auto db = storage::OpenPostgres(std::string(conninfo) + " options='-c search_path=" + schema + "'");
+  ASSERT_TRUE(db.ok()) << db.status().ToString();
+  ManualClock clock(Timestamp::FromSeconds(1'790'000'000));
+  auto customers = customer::CustomerStore::Open(db->get(), &clock);
+  ASSERT_TRUE(customers.ok()) << customers.status().ToString();
+  customer::NewCustomer nc;
+  nc.attributes["firstName"] = std::string("Ada");
+  auto ada = (*customers)->Create(nc);
+  ASSERT_TRUE(ada.ok()) << ada.status().ToString();
+
+  testing::ScriptedHttpClient http;
+  auto open = [&]() {
+    TriggerEngineOptions o;
+    o.db = db->get();
+    o.customers = customers->get();
+    o.clock = &clock;
+    o.http = &http;
+    o.deliver_in_background = false;
+    auto e = TriggerEngine::Open(o);
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    return e.ok() ? std::move(*e) : nullptr;
+  };
+  auto engine = open();
+  ASSERT_NE(engine, nullptr);
+  for (const char* def : {R"({"name": "complaint", "event": {"type": "track", "name": "Complaint Filed"},
+                             "action": {"type": "case", "team": "service", "title": "\"Complaint\""}})",
+                          R"({"name": "alert", "event": {"type": "track", "name": "Complaint Filed"},
+                             "action": {"type": "alert", "message": "\"Complaint\""}})",
+                          R"({"name": "hook", "event": {"type": "track", "name": "Complaint Filed"},
+                             "action": {"type": "webhook", "url": "http://hooks.test/x"}})"}) {
+    auto t = engine->Create(*ParseTriggerDefinition(def));
+    ASSERT_TRUE(t.ok()) << t.status().ToString();
+  }
+  auto complaint = testing::TrackedEvent(1, ada->id, "Complaint Filed");
+  engine->Process({complaint, complaint});
+  EXPECT_EQ(engine->stats().fired, 3);
+  engine = open();  // restart
+  engine->Process({complaint});
+  EXPECT_EQ(engine->stats().fired, 0);
+  CaseQuery q;
+  q.customer_id = ada->id;
+  auto cases = engine->ListCases(q);
+  ASSERT_TRUE(cases.ok()) << cases.status().ToString();
+  ASSERT_EQ(cases->items.size(), 1u);
+  EXPECT_EQ(engine->OpenCases(ada->id, "service"), 1);
+  CasePatch close;
+  close.status = "closed";
+  ASSERT_TRUE(engine->UpdateCase(cases->items[0].id, close).ok());
+  EXPECT_EQ(engine->OpenCases(ada->id), 0);
+  auto alerts = engine->ListAlerts(ada->id, true, 0, 10);
+  ASSERT_TRUE(alerts.ok());
+  ASSERT_EQ(alerts->items.size(), 1u);
+  ASSERT_TRUE(engine->AcknowledgeAlert(alerts->items[0].id, "key:pg").ok());
+  http.Answer(503);
+  EXPECT_EQ(engine->DeliverDue(), 1);
+  clock.Advance(10 * kMicrosPerSecond);
+  EXPECT_EQ(engine->DeliverDue(), 1);
+  auto hook = engine->List().back();
+  auto deliveries = engine->Deliveries(hook.id, 0, 10);
+  ASSERT_TRUE(deliveries.ok());
+  ASSERT_EQ(deliveries->items.size(), 1u);
+  EXPECT_EQ(deliveries->items[0].status, "delivered");
+  EXPECT_EQ(deliveries->items[0].attempts, 2);
+  engine.reset();
+}
+
+}  // namespace
+}  // namespace rapport::decision
