@@ -94,12 +94,32 @@ void App::RegisterTriggerRoutes() {
   options.customers = store_;
   options.profile = profile_;
   options.feed = tracker_;
-  // options.decide: wired to the decision engine (part 1) by the lead.
+  if (decision_) {
+    // Decide-and-deliver triggers ask the decision engine like any channel
+    // does: the decision is logged and its actions count as contacts.
+    options.decide = [engine = decision_](customer::CustomerId id, const std::string& point,
+                                          const std::string& channel) -> Result<std::string> {
+      decision::DecideRequest request;
+      request.customer_id = id;
+      request.decision_point = point;
+      request.channel = channel;
+      RP_ASSIGN_OR_RETURN(decision::DecideResult result, engine->Decide(request));
+      return decision::ToJson(result);
+    };
+  }
   auto opened = decision::TriggerEngine::Open(std::move(options));
   if (opened.ok()) {
     triggers_ = std::move(*opened);
   } else {
     spdlog::error("triggers.open_failed error={}", opened.status().ToString());
+  }
+  if (triggers_ && decision_) {
+    // Contact policies suppress marketing while a service case is open
+    // (`openCases > 0`). triggers_ is destroyed before decision_, but only
+    // after the listener stopped, so no decision asks it then.
+    decision_->RegisterFact("openCases", [cases = triggers_.get()](customer::CustomerId id) {
+      return feel::Value::Number(cases->OpenCases(id));
+    });
   }
   auto must = [this](P p, std::function<Result<Response>(Call&, decision::TriggerEngine&)> h) {
     return Endpoint{p, [this, h = std::move(h)](Call& c) -> Result<Response> {
