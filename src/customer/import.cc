@@ -73,15 +73,16 @@ Result<UpsertOutcome::Action> CustomerStore::Impl::UpsertRecord(Connection& c, c
                                  "/kind");
   }
   RP_ASSIGN_OR_RETURN(bool changed, AppendAssertions(c, cat, &row, rec.attrs, scheme, rec.valid_from, now));
+  bool identifiers_changed = false;
   for (size_t j = 1; j < ids.size(); ++j) {
     if (owners[j].id == owner) continue;
     RP_ASSIGN_OR_RETURN(bool added,
                         AttachIdentifier(c, row.id, ids[j], now, "/identifiers/" + std::to_string(rec.positions[j])));
     batch->Claim(ids[j], row.id, false);
-    changed = changed || added;
+    identifiers_changed = identifiers_changed || added;
   }
-  if (!changed) return UpsertOutcome::Action::kUnchanged;
-  RP_RETURN_IF_ERROR(SaveCustomer(c, &row, now));
+  if (!changed && !identifiers_changed) return UpsertOutcome::Action::kUnchanged;
+  RP_RETURN_IF_ERROR(SaveCustomer(c, &row, now, identifiers_changed));
   return UpsertOutcome::Action::kUpdated;
 }
 

@@ -35,7 +35,8 @@ bool SameValue(const AttributeMap& m, const std::string& name, const AttributeVa
 
 // One multi-row INSERT per customer: statement overhead, not the B-tree,
 // dominates for a handful of short rows. The text depends only on the
-// count, so the prepared statements are cached.
+// count, so the prepared statements are cached. A token already stored is
+// kept (see SaveCustomer).
 Status InsertTokens(Connection& c, CustomerId id, const std::vector<std::string>& tokens) {
   constexpr size_t kMaxRows = 16;
   std::string sql;
@@ -49,6 +50,7 @@ Status InsertTokens(Connection& c, CustomerId id, const std::vector<std::string>
       params.emplace_back(tokens[i]);
       params.emplace_back(id);
     }
+    sql += " ON CONFLICT (token, customer_id) DO NOTHING";
     RP_RETURN_IF_ERROR(c.ExecuteV(sql, params).status());
   }
   return Status::Ok();
@@ -383,7 +385,8 @@ Result<StoredCustomer> CustomerStore::Impl::InsertCustomer(Connection& c, Kind k
                                  {row.id, valid_from.micros, now.micros, source, json})
                            .status());
   }
-  std::vector<std::string> tokens = internal::SearchTokens(row.display_name, row.email, row.phone);
+  std::vector<std::string> tokens =
+      internal::StoredSearchTokens(internal::SearchTokens(row.display_name, row.email, row.phone), identifiers);
   if (deferred) {
     for (std::string& t : tokens) deferred->tokens.emplace_back(std::move(t), row.id);
   } else {
@@ -492,7 +495,8 @@ Result<bool> CustomerStore::Impl::AttachIdentifier(Connection& c, CustomerId id,
   return false;
 }
 
-Status CustomerStore::Impl::SaveCustomer(Connection& c, StoredCustomer* row, Timestamp now) {
+Status CustomerStore::Impl::SaveCustomer(Connection& c, StoredCustomer* row, Timestamp now,
+                                         bool identifiers_changed) {
   std::vector<std::string> old_tokens = internal::SearchTokens(row->display_name, row->email, row->phone);
   row->display_name = internal::DisplayName(row->attributes);
   auto text_attr = [&](const char* name) -> std::string {
@@ -503,27 +507,47 @@ Status CustomerStore::Impl::SaveCustomer(Connection& c, StoredCustomer* row, Tim
   };
   row->email = text_attr("email");
   row->phone = text_attr("phone");
-  if (row->email.empty() || row->phone.empty()) {
-    RP_ASSIGN_OR_RETURN(std::vector<Identifier> ids, LoadIdentifiers(c, row->id));
-    for (const Identifier& i : ids) {
+  // The identifiers are read only when they matter: to fill a missing email
+  // or phone, or to decide which tokens are stored (see StoredSearchTokens)
+  // when they changed or a new token may be an identifier's value.
+  std::optional<std::vector<Identifier>> ids;
+  auto load_ids = [&]() -> Status {
+    if (ids) return Status::Ok();
+    RP_ASSIGN_OR_RETURN(ids, LoadIdentifiers(c, row->id));
+    return Status::Ok();
+  };
+  if (identifiers_changed || row->email.empty() || row->phone.empty()) {
+    RP_RETURN_IF_ERROR(load_ids());
+    for (const Identifier& i : *ids) {
       if (row->email.empty() && i.scheme == "email") row->email = i.value;
       if (row->phone.empty() && i.scheme == "phone") row->phone = i.value;
     }
   }
-  std::vector<std::string> new_tokens = internal::SearchTokens(row->display_name, row->email, row->phone);
-  if (new_tokens != old_tokens) {
-    std::vector<std::string> gone, added;
-    std::set_difference(old_tokens.begin(), old_tokens.end(), new_tokens.begin(), new_tokens.end(),
-                        std::back_inserter(gone));
-    std::set_difference(new_tokens.begin(), new_tokens.end(), old_tokens.begin(), old_tokens.end(),
-                        std::back_inserter(added));
-    for (const std::string& t : gone) {
-      RP_RETURN_IF_ERROR(c.Execute("DELETE FROM customer_search_tokens WHERE token = ? AND customer_id = ?",
-                                   {t, row->id})
-                             .status());
-    }
-    RP_RETURN_IF_ERROR(InsertTokens(c, row->id, added));
+  std::vector<std::string> tokens = internal::SearchTokens(row->display_name, row->email, row->phone);
+  std::vector<std::string> added;
+  std::set_difference(tokens.begin(), tokens.end(), old_tokens.begin(), old_tokens.end(), std::back_inserter(added));
+  if (std::any_of(added.begin(), added.end(), [](const auto& t) { return internal::MayBeIdentifierValue(t); })) {
+    RP_RETURN_IF_ERROR(load_ids());
   }
+  std::vector<std::string> stored =
+      ids ? internal::StoredSearchTokens(std::move(tokens), *ids) : std::move(tokens);
+  // Which old tokens are stored is not recorded: delete each one no longer
+  // stored (a no-op where it was not), and upsert each stored one that is
+  // new, or that may have been left out for an identifier now gone. With
+  // the identifiers unchanged, a token kept keeps its stored state.
+  std::vector<std::string> gone, upsert;
+  std::set_difference(old_tokens.begin(), old_tokens.end(), stored.begin(), stored.end(), std::back_inserter(gone));
+  for (const std::string& t : stored) {
+    if (!std::binary_search(old_tokens.begin(), old_tokens.end(), t) ||
+        (identifiers_changed && internal::MayBeIdentifierValue(t))) {
+      upsert.push_back(t);
+    }
+  }
+  for (const std::string& t : gone) {
+    RP_RETURN_IF_ERROR(
+        c.Execute("DELETE FROM customer_search_tokens WHERE token = ? AND customer_id = ?", {t, row->id}).status());
+  }
+  RP_RETURN_IF_ERROR(InsertTokens(c, row->id, upsert));
   row->updated_at = now;
   std::string json;
   internal::EncodeAttributes(row->attributes, &json);
@@ -653,6 +677,7 @@ Result<Customer> CustomerStore::Update(CustomerId id, const CustomerPatch& patch
   RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
     RP_ASSIGN_OR_RETURN(StoredCustomer row, impl_->LoadCustomer(c, id, "/customerId"));
     RP_ASSIGN_OR_RETURN(bool changed, impl_->AppendAssertions(c, *cat, &row, changes, patch.source, valid_from, now));
+    bool identifiers_changed = false;
     for (size_t i = 0; i < remove.size(); ++i) {
       RP_ASSIGN_OR_RETURN(int64_t n, c.Execute("DELETE FROM customer_identifiers WHERE scheme = ? AND value = ? AND "
                                                "customer_id = ?",
@@ -661,13 +686,13 @@ Result<Customer> CustomerStore::Update(CustomerId id, const CustomerPatch& patch
         return Status::NotFound("customer " + std::to_string(id) + " has no identifier " + remove[i].ToString(),
                                 "/removeIdentifiers/" + std::to_string(i));
       }
-      changed = true;
+      identifiers_changed = true;
     }
     for (size_t i = 0; i < add.size(); ++i) {
       RP_ASSIGN_OR_RETURN(bool added, impl_->AttachIdentifier(c, id, add[i], now, "/addIdentifiers/" + std::to_string(i)));
-      changed = changed || added;
+      identifiers_changed = identifiers_changed || added;
     }
-    if (changed) RP_RETURN_IF_ERROR(impl_->SaveCustomer(c, &row, now));
+    if (changed || identifiers_changed) RP_RETURN_IF_ERROR(impl_->SaveCustomer(c, &row, now, identifiers_changed));
     RP_ASSIGN_OR_RETURN(out, impl_->ReadCustomer(c, id, {}));
     return Status::Ok();
   }));

@@ -142,4 +142,18 @@ std::vector<std::string> SearchTokens(std::string_view display_name, std::string
   return tokens;
 }
 
+std::vector<std::string> StoredSearchTokens(std::vector<std::string> tokens, const std::vector<Identifier>& ids) {
+  std::erase_if(tokens, [&](const std::string& t) {
+    return std::any_of(ids.begin(), ids.end(), [&](const Identifier& i) {
+      return (i.scheme == "email" || i.scheme == "phone") && i.value == t;
+    });
+  });
+  return tokens;
+}
+
+bool MayBeIdentifierValue(std::string_view token) {
+  if (token.find('@') != std::string_view::npos) return true;
+  return !token.empty() && std::all_of(token.begin(), token.end(), [](char c) { return c == '+' || (c >= '0' && c <= '9'); });
+}
+
 }  // namespace rapport::customer::internal

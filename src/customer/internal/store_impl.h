@@ -148,8 +148,9 @@ struct CustomerStore::Impl {
   Result<bool> AttachIdentifier(storage::Connection& c, CustomerId id, const Identifier& ident, Timestamp now,
                                 std::string_view field);
   // Rederives display name, email and phone, rewrites the search tokens that
-  // changed and stores the customers row.
-  Status SaveCustomer(storage::Connection& c, StoredCustomer* row, Timestamp now);
+  // changed and stores the customers row. identifiers_changed: the caller
+  // attached or removed identifiers of the customer in this transaction.
+  Status SaveCustomer(storage::Connection& c, StoredCustomer* row, Timestamp now, bool identifiers_changed);
 
   // A batch row's customer: its customer_id, or the owner of ident.
   Result<CustomerId> ResolveCustomer(storage::Connection& c, CustomerId id, const Identifier& ident);
