@@ -43,27 +43,27 @@ Status Taken(const Identifier& ident, CustomerId owner, size_t position) {
 }  // namespace
 
 Result<UpsertOutcome::Action> CustomerStore::Impl::UpsertRecord(Connection& c, const internal::Catalog& cat,
-                                                                const std::string& scheme, PreparedRecord& rec,
+                                                                const std::string& scheme, const PreparedRecord& rec,
                                                                 Kind kind, Timestamp now, BatchBuffer* batch) {
   const std::vector<Identifier>& ids = rec.ids;
-  std::vector<BatchBuffer::Owner> owners;
-  owners.reserve(ids.size());
-  bool buffered = false;
-  for (const Identifier& i : ids) {
-    RP_ASSIGN_OR_RETURN(BatchBuffer::Owner o, batch->OwnerOf(c, i));
-    buffered = buffered || o.buffered;
-    owners.push_back(o);
-  }
   // An identifier claimed by an earlier new customer of this batch: write
   // the buffer first, so what follows sees the database as it will be.
+  bool buffered = std::any_of(rec.slots.begin(), rec.slots.end(),
+                              [&](size_t slot) { return batch->OwnerOf(slot).buffered; });
   if (buffered) RP_RETURN_IF_ERROR(batch->Flush(c));
-  CustomerId owner = owners[0].id;
+  CustomerId owner = batch->OwnerOf(rec.slots[0]).id;
   for (size_t j = 1; j < ids.size(); ++j) {
-    if (owners[j].id != 0 && owners[j].id != owner) return Taken(ids[j], owners[j].id, rec.positions[j]);
+    CustomerId other = batch->OwnerOf(rec.slots[j]).id;
+    if (other != 0 && other != owner) return Taken(ids[j], other, rec.positions[j]);
   }
   if (owner == 0) {
-    RP_RETURN_IF_ERROR(
-        InsertCustomer(c, kind, std::move(rec.attrs), ids, {}, scheme, rec.valid_from, now, batch).status());
+    RP_ASSIGN_OR_RETURN(CustomerId id, InsertCustomerRow(c, kind, rec.created, scheme, rec.valid_from, now));
+    // Checked above: none is taken, in the database or the batch.
+    for (size_t j = 0; j < ids.size(); ++j) {
+      batch->identifiers.emplace_back(&ids[j], id);
+      batch->Claim(rec.slots[j], id, true);
+    }
+    for (const std::string& t : rec.created.tokens) batch->tokens.emplace_back(&t, id);
     return UpsertOutcome::Action::kCreated;
   }
   RP_ASSIGN_OR_RETURN(StoredCustomer row, LoadCustomer(c, owner, "/sourceKey"));
@@ -75,10 +75,10 @@ Result<UpsertOutcome::Action> CustomerStore::Impl::UpsertRecord(Connection& c, c
   RP_ASSIGN_OR_RETURN(bool changed, AppendAssertions(c, cat, &row, rec.attrs, scheme, rec.valid_from, now));
   bool identifiers_changed = false;
   for (size_t j = 1; j < ids.size(); ++j) {
-    if (owners[j].id == owner) continue;
+    if (batch->OwnerOf(rec.slots[j]).id == owner) continue;
     RP_ASSIGN_OR_RETURN(bool added,
                         AttachIdentifier(c, row.id, ids[j], now, "/identifiers/" + std::to_string(rec.positions[j])));
-    batch->Claim(ids[j], row.id, false);
+    batch->Claim(rec.slots[j], row.id, false);
     identifiers_changed = identifiers_changed || added;
   }
   if (!changed && !identifiers_changed) return UpsertOutcome::Action::kUnchanged;
@@ -106,8 +106,18 @@ Result<CustomerStore::PreparedCustomers> CustomerStore::PrepareCustomers(std::st
   d->errors.reserve(records.size());
   for (size_t i = 0; i < records.size(); ++i) {
     d->kinds.push_back(records[i].kind);
-    d->errors.push_back(impl_->PrepareRecord(*d->catalog, d->scheme, records[i], d->now, &d->records[i]));
-    if (d->errors.back().ok()) d->all_ids.insert(d->all_ids.end(), d->records[i].ids.begin(), d->records[i].ids.end());
+    PreparedRecord& rec = d->records[i];
+    d->errors.push_back(impl_->PrepareRecord(*d->catalog, d->scheme, records[i], d->now, &rec));
+    if (!d->errors.back().ok()) continue;
+    // Equal identifiers of different records share a slot. The keys view
+    // the records' identifiers, which stay put from here on.
+    rec.slots.reserve(rec.ids.size());
+    for (const Identifier& id : rec.ids) {
+      auto [it, added] = d->slot_of.try_emplace(IdentifierKey{id.scheme, id.value}, d->slot_ids.size());
+      if (added) d->slot_ids.push_back(&id);
+      rec.slots.push_back(it->second);
+    }
+    rec.created = DeriveNewCustomer(rec.attrs, rec.ids);
   }
   return PreparedCustomers{std::move(d)};
 }
@@ -122,7 +132,7 @@ Result<CustomerStore::BatchResult> CustomerStore::UpsertCustomers(PreparedCustom
   batch.now = d.now;
   RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
     batch.Clear();
-    RP_RETURN_IF_ERROR(batch.LoadOwners(c, d.all_ids));
+    RP_RETURN_IF_ERROR(batch.LoadOwners(c, d.slot_ids, d.slot_of));
     for (size_t i = 0; i < d.records.size(); ++i) {
       if (!out.errors[i].ok()) continue;
       Result<UpsertOutcome::Action> r =

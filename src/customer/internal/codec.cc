@@ -33,11 +33,12 @@ void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
 }
 
-void EncodeAttributes(const AttributeMap& attributes, std::string* out) {
+void EncodeAttributes(const AttributeMap& attributes, std::string* out, bool keep_removals) {
   out->push_back('{');
   bool first = true;
   char buf[32];
   for (const auto& [name, value] : attributes) {
+    if (!keep_removals && std::holds_alternative<std::monostate>(value)) continue;
     if (!first) out->push_back(',');
     first = false;
     AppendJsonString(out, name);

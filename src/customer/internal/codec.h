@@ -16,8 +16,9 @@ using AttributeMap = std::map<std::string, AttributeValue>;
 using Catalog = std::map<std::string, AttributeDefinition, std::less<>>;
 
 void AppendJsonString(std::string* out, std::string_view s);
-// {"city":"Berlin","employees":12,"vip":true,"street":null}; monostate is null.
-void EncodeAttributes(const AttributeMap& attributes, std::string* out);
+// {"city":"Berlin","employees":12,"vip":true,"street":null}; monostate is
+// null, or left out when !keep_removals.
+void EncodeAttributes(const AttributeMap& attributes, std::string* out, bool keep_removals = true);
 // The inverse; numbers are read as integers or doubles by the catalog type of
 // the attribute. nulls become monostate entries.
 Result<AttributeMap> DecodeAttributes(std::string_view json, const Catalog& catalog);
