@@ -172,7 +172,8 @@ Result<Page<CustomerSummary>> CustomerStore::Search(const SearchQuery& query) {
   // email and phone identifiers, whose values are not stored again as
   // tokens (StoredSearchTokens). Each is read in (token, customer id) order
   // from pos on, in batches, and the three are merged.
-  const bool phone_like = std::all_of(lead.begin(), lead.end(), [](char ch) { return ch == '+' || (ch >= '0' && ch <= '9'); });
+  const bool phone_like =
+      std::all_of(lead.begin(), lead.end(), [](char ch) { return ch == '+' || (ch >= '0' && ch <= '9'); });
   Cursor pos{std::max(cursor.token, lead), cursor.token >= lead ? cursor.id : 0};  // rows up to pos are done
   const int64_t batch = static_cast<int64_t>(std::min<size_t>(limit * 2 + 16, 2000));
   auto before = [](const Cursor& a, const Cursor& b) { return std::tie(a.token, a.id) < std::tie(b.token, b.id); };

@@ -86,7 +86,8 @@ class SearchTest : public ::testing::TestWithParam<bool> {
     std::vector<std::string> out;
     Status s = db_->WithConnection([&](storage::Connection& c) -> Status {
       RP_ASSIGN_OR_RETURN(storage::QueryResult r,
-                          c.Query("SELECT token FROM customer_search_tokens WHERE customer_id = ? ORDER BY token", {id}));
+                          c.Query("SELECT token FROM customer_search_tokens WHERE customer_id = ? ORDER BY token",
+                                  {id}));
       for (const auto& row : r.rows) out.push_back(row[0].AsText());
       return Status::Ok();
     });
@@ -110,7 +111,8 @@ TEST_P(SearchTest, EmailsAndPhonesThatAreIdentifiersAreFoundThroughThem) {
   // Only the name words are stored as tokens; email and phone are identifiers.
   EXPECT_EQ(StoredTokens(eva), (Tokens{"eva", "klein"}));
   // Attribute and identifier both: still one copy, the identifier.
-  CustomerId ida = Make({{"firstName", std::string("Ida")}, {"email", std::string("ida@x.de")}}, {{"email", "ida@x.de"}});
+  CustomerId ida =
+      Make({{"firstName", std::string("Ida")}, {"email", std::string("ida@x.de")}}, {{"email", "ida@x.de"}});
   EXPECT_EQ(StoredTokens(ida), (Tokens{"ida"}));
   // The email attribute wins over an identifier for the customer's email;
   // it is no identifier, so it is a token, and the other address is not
@@ -173,7 +175,8 @@ TEST_P(SearchTest, BulkUpsertsStoreNoDuplicateTokensAndFindTheSame) {
                     {"lastName", "Berg" + std::to_string(i)},
                     {"email", "lena" + std::to_string(i) + "@berg.de"},
                     {"phone", "+49 171 55500" + std::to_string(10 + i)}};
-    r.identifiers = {{"email", "lena" + std::to_string(i) + "@berg.de"}, {"phone", "+49 171 55500" + std::to_string(10 + i)}};
+    r.identifiers = {{"email", "lena" + std::to_string(i) + "@berg.de"},
+                     {"phone", "+49 171 55500" + std::to_string(10 + i)}};
     recs.push_back(std::move(r));
   }
   auto out = store_->UpsertCustomers("shop", recs);
@@ -237,7 +240,8 @@ TEST_P(SearchTest, MigrationDropsTokensThatDuplicateIdentifiers) {
     RP_RETURN_IF_ERROR(c.ExecuteScript(
         "INSERT INTO customers (id, kind, display_name, email, phone, attributes, valid_from, latest_valid_from, "
         "created_at, updated_at) VALUES "
-        "(1, 'person', 'Mia Roth', 'mia@roth.de', '+491234567', '{\"firstName\":\"Mia\",\"lastName\":\"Roth\"}', 0, 0, 0, 0), "
+        "(1, 'person', 'Mia Roth', 'mia@roth.de', '+491234567', "
+        "'{\"firstName\":\"Mia\",\"lastName\":\"Roth\"}', 0, 0, 0, 0), "
         "(2, 'person', 'Max Roth', 'max@roth.de', '', "
         "'{\"email\":\"max@roth.de\",\"firstName\":\"Max\",\"lastName\":\"Roth\"}', 0, 0, 0, 0);"
         "INSERT INTO customer_identifiers (scheme, value, customer_id, created_at) VALUES "

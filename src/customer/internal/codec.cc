@@ -154,7 +154,8 @@ std::vector<std::string> StoredSearchTokens(std::vector<std::string> tokens, con
 
 bool MayBeIdentifierValue(std::string_view token) {
   if (token.find('@') != std::string_view::npos) return true;
-  return !token.empty() && std::all_of(token.begin(), token.end(), [](char c) { return c == '+' || (c >= '0' && c <= '9'); });
+  return !token.empty() &&
+         std::all_of(token.begin(), token.end(), [](char c) { return c == '+' || (c >= '0' && c <= '9'); });
 }
 
 }  // namespace rapport::customer::internal
