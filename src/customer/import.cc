@@ -43,7 +43,7 @@ Status Taken(const Identifier& ident, CustomerId owner, size_t position) {
 }  // namespace
 
 Result<UpsertOutcome::Action> CustomerStore::Impl::UpsertRecord(Connection& c, const internal::Catalog& cat,
-                                                                const std::string& scheme, const PreparedRecord& rec,
+                                                                const std::string& scheme, PreparedRecord& rec,
                                                                 Kind kind, Timestamp now, BatchBuffer* batch) {
   const std::vector<Identifier>& ids = rec.ids;
   // An identifier claimed by an earlier new customer of this batch: write
@@ -57,6 +57,10 @@ Result<UpsertOutcome::Action> CustomerStore::Impl::UpsertRecord(Connection& c, c
     if (other != 0 && other != owner) return Taken(ids[j], other, rec.positions[j]);
   }
   if (owner == 0) {
+    if (!rec.derived) {
+      rec.created = DeriveNewCustomer(rec.attrs, rec.ids);
+      rec.derived = true;
+    }
     RP_ASSIGN_OR_RETURN(CustomerId id, InsertCustomerRow(c, kind, rec.created, scheme, rec.valid_from, now));
     // Checked above: none is taken, in the database or the batch.
     for (size_t j = 0; j < ids.size(); ++j) {
@@ -86,8 +90,9 @@ Result<UpsertOutcome::Action> CustomerStore::Impl::UpsertRecord(Connection& c, c
   return UpsertOutcome::Action::kUpdated;
 }
 
-Result<CustomerStore::PreparedCustomers> CustomerStore::PrepareCustomers(std::string_view source,
-                                                                         const std::vector<CustomerRecord>& records) {
+Result<CustomerStore::PreparedCustomers> CustomerStore::Prepare(std::string_view source,
+                                                                const std::vector<CustomerRecord>& records,
+                                                                bool derive_created) {
   auto scheme = NormalizeIdentifier({std::string(source), "-"});
   if (!scheme.ok()) return Status::InvalidArgument(scheme.status().message(), "/source");
   auto d = std::make_shared<PreparedCustomers::Data>();
@@ -117,9 +122,17 @@ Result<CustomerStore::PreparedCustomers> CustomerStore::PrepareCustomers(std::st
       if (added) d->slot_ids.push_back(&id);
       rec.slots.push_back(it->second);
     }
-    rec.created = DeriveNewCustomer(rec.attrs, rec.ids);
+    if (derive_created) {
+      rec.created = DeriveNewCustomer(rec.attrs, rec.ids);
+      rec.derived = true;
+    }
   }
   return PreparedCustomers{std::move(d)};
+}
+
+Result<CustomerStore::PreparedCustomers> CustomerStore::PrepareCustomers(std::string_view source,
+                                                                         const std::vector<CustomerRecord>& records) {
+  return Prepare(source, records, /*derive_created=*/true);
 }
 
 Result<CustomerStore::BatchResult> CustomerStore::UpsertCustomers(PreparedCustomers prepared) {
@@ -155,7 +168,9 @@ Result<CustomerStore::BatchResult> CustomerStore::UpsertCustomers(PreparedCustom
 
 Result<CustomerStore::BatchResult> CustomerStore::UpsertCustomers(std::string_view source,
                                                                   const std::vector<CustomerRecord>& records) {
-  RP_ASSIGN_OR_RETURN(PreparedCustomers prepared, PrepareCustomers(source, records));
+  // One thread does both steps: what a record would create is derived only
+  // when it does.
+  RP_ASSIGN_OR_RETURN(PreparedCustomers prepared, Prepare(source, records, /*derive_created=*/false));
   return UpsertCustomers(std::move(prepared));
 }
 

@@ -56,7 +56,8 @@ struct PreparedRecord {
   std::vector<Identifier> ids;    // ids[0] is the source key
   std::vector<size_t> positions;  // index of each id in the record's identifiers, for error fields
   std::vector<size_t> slots;      // each id's slot in the batch's owner table: equal ids, equal slots
-  NewCustomerRow created;
+  NewCustomerRow created;  // valid when derived
+  bool derived = false;
 };
 
 // An identifier as a key, viewing a PreparedRecord's.
@@ -197,9 +198,10 @@ struct CustomerStore::Impl {
   // Validates and normalizes one record of UpsertCustomers (not its slots).
   Status PrepareRecord(const internal::Catalog& cat, const std::string& scheme, const CustomerRecord& rec,
                        Timestamp now, PreparedRecord* out);
-  // Writes one prepared record.
+  // Writes one prepared record (deriving rec.created if it creates one and
+  // was not derived yet).
   Result<UpsertOutcome::Action> UpsertRecord(storage::Connection& c, const internal::Catalog& catalog,
-                                             const std::string& scheme, const PreparedRecord& rec, Kind kind,
+                                             const std::string& scheme, PreparedRecord& rec, Kind kind,
                                              Timestamp now, BatchBuffer* batch);
 
   Result<Customer> ReadCustomer(storage::Connection& c, CustomerId id, const ReadOptions& opt);
