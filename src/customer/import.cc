@@ -107,6 +107,9 @@ Result<CustomerStore::PreparedCustomers> CustomerStore::Prepare(std::string_view
   }
   d->now = impl_->clock->Now();
   d->records.resize(records.size());
+  // About three identifiers a record (source key, email, phone).
+  d->slot_of.reserve(records.size() * 3);
+  d->slot_ids.reserve(records.size() * 3);
   d->kinds.reserve(records.size());
   d->errors.reserve(records.size());
   for (size_t i = 0; i < records.size(); ++i) {
