@@ -5,6 +5,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace rapport::json {
 namespace {
@@ -19,9 +22,44 @@ struct Unsafe {
   size_t offset = 0;
 };
 
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+// The length of the zero number literal with a fraction or an exponent
+// ("0.0e140", "-0.000", "0e-30") that starts text, or 0. rapidjson 1.1's
+// full-precision parser hands such a zero to a normalization that passes 0 to
+// __builtin_clzll (undefined behaviour) when its decimal exponent is beyond
+// the fast path's +-22. A malformed fraction or exponent is left alone:
+// rapidjson rejects it before converting.
+size_t ZeroLiteralLength(std::string_view text) {
+  size_t j = 0;
+  if (j < text.size() && text[j] == '-') ++j;
+  if (j >= text.size() || text[j] != '0') return 0;
+  ++j;
+  bool frac = false, exp = false;
+  if (j < text.size() && text[j] == '.') {
+    size_t k = j + 1;
+    while (k < text.size() && text[k] == '0') ++k;
+    if (k == j + 1 || (k < text.size() && IsDigit(text[k]))) return 0;  // no digits, or not zero
+    frac = true;
+    j = k;
+  }
+  if (j < text.size() && (text[j] == 'e' || text[j] == 'E')) {
+    size_t k = j + 1;
+    if (k < text.size() && (text[k] == '+' || text[k] == '-')) ++k;
+    size_t digits = k;
+    while (k < text.size() && IsDigit(text[k])) ++k;
+    if (k == digits) return 0;
+    exp = true;
+    j = k;
+  }
+  return frac || exp ? j : 0;
+}
+
 // One pass over the text, outside strings: brackets nested deeper than
-// max_depth, and number literals longer than max_number_chars.
-Unsafe FindUnsafe(std::string_view text, int max_depth, size_t max_number_chars) {
+// max_depth, number literals longer than max_number_chars, and zero literals
+// to rewrite (see ZeroLiteralLength), as (offset, length).
+Unsafe FindUnsafe(std::string_view text, int max_depth, size_t max_number_chars,
+                  std::vector<std::pair<size_t, size_t>>* zeros) {
   int depth = 0;
   bool in_string = false;
   size_t run = 0;  // characters of the number literal being read
@@ -35,7 +73,10 @@ Unsafe FindUnsafe(std::string_view text, int max_depth, size_t max_number_chars)
       }
       continue;
     }
-    if ((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
+    if (IsDigit(c) || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
+      if (run == 0 && (c == '-' || c == '0')) {
+        if (size_t n = ZeroLiteralLength(text.substr(i, max_number_chars + 1)); n > 3) zeros->emplace_back(i, n);
+      }
       if (++run > max_number_chars) return {Unsafe::What::kNumberTooLong, i + 1 - run};
       continue;
     }
@@ -65,7 +106,8 @@ Result<std::unique_ptr<rapidjson::Document>> Parse(std::string_view text, const 
                                    std::to_string(limits.max_bytes));
   }
   constexpr size_t kMaxNumberChars = 128;
-  Unsafe unsafe = FindUnsafe(text, limits.max_depth, kMaxNumberChars);
+  std::vector<std::pair<size_t, size_t>> zeros;
+  Unsafe unsafe = FindUnsafe(text, limits.max_depth, kMaxNumberChars, &zeros);
   switch (unsafe.what) {
     case Unsafe::What::kNone: break;
     case Unsafe::What::kTooDeep:
@@ -78,6 +120,17 @@ Result<std::unique_ptr<rapidjson::Document>> Parse(std::string_view text, const 
   auto doc = std::make_unique<rapidjson::Document>();
   constexpr unsigned kFlags =
       rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag;
+  std::string rewritten;
+  if (!zeros.empty()) {
+    // Each zero becomes "0.0" or "-0.0" padded with spaces: the same value,
+    // still a double, and every offset in an error message unchanged.
+    rewritten.assign(text);
+    for (auto [at, n] : zeros) {
+      std::string_view zero = rewritten[at] == '-' ? "-0.0" : "0.0";
+      rewritten.replace(at, n, std::string(zero) + std::string(n - zero.size(), ' '));
+    }
+    text = rewritten;
+  }
   doc->Parse<kFlags>(text.data(), text.size());
   if (doc->HasParseError()) {
     return Status::InvalidArgument("malformed JSON at offset " + std::to_string(doc->GetErrorOffset()) + ": " +

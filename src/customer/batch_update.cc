@@ -53,7 +53,7 @@ Result<CustomerStore::BatchResult> CustomerStore::UpdateAttributes(
         ++out.unchanged;
         continue;
       }
-      RP_RETURN_IF_ERROR(impl_->SaveCustomer(c, &*row, now));
+      RP_RETURN_IF_ERROR(impl_->SaveCustomer(c, &*row, now, /*identifiers_changed=*/false));
       ++out.updated;
     }
     return Status::Ok();

@@ -326,9 +326,11 @@ class CustomerStore {
     int64_t created = 0, updated = 0, unchanged = 0;
   };
   Result<BatchResult> UpsertCustomers(std::string_view source, const std::vector<CustomerRecord>& records);
-  // The same in two steps: PrepareCustomers validates and normalizes without
+  // The same in two steps: PrepareCustomers validates and normalizes, and
+  // derives the rows each record writes if it creates a customer, without
   // touching the database, so an importer prepares batch k+1 on one thread
-  // while batch k is written on another. A prepared batch is written once.
+  // while batch k is written on another. A prepared batch is written once;
+  // the caller may keep a copy to free it on its own thread.
   struct PreparedCustomers {
     struct Data;
     std::shared_ptr<Data> data;
@@ -355,6 +357,8 @@ class CustomerStore {
  private:
   struct Impl;
   explicit CustomerStore(std::unique_ptr<Impl> impl);
+  Result<PreparedCustomers> Prepare(std::string_view source, const std::vector<CustomerRecord>& records,
+                                    bool derive_created);
   std::unique_ptr<Impl> impl_;
 };
 

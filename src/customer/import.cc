@@ -46,24 +46,28 @@ Result<UpsertOutcome::Action> CustomerStore::Impl::UpsertRecord(Connection& c, c
                                                                 const std::string& scheme, PreparedRecord& rec,
                                                                 Kind kind, Timestamp now, BatchBuffer* batch) {
   const std::vector<Identifier>& ids = rec.ids;
-  std::vector<BatchBuffer::Owner> owners;
-  owners.reserve(ids.size());
-  bool buffered = false;
-  for (const Identifier& i : ids) {
-    RP_ASSIGN_OR_RETURN(BatchBuffer::Owner o, batch->OwnerOf(c, i));
-    buffered = buffered || o.buffered;
-    owners.push_back(o);
-  }
   // An identifier claimed by an earlier new customer of this batch: write
   // the buffer first, so what follows sees the database as it will be.
+  bool buffered = std::any_of(rec.slots.begin(), rec.slots.end(),
+                              [&](size_t slot) { return batch->OwnerOf(slot).buffered; });
   if (buffered) RP_RETURN_IF_ERROR(batch->Flush(c));
-  CustomerId owner = owners[0].id;
+  CustomerId owner = batch->OwnerOf(rec.slots[0]).id;
   for (size_t j = 1; j < ids.size(); ++j) {
-    if (owners[j].id != 0 && owners[j].id != owner) return Taken(ids[j], owners[j].id, rec.positions[j]);
+    CustomerId other = batch->OwnerOf(rec.slots[j]).id;
+    if (other != 0 && other != owner) return Taken(ids[j], other, rec.positions[j]);
   }
   if (owner == 0) {
-    RP_RETURN_IF_ERROR(
-        InsertCustomer(c, kind, std::move(rec.attrs), ids, {}, scheme, rec.valid_from, now, batch).status());
+    if (!rec.derived) {
+      rec.created = DeriveNewCustomer(rec.attrs, rec.ids);
+      rec.derived = true;
+    }
+    RP_ASSIGN_OR_RETURN(CustomerId id, InsertCustomerRow(c, kind, rec.created, scheme, rec.valid_from, now));
+    // Checked above: none is taken, in the database or the batch.
+    for (size_t j = 0; j < ids.size(); ++j) {
+      batch->identifiers.emplace_back(&ids[j], id);
+      batch->Claim(rec.slots[j], id, true);
+    }
+    for (const std::string& t : rec.created.tokens) batch->tokens.emplace_back(&t, id);
     return UpsertOutcome::Action::kCreated;
   }
   RP_ASSIGN_OR_RETURN(StoredCustomer row, LoadCustomer(c, owner, "/sourceKey"));
@@ -73,20 +77,22 @@ Result<UpsertOutcome::Action> CustomerStore::Impl::UpsertRecord(Connection& c, c
                                  "/kind");
   }
   RP_ASSIGN_OR_RETURN(bool changed, AppendAssertions(c, cat, &row, rec.attrs, scheme, rec.valid_from, now));
+  bool identifiers_changed = false;
   for (size_t j = 1; j < ids.size(); ++j) {
-    if (owners[j].id == owner) continue;
+    if (batch->OwnerOf(rec.slots[j]).id == owner) continue;
     RP_ASSIGN_OR_RETURN(bool added,
                         AttachIdentifier(c, row.id, ids[j], now, "/identifiers/" + std::to_string(rec.positions[j])));
-    batch->Claim(ids[j], row.id, false);
-    changed = changed || added;
+    batch->Claim(rec.slots[j], row.id, false);
+    identifiers_changed = identifiers_changed || added;
   }
-  if (!changed) return UpsertOutcome::Action::kUnchanged;
-  RP_RETURN_IF_ERROR(SaveCustomer(c, &row, now));
+  if (!changed && !identifiers_changed) return UpsertOutcome::Action::kUnchanged;
+  RP_RETURN_IF_ERROR(SaveCustomer(c, &row, now, identifiers_changed));
   return UpsertOutcome::Action::kUpdated;
 }
 
-Result<CustomerStore::PreparedCustomers> CustomerStore::PrepareCustomers(std::string_view source,
-                                                                         const std::vector<CustomerRecord>& records) {
+Result<CustomerStore::PreparedCustomers> CustomerStore::Prepare(std::string_view source,
+                                                                const std::vector<CustomerRecord>& records,
+                                                                bool derive_created) {
   auto scheme = NormalizeIdentifier({std::string(source), "-"});
   if (!scheme.ok()) return Status::InvalidArgument(scheme.status().message(), "/source");
   auto d = std::make_shared<PreparedCustomers::Data>();
@@ -101,14 +107,35 @@ Result<CustomerStore::PreparedCustomers> CustomerStore::PrepareCustomers(std::st
   }
   d->now = impl_->clock->Now();
   d->records.resize(records.size());
+  // About three identifiers a record (source key, email, phone).
+  d->slot_of.reserve(records.size() * 3);
+  d->slot_ids.reserve(records.size() * 3);
   d->kinds.reserve(records.size());
   d->errors.reserve(records.size());
   for (size_t i = 0; i < records.size(); ++i) {
     d->kinds.push_back(records[i].kind);
-    d->errors.push_back(impl_->PrepareRecord(*d->catalog, d->scheme, records[i], d->now, &d->records[i]));
-    if (d->errors.back().ok()) d->all_ids.insert(d->all_ids.end(), d->records[i].ids.begin(), d->records[i].ids.end());
+    PreparedRecord& rec = d->records[i];
+    d->errors.push_back(impl_->PrepareRecord(*d->catalog, d->scheme, records[i], d->now, &rec));
+    if (!d->errors.back().ok()) continue;
+    // Equal identifiers of different records share a slot. The keys view
+    // the records' identifiers, which stay put from here on.
+    rec.slots.reserve(rec.ids.size());
+    for (const Identifier& id : rec.ids) {
+      auto [it, added] = d->slot_of.try_emplace(IdentifierKey{id.scheme, id.value}, d->slot_ids.size());
+      if (added) d->slot_ids.push_back(&id);
+      rec.slots.push_back(it->second);
+    }
+    if (derive_created) {
+      rec.created = DeriveNewCustomer(rec.attrs, rec.ids);
+      rec.derived = true;
+    }
   }
   return PreparedCustomers{std::move(d)};
+}
+
+Result<CustomerStore::PreparedCustomers> CustomerStore::PrepareCustomers(std::string_view source,
+                                                                         const std::vector<CustomerRecord>& records) {
+  return Prepare(source, records, /*derive_created=*/true);
 }
 
 Result<CustomerStore::BatchResult> CustomerStore::UpsertCustomers(PreparedCustomers prepared) {
@@ -121,7 +148,7 @@ Result<CustomerStore::BatchResult> CustomerStore::UpsertCustomers(PreparedCustom
   batch.now = d.now;
   RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
     batch.Clear();
-    RP_RETURN_IF_ERROR(batch.LoadOwners(c, d.all_ids));
+    RP_RETURN_IF_ERROR(batch.LoadOwners(c, d.slot_ids, d.slot_of));
     for (size_t i = 0; i < d.records.size(); ++i) {
       if (!out.errors[i].ok()) continue;
       Result<UpsertOutcome::Action> r =
@@ -144,7 +171,9 @@ Result<CustomerStore::BatchResult> CustomerStore::UpsertCustomers(PreparedCustom
 
 Result<CustomerStore::BatchResult> CustomerStore::UpsertCustomers(std::string_view source,
                                                                   const std::vector<CustomerRecord>& records) {
-  RP_ASSIGN_OR_RETURN(PreparedCustomers prepared, PrepareCustomers(source, records));
+  // One thread does both steps: what a record would create is derived only
+  // when it does.
+  RP_ASSIGN_OR_RETURN(PreparedCustomers prepared, Prepare(source, records, /*derive_created=*/false));
   return UpsertCustomers(std::move(prepared));
 }
 

@@ -1,13 +1,17 @@
-// Search over the normalized token table: name words by prefix, emails and
-// phones by prefix of their normalized form, identifiers exactly. Results
+// Search over the normalized token table and the email and phone
+// identifiers: name words by prefix, emails and phones by prefix of their
+// normalized form, identifiers exactly. Results
 // come in token order with a cursor, each customer once.
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <optional>
+#include <tuple>
 
 #include "customer/customer.h"
 #include "customer/internal/codec.h"
+#include "customer/internal/queries.h"
 #include "customer/internal/store_impl.h"
 
 namespace rapport::customer {
@@ -164,30 +168,67 @@ Result<Page<CustomerSummary>> CustomerStore::Search(const SearchQuery& query) {
   while (!upper.empty() && static_cast<unsigned char>(upper.back()) == 0xff) upper.pop_back();
   if (!upper.empty()) upper.back() = static_cast<char>(static_cast<unsigned char>(upper.back()) + 1);
 
-  Cursor pos{std::max(cursor.token, lead), cursor.token >= lead ? cursor.id : 0};
+  // The lead word's matches are in three indexes: the token table, and the
+  // email and phone identifiers, whose values are not stored again as
+  // tokens (StoredSearchTokens). Each is read in (token, customer id) order
+  // from pos on, in batches, and the three are merged.
+  const bool phone_like =
+      std::all_of(lead.begin(), lead.end(), [](char ch) { return ch == '+' || (ch >= '0' && ch <= '9'); });
+  Cursor pos{std::max(cursor.token, lead), cursor.token >= lead ? cursor.id : 0};  // rows up to pos are done
   const int64_t batch = static_cast<int64_t>(std::min<size_t>(limit * 2 + 16, 2000));
+  auto before = [](const Cursor& a, const Cursor& b) { return std::tie(a.token, a.id) < std::tie(b.token, b.id); };
+  struct Hit {
+    Cursor at;
+    CustomerSummary summary;
+  };
   RP_RETURN_IF_ERROR(impl_->db->WithConnection([&](Connection& c) -> Status {
     std::optional<Cursor> last_emitted;
+    std::vector<Hit> hits;
     while (true) {
-      RP_ASSIGN_OR_RETURN(QueryResult r,
-                          upper.empty()
-                              ? c.Query("SELECT s.token, c.id, c.kind, c.display_name, c.email, c.phone FROM "
-                                        "customer_search_tokens s JOIN customers c ON c.id = s.customer_id WHERE "
-                                        "s.token >= ? ORDER BY s.token, s.customer_id LIMIT ?",
-                                        {pos.token, batch})
-                              : c.Query("SELECT s.token, c.id, c.kind, c.display_name, c.email, c.phone FROM "
-                                        "customer_search_tokens s JOIN customers c ON c.id = s.customer_id WHERE "
-                                        "s.token >= ? AND s.token < ? ORDER BY s.token, s.customer_id LIMIT ?",
-                                        {pos.token, upper, batch}));
-      for (const auto& row : r.rows) {
-        Cursor here{row[0].AsText(), row[1].AsInt()};
-        if (here.token == pos.token && here.id <= pos.id) continue;
-        pos = here;
+      hits.clear();
+      // Past bound, a source that filled its batch may have rows not read yet.
+      std::optional<Cursor> bound;
+      auto take = [&](const QueryResult& r) -> Status {
+        for (const auto& row : r.rows) {
+          Cursor here{row[0].AsText(), row[1].AsInt()};
+          if (!before(pos, here)) continue;  // an identifier at pos itself
+          RP_ASSIGN_OR_RETURN(CustomerSummary s, summary(row, 1));
+          hits.push_back({std::move(here), std::move(s)});
+        }
+        if (static_cast<int64_t>(r.rows.size()) == batch) {
+          Cursor last{r.rows.back()[0].AsText(), r.rows.back()[1].AsInt()};
+          if (!bound || before(last, *bound)) bound = std::move(last);
+        }
+        return Status::Ok();
+      };
+      QueryResult r;
+      if (upper.empty()) {
+        RP_ASSIGN_OR_RETURN(r, c.Query(sql::kSearchTokensUnbounded, {pos.token, pos.id, batch}));
+      } else {
+        RP_ASSIGN_OR_RETURN(r, c.Query(sql::kSearchTokens, {pos.token, pos.id, upper, batch}));
+      }
+      RP_RETURN_IF_ERROR(take(r));
+      for (const char* scheme : {"email", "phone"}) {
+        if (scheme[0] == 'p' && !phone_like) continue;  // a normalized phone is '+' and digits
+        if (upper.empty()) {
+          RP_ASSIGN_OR_RETURN(r, c.Query(sql::kSearchIdentifiersUnbounded, {scheme, pos.token, batch}));
+        } else {
+          RP_ASSIGN_OR_RETURN(r, c.Query(sql::kSearchIdentifiers, {scheme, pos.token, upper, batch}));
+        }
+        RP_RETURN_IF_ERROR(take(r));
+      }
+      std::sort(hits.begin(), hits.end(), [&](const Hit& a, const Hit& b) { return before(a.at, b.at); });
+      for (size_t k = 0; k < hits.size(); ++k) {
+        const Cursor& here = hits[k].at;
+        if (bound && before(*bound, here)) break;
+        // The same token stored and found as an identifier: once.
+        if (k > 0 && !before(hits[k - 1].at, here)) continue;
         if (!StartsWith(here.token, lead)) continue;
-        RP_ASSIGN_OR_RETURN(CustomerSummary s, summary(row, 1));
+        CustomerSummary& s = hits[k].summary;
         if (!kind_ok(s.kind)) continue;
         std::vector<std::string> tokens = internal::SearchTokens(s.display_name, s.email, s.phone);
-        // Emit each customer once: at the first of its tokens the lead word matches.
+        // Emit each customer once: at the first of its tokens the lead word
+        // matches (an email or phone that is not its current one is none).
         auto first = std::find_if(tokens.begin(), tokens.end(), [&](const auto& t) { return StartsWith(t, lead); });
         if (first == tokens.end() || *first != here.token) continue;
         bool all = std::all_of(words.begin() + 1, words.end(), [&](const std::string& w) {
@@ -201,7 +242,8 @@ Result<Page<CustomerSummary>> CustomerStore::Search(const SearchQuery& query) {
         page.items.push_back(std::move(s));
         last_emitted = here;
       }
-      if (static_cast<int64_t>(r.rows.size()) < batch) return Status::Ok();
+      if (!bound) return Status::Ok();
+      pos = std::move(*bound);
     }
   }));
   return page;

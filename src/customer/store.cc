@@ -35,7 +35,8 @@ bool SameValue(const AttributeMap& m, const std::string& name, const AttributeVa
 
 // One multi-row INSERT per customer: statement overhead, not the B-tree,
 // dominates for a handful of short rows. The text depends only on the
-// count, so the prepared statements are cached.
+// count, so the prepared statements are cached. A token already stored is
+// kept (see SaveCustomer).
 Status InsertTokens(Connection& c, CustomerId id, const std::vector<std::string>& tokens) {
   constexpr size_t kMaxRows = 16;
   std::string sql;
@@ -49,6 +50,7 @@ Status InsertTokens(Connection& c, CustomerId id, const std::vector<std::string>
       params.emplace_back(tokens[i]);
       params.emplace_back(id);
     }
+    sql += " ON CONFLICT (token, customer_id) DO NOTHING";
     RP_RETURN_IF_ERROR(c.ExecuteV(sql, params).status());
   }
   return Status::Ok();
@@ -77,12 +79,11 @@ const std::string& RepeatedSql(std::string_view head, std::string_view row, std:
 
 }  // namespace
 
-Status BatchBuffer::LoadOwners(Connection& c, const std::vector<Identifier>& ids) {
-  // Unknown identifiers by scheme, each once.
-  std::map<std::string, std::vector<const std::string*>> by_scheme;
-  for (const Identifier& i : ids) {
-    if (owners.emplace(Key(i), Owner{}).second) by_scheme[i.scheme].push_back(&i.value);
-  }
+Status BatchBuffer::LoadOwners(Connection& c, const std::vector<const Identifier*>& slot_ids,
+                               const std::unordered_map<IdentifierKey, size_t, IdentifierKeyHash>& slot_of) {
+  owners.assign(slot_ids.size(), Owner{});
+  std::map<std::string_view, std::vector<const std::string*>> by_scheme;
+  for (const Identifier* i : slot_ids) by_scheme[i->scheme].push_back(&i->value);
   thread_local std::string sql_text;
   const std::string& sql = RepeatedSql("SELECT value, customer_id FROM customer_identifiers WHERE scheme = ? AND value IN (",
                                        "?", ", ", ")", kBulkRows, &sql_text);
@@ -96,26 +97,21 @@ Status BatchBuffer::LoadOwners(Connection& c, const std::vector<Identifier>& ids
         params.emplace_back(*values[std::min(start + k, values.size() - 1)]);
       }
       RP_ASSIGN_OR_RETURN(QueryResult r, c.QueryV(sql, params));
-      for (const auto& row : r.rows) owners[scheme + '\0' + row[0].AsText()].id = row[1].AsInt();
+      for (const auto& row : r.rows) {
+        auto it = slot_of.find(IdentifierKey{scheme, row[0].AsText()});
+        if (it != slot_of.end()) owners[it->second].id = row[1].AsInt();
+      }
     }
   }
   return Status::Ok();
 }
 
-Result<BatchBuffer::Owner> BatchBuffer::OwnerOf(Connection& c, const Identifier& i) {
-  auto it = owners.find(Key(i));
-  if (it != owners.end()) return it->second;
-  RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(sql::kIdentifierOwner, {i.scheme, i.value}));
-  Owner o{r.empty() ? 0 : r.rows[0][0].AsInt(), false};
-  owners.emplace(Key(i), o);
-  return o;
-}
-
 Status BatchBuffer::Flush(Connection& c) {
   std::sort(identifiers.begin(), identifiers.end(), [](const auto& a, const auto& b) {
-    return std::tie(a.first.scheme, a.first.value) < std::tie(b.first.scheme, b.first.value);
+    return std::tie(a.first->scheme, a.first->value) < std::tie(b.first->scheme, b.first->value);
   });
-  std::sort(tokens.begin(), tokens.end());
+  std::sort(tokens.begin(), tokens.end(),
+            [](const auto& a, const auto& b) { return std::tie(*a.first, a.second) < std::tie(*b.first, b.second); });
   thread_local std::string ident_sql, token_sql;
   std::vector<Value> params;
   size_t i = 0;
@@ -123,7 +119,7 @@ Status BatchBuffer::Flush(Connection& c) {
     params.clear();
     for (size_t k = i; k < i + kBulkRows; ++k) {
       const auto& [ident, id] = identifiers[k];
-      params.insert(params.end(), {ident.scheme, ident.value, id, now.micros});
+      params.insert(params.end(), {ident->scheme, ident->value, id, now.micros});
     }
     RP_RETURN_IF_ERROR(c.ExecuteV(RepeatedSql("INSERT INTO customer_identifiers (scheme, value, customer_id, "
                                               "created_at) VALUES ",
@@ -135,12 +131,12 @@ Status BatchBuffer::Flush(Connection& c) {
     const auto& [ident, id] = identifiers[i];
     RP_RETURN_IF_ERROR(c.Execute("INSERT INTO customer_identifiers (scheme, value, customer_id, created_at) "
                                  "VALUES (?, ?, ?, ?)",
-                                 {ident.scheme, ident.value, id, now.micros})
+                                 {ident->scheme, ident->value, id, now.micros})
                            .status());
   }
   for (i = 0; i + kBulkRows <= tokens.size(); i += kBulkRows) {
     params.clear();
-    for (size_t k = i; k < i + kBulkRows; ++k) params.insert(params.end(), {tokens[k].first, tokens[k].second});
+    for (size_t k = i; k < i + kBulkRows; ++k) params.insert(params.end(), {*tokens[k].first, tokens[k].second});
     RP_RETURN_IF_ERROR(c.ExecuteV(RepeatedSql("INSERT INTO customer_search_tokens (token, customer_id) VALUES ",
                                               "(?, ?)", ", ", "", kBulkRows, &token_sql),
                                   params)
@@ -148,13 +144,36 @@ Status BatchBuffer::Flush(Connection& c) {
   }
   for (; i < tokens.size(); ++i) {
     RP_RETURN_IF_ERROR(c.Execute("INSERT INTO customer_search_tokens (token, customer_id) VALUES (?, ?)",
-                                 {tokens[i].first, tokens[i].second})
+                                 {*tokens[i].first, tokens[i].second})
                            .status());
   }
   identifiers.clear();
   tokens.clear();
-  for (auto& [key, owner] : owners) owner.buffered = false;
+  for (size_t slot : buffered_slots) owners[slot].buffered = false;
+  buffered_slots.clear();
   return Status::Ok();
+}
+
+NewCustomerRow DeriveNewCustomer(const AttributeMap& attributes, const std::vector<Identifier>& ids) {
+  NewCustomerRow row;
+  row.display_name = internal::DisplayName(attributes);
+  auto text_attr = [&](const char* name) -> std::string {
+    auto it = attributes.find(name);
+    return it != attributes.end() && std::holds_alternative<std::string>(it->second) ? std::get<std::string>(it->second)
+                                                                                      : std::string();
+  };
+  row.email = text_attr("email");
+  row.phone = text_attr("phone");
+  for (const Identifier& i : ids) {
+    if (row.email.empty() && i.scheme == "email") row.email = i.value;
+    if (row.phone.empty() && i.scheme == "phone") row.phone = i.value;
+  }
+  internal::EncodeAttributes(attributes, &row.json, /*keep_removals=*/false);
+  row.has_attributes = std::any_of(attributes.begin(), attributes.end(), [](const auto& entry) {
+    return !std::holds_alternative<std::monostate>(entry.second);
+  });
+  row.tokens = internal::StoredSearchTokens(internal::SearchTokens(row.display_name, row.email, row.phone), ids);
+  return row;
 }
 
 AttributeMap FoldAssertions(const std::vector<Assertion>& history, Timestamp at) {
@@ -324,71 +343,55 @@ Result<Customer> CustomerStore::Impl::ReadCustomer(Connection& c, CustomerId id,
 
 // ---- Impl: writes ---------------------------------------------------------------
 
-Result<StoredCustomer> CustomerStore::Impl::InsertCustomer(Connection& c, Kind kind, AttributeMap attributes,
-                                                           const std::vector<Identifier>& identifiers,
-                                                           const std::vector<std::string>& identifier_fields,
-                                                           std::string_view source, Timestamp valid_from,
-                                                           Timestamp now, BatchBuffer* deferred) {
-  StoredCustomer row;
-  row.kind = kind;
-  std::erase_if(attributes, [](const auto& entry) { return std::holds_alternative<std::monostate>(entry.second); });
-  row.attributes = std::move(attributes);
-  row.display_name = internal::DisplayName(row.attributes);
-  auto text_attr = [&](const char* name) -> std::string {
-    auto it = row.attributes.find(name);
-    return it != row.attributes.end() && std::holds_alternative<std::string>(it->second)
-               ? std::get<std::string>(it->second)
-               : std::string();
-  };
-  row.email = text_attr("email");
-  row.phone = text_attr("phone");
-  for (const Identifier& i : identifiers) {
-    if (row.email.empty() && i.scheme == "email") row.email = i.value;
-    if (row.phone.empty() && i.scheme == "phone") row.phone = i.value;
-  }
-  row.valid_from = row.latest_valid_from = valid_from;
-  row.created_at = row.updated_at = now;
-
-  std::string json;
-  internal::EncodeAttributes(row.attributes, &json);
-  std::initializer_list<Value> values = {KindName(kind), row.display_name, row.email,       row.phone, json,
+Result<CustomerId> CustomerStore::Impl::InsertCustomerRow(Connection& c, Kind kind, const NewCustomerRow& row,
+                                                          std::string_view source, Timestamp valid_from,
+                                                          Timestamp now) {
+  std::initializer_list<Value> values = {KindName(kind),    row.display_name,  row.email,  row.phone, row.json,
                                          valid_from.micros, valid_from.micros, now.micros, now.micros};
+  CustomerId id = 0;
   if (c.dialect() == storage::Dialect::kSqlite) {
     // The SQLite fast path: no result set to materialize.
     RP_RETURN_IF_ERROR(c.Execute("INSERT INTO customers (kind, display_name, email, phone, attributes, valid_from, "
                                  "latest_valid_from, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                                  values)
                            .status());
-    row.id = c.LastInsertId();
+    id = c.LastInsertId();
   } else {
     RP_ASSIGN_OR_RETURN(QueryResult ins,
                         c.Query("INSERT INTO customers (kind, display_name, email, phone, attributes, valid_from, "
                                 "latest_valid_from, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) "
                                 "RETURNING id",
                                 values));
-    row.id = ins.rows.at(0)[0].AsInt();
+    id = ins.rows.at(0)[0].AsInt();
   }
-  if (deferred) {
-    // The caller checked that none is taken, in the database or the batch.
-    for (const Identifier& i : identifiers) {
-      deferred->identifiers.emplace_back(i, row.id);
-      deferred->Claim(i, row.id, true);
-    }
-  } else {
-    RP_RETURN_IF_ERROR(InsertIdentifiers(c, row.id, identifiers, identifier_fields, now));
-  }
-  if (!row.attributes.empty()) {
+  if (row.has_attributes) {
     RP_RETURN_IF_ERROR(c.Execute("INSERT INTO customer_attribute_history (customer_id, valid_from, recorded_at, "
                                  "source, changes) VALUES (?, ?, ?, ?, ?)",
-                                 {row.id, valid_from.micros, now.micros, source, json})
+                                 {id, valid_from.micros, now.micros, source, row.json})
                            .status());
   }
-  std::vector<std::string> tokens = internal::SearchTokens(row.display_name, row.email, row.phone);
-  if (deferred) {
-    for (std::string& t : tokens) deferred->tokens.emplace_back(std::move(t), row.id);
-  } else {
-    RP_RETURN_IF_ERROR(InsertTokens(c, row.id, tokens));
-  }
+  return id;
+}
+
+Result<StoredCustomer> CustomerStore::Impl::InsertCustomer(Connection& c, Kind kind, AttributeMap attributes,
+                                                           const std::vector<Identifier>& identifiers,
+                                                           const std::vector<std::string>& identifier_fields,
+                                                           std::string_view source, Timestamp valid_from,
+                                                           Timestamp now) {
+  std::erase_if(attributes, [](const auto& entry) { return std::holds_alternative<std::monostate>(entry.second); });
+  NewCustomerRow derived = DeriveNewCustomer(attributes, identifiers);
+  RP_ASSIGN_OR_RETURN(CustomerId id, InsertCustomerRow(c, kind, derived, source, valid_from, now));
+  RP_RETURN_IF_ERROR(InsertIdentifiers(c, id, identifiers, identifier_fields, now));
+  RP_RETURN_IF_ERROR(InsertTokens(c, id, derived.tokens));
+  StoredCustomer row;
+  row.id = id;
+  row.kind = kind;
+  row.display_name = std::move(derived.display_name);
+  row.email = std::move(derived.email);
+  row.phone = std::move(derived.phone);
+  row.attributes = std::move(attributes);
+  row.valid_from = row.latest_valid_from = valid_from;
+  row.created_at = row.updated_at = now;
   return row;
 }
 
@@ -422,6 +425,7 @@ Status CustomerStore::Impl::InsertIdentifiers(Connection& c, CustomerId id, cons
     }
   }
   RP_RETURN_IF_ERROR(c.Execute("DELETE FROM customer_identifiers WHERE customer_id = ?", {id}).status());
+  RP_RETURN_IF_ERROR(c.Execute("DELETE FROM customer_attribute_history WHERE customer_id = ?", {id}).status());
   RP_RETURN_IF_ERROR(c.Execute("DELETE FROM customers WHERE id = ?", {id}).status());
   return conflict;
 }
@@ -492,7 +496,8 @@ Result<bool> CustomerStore::Impl::AttachIdentifier(Connection& c, CustomerId id,
   return false;
 }
 
-Status CustomerStore::Impl::SaveCustomer(Connection& c, StoredCustomer* row, Timestamp now) {
+Status CustomerStore::Impl::SaveCustomer(Connection& c, StoredCustomer* row, Timestamp now,
+                                         bool identifiers_changed) {
   std::vector<std::string> old_tokens = internal::SearchTokens(row->display_name, row->email, row->phone);
   row->display_name = internal::DisplayName(row->attributes);
   auto text_attr = [&](const char* name) -> std::string {
@@ -503,27 +508,47 @@ Status CustomerStore::Impl::SaveCustomer(Connection& c, StoredCustomer* row, Tim
   };
   row->email = text_attr("email");
   row->phone = text_attr("phone");
-  if (row->email.empty() || row->phone.empty()) {
-    RP_ASSIGN_OR_RETURN(std::vector<Identifier> ids, LoadIdentifiers(c, row->id));
-    for (const Identifier& i : ids) {
+  // The identifiers are read only when they matter: to fill a missing email
+  // or phone, or to decide which tokens are stored (see StoredSearchTokens)
+  // when they changed or a new token may be an identifier's value.
+  std::optional<std::vector<Identifier>> ids;
+  auto load_ids = [&]() -> Status {
+    if (ids) return Status::Ok();
+    RP_ASSIGN_OR_RETURN(ids, LoadIdentifiers(c, row->id));
+    return Status::Ok();
+  };
+  if (identifiers_changed || row->email.empty() || row->phone.empty()) {
+    RP_RETURN_IF_ERROR(load_ids());
+    for (const Identifier& i : *ids) {
       if (row->email.empty() && i.scheme == "email") row->email = i.value;
       if (row->phone.empty() && i.scheme == "phone") row->phone = i.value;
     }
   }
-  std::vector<std::string> new_tokens = internal::SearchTokens(row->display_name, row->email, row->phone);
-  if (new_tokens != old_tokens) {
-    std::vector<std::string> gone, added;
-    std::set_difference(old_tokens.begin(), old_tokens.end(), new_tokens.begin(), new_tokens.end(),
-                        std::back_inserter(gone));
-    std::set_difference(new_tokens.begin(), new_tokens.end(), old_tokens.begin(), old_tokens.end(),
-                        std::back_inserter(added));
-    for (const std::string& t : gone) {
-      RP_RETURN_IF_ERROR(c.Execute("DELETE FROM customer_search_tokens WHERE token = ? AND customer_id = ?",
-                                   {t, row->id})
-                             .status());
-    }
-    RP_RETURN_IF_ERROR(InsertTokens(c, row->id, added));
+  std::vector<std::string> tokens = internal::SearchTokens(row->display_name, row->email, row->phone);
+  std::vector<std::string> added;
+  std::set_difference(tokens.begin(), tokens.end(), old_tokens.begin(), old_tokens.end(), std::back_inserter(added));
+  if (std::any_of(added.begin(), added.end(), [](const auto& t) { return internal::MayBeIdentifierValue(t); })) {
+    RP_RETURN_IF_ERROR(load_ids());
   }
+  std::vector<std::string> stored =
+      ids ? internal::StoredSearchTokens(std::move(tokens), *ids) : std::move(tokens);
+  // Which old tokens are stored is not recorded: delete each one no longer
+  // stored (a no-op where it was not), and upsert each stored one that is
+  // new, or that may have been left out for an identifier now gone. With
+  // the identifiers unchanged, a token kept keeps its stored state.
+  std::vector<std::string> gone, upsert;
+  std::set_difference(old_tokens.begin(), old_tokens.end(), stored.begin(), stored.end(), std::back_inserter(gone));
+  for (const std::string& t : stored) {
+    if (!std::binary_search(old_tokens.begin(), old_tokens.end(), t) ||
+        (identifiers_changed && internal::MayBeIdentifierValue(t))) {
+      upsert.push_back(t);
+    }
+  }
+  for (const std::string& t : gone) {
+    RP_RETURN_IF_ERROR(
+        c.Execute("DELETE FROM customer_search_tokens WHERE token = ? AND customer_id = ?", {t, row->id}).status());
+  }
+  RP_RETURN_IF_ERROR(InsertTokens(c, row->id, upsert));
   row->updated_at = now;
   std::string json;
   internal::EncodeAttributes(row->attributes, &json);
@@ -653,6 +678,7 @@ Result<Customer> CustomerStore::Update(CustomerId id, const CustomerPatch& patch
   RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
     RP_ASSIGN_OR_RETURN(StoredCustomer row, impl_->LoadCustomer(c, id, "/customerId"));
     RP_ASSIGN_OR_RETURN(bool changed, impl_->AppendAssertions(c, *cat, &row, changes, patch.source, valid_from, now));
+    bool identifiers_changed = false;
     for (size_t i = 0; i < remove.size(); ++i) {
       RP_ASSIGN_OR_RETURN(int64_t n, c.Execute("DELETE FROM customer_identifiers WHERE scheme = ? AND value = ? AND "
                                                "customer_id = ?",
@@ -661,13 +687,13 @@ Result<Customer> CustomerStore::Update(CustomerId id, const CustomerPatch& patch
         return Status::NotFound("customer " + std::to_string(id) + " has no identifier " + remove[i].ToString(),
                                 "/removeIdentifiers/" + std::to_string(i));
       }
-      changed = true;
+      identifiers_changed = true;
     }
     for (size_t i = 0; i < add.size(); ++i) {
       RP_ASSIGN_OR_RETURN(bool added, impl_->AttachIdentifier(c, id, add[i], now, "/addIdentifiers/" + std::to_string(i)));
-      changed = changed || added;
+      identifiers_changed = identifiers_changed || added;
     }
-    if (changed) RP_RETURN_IF_ERROR(impl_->SaveCustomer(c, &row, now));
+    if (changed || identifiers_changed) RP_RETURN_IF_ERROR(impl_->SaveCustomer(c, &row, now, identifiers_changed));
     RP_ASSIGN_OR_RETURN(out, impl_->ReadCustomer(c, id, {}));
     return Status::Ok();
   }));

@@ -850,12 +850,14 @@ class Pipeline {
 };
 
 // Customers are validated and normalized on the reading thread
-// (prepared), so the writing thread only writes.
+// (prepared), so the writing thread only writes. The reading thread keeps
+// its reference to the prepared batch and frees it (what it allocated)
+// while the next batch is written.
 Result<customer::CustomerStore::BatchResult> WriteBatch(customer::CustomerStore& store, const ImportOptions& options,
                                                         const MappedRows& batch,
-                                                        customer::CustomerStore::PreparedCustomers& prepared) {
+                                                        const customer::CustomerStore::PreparedCustomers& prepared) {
   switch (options.entity) {
-    case Entity::kCustomers: return store.UpsertCustomers(std::move(prepared));
+    case Entity::kCustomers: return store.UpsertCustomers(prepared);
     case Entity::kAccounts: return store.UpsertAccounts(batch.accounts);
     case Entity::kTransactions: return store.AddTransactions(batch.transactions);
     case Entity::kInteractions: return store.AddInteractions(batch.interactions);

@@ -33,11 +33,12 @@ void AppendJsonString(std::string* out, std::string_view s) {
   out->push_back('"');
 }
 
-void EncodeAttributes(const AttributeMap& attributes, std::string* out) {
+void EncodeAttributes(const AttributeMap& attributes, std::string* out, bool keep_removals) {
   out->push_back('{');
   bool first = true;
   char buf[32];
   for (const auto& [name, value] : attributes) {
+    if (!keep_removals && std::holds_alternative<std::monostate>(value)) continue;
     if (!first) out->push_back(',');
     first = false;
     AppendJsonString(out, name);
@@ -140,6 +141,21 @@ std::vector<std::string> SearchTokens(std::string_view display_name, std::string
   std::sort(tokens.begin(), tokens.end());
   tokens.erase(std::unique(tokens.begin(), tokens.end()), tokens.end());
   return tokens;
+}
+
+std::vector<std::string> StoredSearchTokens(std::vector<std::string> tokens, const std::vector<Identifier>& ids) {
+  std::erase_if(tokens, [&](const std::string& t) {
+    return std::any_of(ids.begin(), ids.end(), [&](const Identifier& i) {
+      return (i.scheme == "email" || i.scheme == "phone") && i.value == t;
+    });
+  });
+  return tokens;
+}
+
+bool MayBeIdentifierValue(std::string_view token) {
+  if (token.find('@') != std::string_view::npos) return true;
+  return !token.empty() &&
+         std::all_of(token.begin(), token.end(), [](char c) { return c == '+' || (c >= '0' && c <= '9'); });
 }
 
 }  // namespace rapport::customer::internal

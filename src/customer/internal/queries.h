@@ -1,6 +1,6 @@
 #pragma once
 // The statements on the read paths with a latency budget (Get, the 360
-// view, identifier lookups during import), in one place so a test can check
+// view, identifier lookups during import, search), in one place so a test can check
 // with EXPLAIN QUERY PLAN that each one is an index lookup or range scan.
 
 #include <string_view>
@@ -67,6 +67,25 @@ inline constexpr std::string_view kConsentsUpTo =
     "SELECT channel, purpose, granted, at, source FROM customer_consents "
     "WHERE customer_id = ? AND at <= ? ORDER BY channel, purpose, at, id";
 
+// Search (search.cc): the rows of the token table, and of the identifiers of
+// one scheme (emails, phones), from a position on and below an upper bound,
+// in (token, customer id) order, each with the customer's summary. The
+// identifier forms need no customer id in their lower bound: a value
+// belongs to one customer.
+#define RP_SEARCH_TOKENS                                                                 \
+  "SELECT s.token, c.id, c.kind, c.display_name, c.email, c.phone FROM customer_search_tokens s " \
+  "JOIN customers c ON c.id = s.customer_id WHERE (s.token, s.customer_id) > (?, ?) "
+#define RP_SEARCH_IDENTIFIERS                                                              \
+  "SELECT i.value, c.id, c.kind, c.display_name, c.email, c.phone FROM customer_identifiers i " \
+  "JOIN customers c ON c.id = i.customer_id WHERE i.scheme = ? AND i.value >= ? "
+inline constexpr std::string_view kSearchTokens =
+    RP_SEARCH_TOKENS "AND s.token < ? ORDER BY s.token, s.customer_id LIMIT ?";
+inline constexpr std::string_view kSearchTokensUnbounded = RP_SEARCH_TOKENS "ORDER BY s.token, s.customer_id LIMIT ?";
+inline constexpr std::string_view kSearchIdentifiers = RP_SEARCH_IDENTIFIERS "AND i.value < ? ORDER BY i.value LIMIT ?";
+inline constexpr std::string_view kSearchIdentifiersUnbounded = RP_SEARCH_IDENTIFIERS "ORDER BY i.value LIMIT ?";
+#undef RP_SEARCH_TOKENS
+#undef RP_SEARCH_IDENTIFIERS
+
 #undef RP_RELATIONSHIP_COLUMNS
 #undef RP_ACCOUNT_COLUMNS
 #undef RP_TRANSACTION_COLUMNS
@@ -77,7 +96,8 @@ inline constexpr std::string_view kIndexedReads[] = {
     kCustomerById,       kSummaryById,        kIdentifiersOfCustomer, kIdentifierOwner,     kHistoryUpTo,
     kHistoryAll,         kRelationshipById,   kRelationshipsFrom,     kRelationshipsTo,     kAccountBySourceKey,
     kAccountsOfCustomer, kTransactionBySourceKey, kRecentTransactions, kTransactionTotals,  kTopItems,
-    kInteractionBySourceKey, kRecentInteractions, kConsentsUpTo,
+    kInteractionBySourceKey, kRecentInteractions, kConsentsUpTo, kSearchTokens, kSearchTokensUnbounded,
+    kSearchIdentifiers, kSearchIdentifiersUnbounded,
 };
 
 }  // namespace rapport::customer::sql

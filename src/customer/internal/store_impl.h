@@ -5,7 +5,9 @@
 
 #include <memory>
 #include <mutex>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -33,14 +35,51 @@ struct Assertion {
   internal::AttributeMap changes;  // monostate: removed
 };
 
-// The identifiers and search tokens of the customers a batch creates,
-// written at its end in key order: sorted inserts touch each B-tree page
-// once instead of jumping around the index for every customer.
+// What a new customer's rows hold, derived from its attributes (removals
+// ignored) and its normalized identifiers: the customers row's columns, the
+// first assertion's JSON and the search tokens stored for it.
+struct NewCustomerRow {
+  std::string display_name, email, phone;
+  std::string json;             // the attributes, as customers.attributes and the first assertion hold them
+  bool has_attributes = false;  // whether there is a first assertion
+  std::vector<std::string> tokens;  // StoredSearchTokens
+};
+NewCustomerRow DeriveNewCustomer(const internal::AttributeMap& attributes, const std::vector<Identifier>& ids);
+
+// A record of UpsertCustomers validated and normalized, before any database
+// access, with the rows it writes if it creates a customer: all of it done
+// on the caller's thread (an importer's reader), so the writing thread only
+// looks up and writes.
+struct PreparedRecord {
+  internal::AttributeMap attrs;
+  Timestamp valid_from;
+  std::vector<Identifier> ids;    // ids[0] is the source key
+  std::vector<size_t> positions;  // index of each id in the record's identifiers, for error fields
+  std::vector<size_t> slots;      // each id's slot in the batch's owner table: equal ids, equal slots
+  NewCustomerRow created;  // valid when derived
+  bool derived = false;
+};
+
+// An identifier as a key, viewing a PreparedRecord's.
+struct IdentifierKey {
+  std::string_view scheme, value;
+  bool operator==(const IdentifierKey&) const = default;
+};
+struct IdentifierKeyHash {
+  size_t operator()(const IdentifierKey& k) const {
+    return std::hash<std::string_view>()(k.value) * 31 + std::hash<std::string_view>()(k.scheme);
+  }
+};
+
 // The state of one UpsertCustomers batch. Statement overhead, not the
 // B-tree, dominates a bulk import, so the batch looks up the owners of all
 // its identifiers in a few statements at its start, keeps them current as it
 // writes, and writes new customers' identifiers and search tokens with
-// multi-row INSERTs at its end.
+// multi-row INSERTs at its end, sorted: sorted inserts touch each B-tree page
+// once instead of jumping around the index for every customer. Owners are
+// kept by slot (see PreparedRecord), so the writer neither hashes nor copies
+// an identifier; buffered identifiers and tokens point into the prepared
+// records, which outlive the batch.
 struct BatchBuffer {
   struct Owner {
     CustomerId id = 0;      // 0: free
@@ -48,32 +87,27 @@ struct BatchBuffer {
   };
 
   Timestamp now;  // creation time of the batch's customers
-  std::vector<std::pair<Identifier, CustomerId>> identifiers;
-  std::vector<std::pair<std::string, CustomerId>> tokens;
-  std::unordered_map<std::string, Owner> owners;  // by Key()
+  std::vector<std::pair<const Identifier*, CustomerId>> identifiers;
+  std::vector<std::pair<const std::string*, CustomerId>> tokens;
+  std::vector<Owner> owners;          // by slot
+  std::vector<size_t> buffered_slots;  // slots with buffered == true
 
-  static std::string Key(const Identifier& i) { return i.scheme + '\0' + i.value; }
-  // Looks up the owners of `ids` (normalized) that are not known yet.
-  Status LoadOwners(storage::Connection& c, const std::vector<Identifier>& ids);
-  // The owner of an identifier, from the database when LoadOwners missed it.
-  Result<Owner> OwnerOf(storage::Connection& c, const Identifier& i);
-  void Claim(const Identifier& i, CustomerId id, bool buffered) { owners[Key(i)] = Owner{id, buffered}; }
+  // Looks up the owners of every slot's identifier.
+  Status LoadOwners(storage::Connection& c, const std::vector<const Identifier*>& slot_ids,
+                    const std::unordered_map<IdentifierKey, size_t, IdentifierKeyHash>& slot_of);
+  const Owner& OwnerOf(size_t slot) const { return owners[slot]; }
+  void Claim(size_t slot, CustomerId id, bool buffered) {
+    owners[slot] = Owner{id, buffered};
+    if (buffered) buffered_slots.push_back(slot);
+  }
   void Clear() {
     identifiers.clear();
     tokens.clear();
     owners.clear();
+    buffered_slots.clear();
   }
   // Writes everything buffered, sorted, and marks it written.
   Status Flush(storage::Connection& c);
-};
-
-// A record of UpsertCustomers validated and normalized, before any database
-// access.
-struct PreparedRecord {
-  internal::AttributeMap attrs;
-  Timestamp valid_from;
-  std::vector<Identifier> ids;    // ids[0] is the source key
-  std::vector<size_t> positions;  // index of each id in the record's identifiers, for error fields
 };
 
 struct CustomerStore::PreparedCustomers::Data {
@@ -83,7 +117,9 @@ struct CustomerStore::PreparedCustomers::Data {
   std::vector<PreparedRecord> records;
   std::vector<Kind> kinds;
   std::vector<Status> errors;     // preparation errors; such records are not written
-  std::vector<Identifier> all_ids;  // of every record without an error
+  // The distinct identifiers of the records without an error, by slot.
+  std::vector<const Identifier*> slot_ids;
+  std::unordered_map<IdentifierKey, size_t, IdentifierKeyHash> slot_of;
   bool written = false;
 };
 
@@ -133,7 +169,11 @@ struct CustomerStore::Impl {
   Result<StoredCustomer> InsertCustomer(storage::Connection& c, Kind kind, internal::AttributeMap attributes,
                                         const std::vector<Identifier>& identifiers,
                                         const std::vector<std::string>& identifier_fields, std::string_view source,
-                                        Timestamp valid_from, Timestamp now, BatchBuffer* deferred = nullptr);
+                                        Timestamp valid_from, Timestamp now);
+  // Writes the customers row and the first assertion (if any) of a new
+  // customer; returns its id. Identifiers and tokens are the caller's.
+  Result<CustomerId> InsertCustomerRow(storage::Connection& c, Kind kind, const NewCustomerRow& row,
+                                       std::string_view source, Timestamp valid_from, Timestamp now);
   // Writes the identifiers of a customer inserted just now (see InsertCustomer).
   Status InsertIdentifiers(storage::Connection& c, CustomerId id, const std::vector<Identifier>& ids,
                            const std::vector<std::string>& fields, Timestamp now);
@@ -148,16 +188,18 @@ struct CustomerStore::Impl {
   Result<bool> AttachIdentifier(storage::Connection& c, CustomerId id, const Identifier& ident, Timestamp now,
                                 std::string_view field);
   // Rederives display name, email and phone, rewrites the search tokens that
-  // changed and stores the customers row.
-  Status SaveCustomer(storage::Connection& c, StoredCustomer* row, Timestamp now);
+  // changed and stores the customers row. identifiers_changed: the caller
+  // attached or removed identifiers of the customer in this transaction.
+  Status SaveCustomer(storage::Connection& c, StoredCustomer* row, Timestamp now, bool identifiers_changed);
 
   // A batch row's customer: its customer_id, or the owner of ident.
   Result<CustomerId> ResolveCustomer(storage::Connection& c, CustomerId id, const Identifier& ident);
 
-  // Validates and normalizes one record of UpsertCustomers.
+  // Validates and normalizes one record of UpsertCustomers (not its slots).
   Status PrepareRecord(const internal::Catalog& cat, const std::string& scheme, const CustomerRecord& rec,
                        Timestamp now, PreparedRecord* out);
-  // Writes one prepared record; consumes rec.attrs.
+  // Writes one prepared record (deriving rec.created if it creates one and
+  // was not derived yet).
   Result<UpsertOutcome::Action> UpsertRecord(storage::Connection& c, const internal::Catalog& catalog,
                                              const std::string& scheme, PreparedRecord& rec, Kind kind,
                                              Timestamp now, BatchBuffer* batch);
