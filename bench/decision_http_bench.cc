@@ -7,26 +7,22 @@
 // transactions, interactions and consents); the decision setup is the
 // in-process bench's: 50 actions, a 100-rule COLLECT table, four policies.
 // Baseline in the same run: GET /healthz at the same rate on the same
-// connections without ingest (the HTTP floor: parse, route, one SELECT 1).
+// connections with the same ingest beside it (the HTTP floor: parse,
+// authenticate, route, one SELECT 1).
 // Budget: p99 <= 2 ms at 5,000 decisions/s.
 //
 // Arguments: decisions/s, events/s ingested, seconds.
 
 #include <benchmark/benchmark.h>
-#include <sodium.h>
 
 #include <unistd.h>
 
-#include <algorithm>
-#include <atomic>
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <thread>
+
+#include "http_driver.h"
 
 #include "customer/customer.h"
 #include "demo/demo.h"
@@ -37,41 +33,18 @@
 namespace rapport::decision {
 namespace {
 
-namespace http = boost::beast::http;
 namespace fs = std::filesystem;
+using bench::BasicAuth;
+using bench::HttpConnection;
+using bench::OpenLoop;
+using bench::Percentile;
+namespace http = bench::http;
 using Steady = std::chrono::steady_clock;
 
 constexpr int64_t kCustomers = 20'000;
 constexpr int kDecideConnections = 16;
 constexpr int kIngestConnections = 2;
 const char* kRegions[] = {"north", "south", "east", "west", "central"};
-
-class Connection {
- public:
-  explicit Connection(uint16_t port) : stream_(ioc_) {
-    stream_.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
-    stream_.socket().set_option(boost::asio::ip::tcp::no_delay(true));
-  }
-  int Send(http::verb verb, const std::string& target, const std::string& auth, const std::string& body,
-           const char* type = "application/json", std::string* reply = nullptr) {
-    http::request<http::string_body> req(verb, target, 11);
-    req.set(http::field::host, "127.0.0.1");
-    req.set(http::field::authorization, auth);
-    if (!body.empty()) req.set(http::field::content_type, type);
-    req.body() = body;
-    req.prepare_payload();
-    http::write(stream_, req);
-    http::response<http::string_body> res;
-    http::read(stream_, buffer_, res);
-    if (reply) *reply = res.body();
-    return static_cast<int>(res.result_int());
-  }
-
- private:
-  boost::asio::io_context ioc_;
-  boost::beast::tcp_stream stream_;
-  boost::beast::flat_buffer buffer_;
-};
 
 // Same model as bench/decision_bench.cc: rule i tests region, an age band
 // and a revenue threshold and names action a(i % 50).
@@ -113,7 +86,7 @@ void Must(bool ok, const std::string& what) {
 }
 
 void Configure(uint16_t port, const std::string& auth) {
-  Connection c(port);
+  HttpConnection c(port);
   std::string reply;
   for (int i = 0; i < 50; ++i) {
     char id[8];
@@ -140,40 +113,6 @@ void Configure(uint16_t port, const std::string& auth) {
        }) {
     Must(c.Send(http::verb::put, "/v1/contact-policies/" + name, auth, body) == 200, name);
   }
-}
-
-// Sends `total` requests over `connections` connections, request j at
-// start + j / rate; returns latencies from the scheduled times, in us.
-std::vector<double> OpenLoop(uint16_t port, int connections, double rate, int64_t total,
-                             const std::function<std::pair<http::verb, std::string>(int64_t)>& target,
-                             const std::function<std::string(int64_t)>& body, const std::string& auth,
-                             std::atomic<int>* failures) {
-  std::vector<std::vector<double>> lat(static_cast<size_t>(connections));
-  std::vector<std::thread> threads;
-  auto start = Steady::now() + std::chrono::milliseconds(50);
-  for (int k = 0; k < connections; ++k) {
-    threads.emplace_back([&, k] {
-      Connection c(port);
-      for (int64_t j = k; j < total; j += connections) {
-        auto due = start + std::chrono::nanoseconds(static_cast<int64_t>(static_cast<double>(j) * 1e9 / rate));
-        std::this_thread::sleep_until(due);
-        auto [verb, path] = target(j);
-        int status = c.Send(verb, path, auth, body(j));
-        if (status >= 300) ++*failures;
-        lat[static_cast<size_t>(k)].push_back(std::chrono::duration<double, std::micro>(Steady::now() - due).count());
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  std::vector<double> all;
-  for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
-  std::sort(all.begin(), all.end());
-  return all;
-}
-
-double Pct(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  return sorted[std::min(sorted.size() - 1, static_cast<size_t>(p * static_cast<double>(sorted.size())))];
 }
 
 void BM_Decision_DecideOverHttp(benchmark::State& state) {
@@ -227,34 +166,39 @@ void BM_Decision_DecideOverHttp(benchmark::State& state) {
   int64_t total = static_cast<int64_t>(rate * seconds);
   std::atomic<int> failures{0}, ingest_failures{0};
   // Ingest beside the decisions: page events of 2,000 visitors in batches of 100.
-  std::string basic;
-  {
-    std::string in = write_key + ":";
-    std::string out(sodium_base64_ENCODED_LEN(in.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-    sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(in.data()), in.size(),
-                      sodium_base64_VARIANT_ORIGINAL);
-    out.resize(std::strlen(out.c_str()));
-    basic = "Basic " + out;
-  }
+  std::string basic = BasicAuth(write_key);
   double batches_per_s = events_per_s / 100;
   int64_t batches = static_cast<int64_t>(batches_per_s * seconds);
-  std::vector<double> ingest_lat;
-  std::thread ingest([&] {
-    if (batches == 0) return;
-    ingest_lat = OpenLoop(
-        port, kIngestConnections, batches_per_s, batches,
-        [](int64_t) { return std::pair{http::verb::post, std::string("/v1/batch")}; },
-        [](int64_t j) {
-          std::string b = "{\"batch\":[";
-          for (int e = 0; e < 100; ++e) {
-            int64_t n = j * 100 + e;
-            b += (e ? "," : "") + std::string(R"({"type":"page","userId":"visitor-)") + std::to_string(n % 2000) +
-                 R"(","name":"Home","messageId":"m-)" + std::to_string(n) + R"("})";
-          }
-          return b + "]}";
-        },
-        basic, &ingest_failures);
-  });
+  // Runs the ingest for one phase on its own thread; batch numbers (and so
+  // message ids) continue from `first`.
+  auto start_ingest = [&](int64_t first, std::vector<double>* out) {
+    return std::thread([&, first, out] {
+      if (batches == 0) return;
+      *out = OpenLoop(
+          port, kIngestConnections, batches_per_s, batches,
+          [](int64_t) { return std::pair{http::verb::post, std::string("/v1/batch")}; },
+          [first](int64_t j) {
+            std::string b = "{\"batch\":[";
+            for (int e = 0; e < 100; ++e) {
+              int64_t n = (first + j) * 100 + e;
+              b += (e ? "," : "") + std::string(R"({"type":"page","userId":"visitor-)") + std::to_string(n % 2000) +
+                   R"(","name":"Home","messageId":"m-)" + std::to_string(n) + R"("})";
+            }
+            return b + "]}";
+          },
+          basic, &ingest_failures);
+    });
+  };
+  // Baseline first: the HTTP floor (GET /healthz: parse, authenticate, route,
+  // one SELECT 1) at the same rate with the same ingest beside it.
+  std::vector<double> base_ingest_lat, ingest_lat;
+  std::thread base_ingest = start_ingest(0, &base_ingest_lat);
+  auto base = OpenLoop(
+      port, kDecideConnections, rate, total,
+      [](int64_t) { return std::pair{http::verb::get, std::string("/healthz")}; }, [](int64_t) { return std::string(); },
+      auth, &failures);
+  base_ingest.join();
+  std::thread ingest = start_ingest(batches, &ingest_lat);
   std::vector<std::string> bodies(static_cast<size_t>(std::min<int64_t>(total, 100'000)));
   demo::Rng rng(5);
   for (size_t i = 0; i < bodies.size(); ++i) {
@@ -268,13 +212,6 @@ void BM_Decision_DecideOverHttp(benchmark::State& state) {
       [&](int64_t j) { return bodies[static_cast<size_t>(j) % bodies.size()]; }, auth, &failures);
   double secs = std::chrono::duration<double>(Steady::now() - t0).count();
   ingest.join();
-  // Baseline afterwards (start-up work such as the identity model training
-  // is over by then): the HTTP floor at the same rate, no ingest.
-  auto base = OpenLoop(
-      port, kDecideConnections, rate, total,
-      [](int64_t) { return std::pair{http::verb::get, std::string("/healthz")}; }, [](int64_t) { return std::string(); },
-      auth, &failures);
-
   (*srv)->Stop();
   srv->reset();
   fs::remove_all(dir);
@@ -283,19 +220,19 @@ void BM_Decision_DecideOverHttp(benchmark::State& state) {
     std::fprintf(stderr, "failures: decide/healthz %d, ingest %d\n", failures.load(), ingest_failures.load());
   }
   state.counters["decisions_per_s"] = static_cast<double>(total) / secs;
-  state.counters["p50_ms"] = Pct(lat, 0.5) / 1000;
-  state.counters["p99_ms"] = Pct(lat, 0.99) / 1000;
-  state.counters["p999_ms"] = Pct(lat, 0.999) / 1000;
-  state.counters["baseline_healthz_p50_ms"] = Pct(base, 0.5) / 1000;
-  state.counters["baseline_healthz_p99_ms"] = Pct(base, 0.99) / 1000;
+  state.counters["p50_ms"] = Percentile(lat, 0.5) / 1000;
+  state.counters["p99_ms"] = Percentile(lat, 0.99) / 1000;
+  state.counters["p999_ms"] = Percentile(lat, 0.999) / 1000;
+  state.counters["baseline_healthz_p50_ms"] = Percentile(base, 0.5) / 1000;
+  state.counters["baseline_healthz_p99_ms"] = Percentile(base, 0.99) / 1000;
   state.counters["ingest_events_per_s"] = events_per_s;
-  state.counters["ingest_p99_ms"] = Pct(ingest_lat, 0.99) / 1000;
+  state.counters["ingest_p99_ms"] = Percentile(ingest_lat, 0.99) / 1000;
   state.counters["failures"] = failures.load() + ingest_failures.load();
   std::printf("decide over HTTP at %.0f/s (open loop) with %.0f events/s ingested: p50 %.2f ms, p99 %.2f ms, "
-              "p99.9 %.2f ms (budget p99 <= 2 ms); baseline GET /healthz at the same rate: p50 %.2f ms, p99 %.2f ms; "
+              "p99.9 %.2f ms (budget p99 <= 2 ms); baseline GET /healthz at the same rate and ingest: p50 %.2f ms, p99 %.2f ms; "
               "ingest batch p99 %.2f ms; failures %d\n",
-              rate, events_per_s, Pct(lat, 0.5) / 1000, Pct(lat, 0.99) / 1000, Pct(lat, 0.999) / 1000,
-              Pct(base, 0.5) / 1000, Pct(base, 0.99) / 1000, Pct(ingest_lat, 0.99) / 1000,
+              rate, events_per_s, Percentile(lat, 0.5) / 1000, Percentile(lat, 0.99) / 1000, Percentile(lat, 0.999) / 1000,
+              Percentile(base, 0.5) / 1000, Percentile(base, 0.99) / 1000, Percentile(ingest_lat, 0.99) / 1000,
               failures.load() + ingest_failures.load());
 }
 BENCHMARK(BM_Decision_DecideOverHttp)->Args({5000, 10000, 10})->Args({5000, 0, 10})->UseManualTime()->Iterations(1)->Unit(benchmark::kSecond);

@@ -35,6 +35,7 @@
 #include "demo/demo.h"
 #include "ingest/tracking.h"
 #include "server/server.h"
+#include "http_driver.h"
 
 namespace rapport::ingest {
 namespace {
@@ -139,41 +140,9 @@ const DemoEvents& Events(int64_t customers) {
   return cache.emplace(customers, std::move(out)).first->second;
 }
 
-// One keep-alive connection.
-class Client {
- public:
-  Client(uint16_t port, std::string auth) : stream_(ioc_), auth_(std::move(auth)) {
-    stream_.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
-    stream_.socket().set_option(boost::asio::ip::tcp::no_delay(true));
-  }
-  int Post(const std::string& target, const std::string& body) {
-    http::request<http::string_body> req(http::verb::post, target, 11);
-    req.set(http::field::host, "127.0.0.1");
-    req.set(http::field::authorization, auth_);
-    req.set(http::field::content_type, "application/json");
-    req.body() = body;
-    req.prepare_payload();
-    http::write(stream_, req);
-    http::response<http::string_body> res;
-    http::read(stream_, buffer_, res);
-    return static_cast<int>(res.result_int());
-  }
-
- private:
-  boost::asio::io_context ioc_;
-  boost::beast::tcp_stream stream_;
-  boost::beast::flat_buffer buffer_;
-  std::string auth_;
-};
-
-std::string BasicAuth(const std::string& key) {
-  std::string in = key + ":";
-  std::string out(sodium_base64_ENCODED_LEN(in.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
-  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(in.data()), in.size(),
-                    sodium_base64_VARIANT_ORIGINAL);
-  out.resize(std::strlen(out.c_str()));
-  return "Basic " + out;
-}
+using bench::BasicAuth;
+using bench::HttpConnection;
+using bench::Percentile;
 
 // Sends bodies over `clients` connections; returns per-request latencies in
 // microseconds, or an empty vector when a request failed.
@@ -184,10 +153,10 @@ std::vector<double> Drive(uint16_t port, const std::string& auth, const std::vec
   std::vector<std::thread> threads;
   for (int c = 0; c < clients; ++c) {
     threads.emplace_back([&, c] {
-      Client client(port, auth);
+      HttpConnection client(port);
       for (size_t i = next++; i < bodies.size(); i = next++) {
         auto t0 = std::chrono::steady_clock::now();
-        int status = client.Post("/v1/batch", bodies[i]);
+        int status = client.Post("/v1/batch", auth, bodies[i]);
         auto t1 = std::chrono::steady_clock::now();
         if (status != 200) ++*failures;
         lat[c].push_back(std::chrono::duration<double, std::micro>(t1 - t0).count());
@@ -199,12 +168,6 @@ std::vector<double> Drive(uint16_t port, const std::string& auth, const std::vec
   for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
   std::sort(all.begin(), all.end());
   return all;
-}
-
-double Percentile(const std::vector<double>& sorted, double p) {
-  if (sorted.empty()) return 0;
-  size_t i = static_cast<size_t>(p * static_cast<double>(sorted.size() - 1));
-  return sorted[i];
 }
 
 // The baseline: the same events into SQLite, one transaction per batch.

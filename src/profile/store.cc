@@ -542,27 +542,53 @@ Status ProfileStore::Apply(int64_t customer_id) {
   }));
   // Membership may have changed in either direction: the customer and its
   // old and new groups are re-aggregated, each over itself and its members
-  // as they are after this update.
-  std::set<int64_t> contributors = {customer_id};
+  // as they are after this update. Only Apply changes memberships, and
+  // Applies are serialized, so what is read here under the shared lock
+  // still holds when the update is written.
+  std::optional<Aggregation> agg;
+  std::map<int64_t, std::vector<int64_t>> members_after;  // target -> its members after the update
+  std::set<int64_t> contributors;
   {
     std::shared_lock lock(impl.mu);
-    std::set<int64_t> targets = {customer_id};
+    RP_ASSIGN_OR_RETURN(agg, Aggregation::Make(impl.options, impl.table));
+    std::set<int64_t> up_ids;
+    for (const auto& r : up.rows) up_ids.insert(r[0].AsInt());
+    std::set<int64_t> targets = up_ids;
     if (auto g = impl.groups_of.find(customer_id); g != impl.groups_of.end()) targets.insert(g->second.begin(), g->second.end());
-    for (const auto& r : up.rows) targets.insert(r[0].AsInt());
-    for (const auto& r : down.rows) contributors.insert(r[0].AsInt());
+    auto& own = members_after[customer_id];
+    for (const auto& r : down.rows) own.push_back(r[0].AsInt());
     for (int64_t t : targets) {
+      auto& m = members_after[t];
+      if (auto it = impl.members_of.find(t); it != impl.members_of.end()) {
+        for (int64_t x : it->second) {
+          if (x != customer_id) m.push_back(x);
+        }
+      }
+      if (up_ids.count(t)) m.push_back(customer_id);
+    }
+    for (const auto& [t, m] : members_after) {
       contributors.insert(t);
-      if (auto m = impl.members_of.find(t); m != impl.members_of.end()) contributors.insert(m->second.begin(), m->second.end());
+      contributors.insert(m.begin(), m.end());
     }
   }
-  std::map<int64_t, std::pair<storage::QueryResult, storage::QueryResult>> history;  // transactions, interactions
+  // Their transactions and interactions, read and aggregated without the lock.
+  std::map<int64_t, std::vector<Acc>> accs;
+  for (const auto& [t, m] : members_after) accs[t] = std::vector<Acc>(agg->defs());
   RP_RETURN_IF_ERROR(impl.db->WithConnection([&](storage::Connection& conn) -> Status {
     for (int64_t who : contributors) {
-      auto& h = history[who];
-      RP_ASSIGN_OR_RETURN(h.first, conn.Query(std::string("SELECT ") + kTransactionColumns +
+      RP_ASSIGN_OR_RETURN(auto tx, conn.Query(std::string("SELECT ") + kTransactionColumns +
                                               " FROM customer_transactions WHERE customer_id = ?", {who}));
-      RP_ASSIGN_OR_RETURN(h.second, conn.Query(std::string("SELECT ") + kInteractionColumns +
-                                               " FROM customer_interactions WHERE customer_id = ?", {who}));
+      RP_ASSIGN_OR_RETURN(auto ix, conn.Query(std::string("SELECT ") + kInteractionColumns +
+                                              " FROM customer_interactions WHERE customer_id = ?", {who}));
+      // The rows count for `who` itself when it is re-aggregated, and for
+      // each re-aggregated group it is a member of.
+      Acc* own = accs.count(who) ? accs[who].data() : nullptr;
+      std::vector<Acc*> groups;
+      for (const auto& [t, m] : members_after) {
+        if (t != who && std::find(m.begin(), m.end(), who) != m.end()) groups.push_back(accs[t].data());
+      }
+      for (const auto& r : tx.rows) agg->Add(0, r, own, groups);
+      for (const auto& r : ix.rows) agg->Add(1, r, own, groups);
     }
     return Status::Ok();
   }));
@@ -571,16 +597,11 @@ Status ProfileStore::Apply(int64_t customer_id) {
   {
     std::unique_lock lock(impl.mu);
     Table& table = impl.table;
-    RP_ASSIGN_OR_RETURN(auto agg, Aggregation::Make(impl.options, table));
     int64_t row = table.RowOf(customer_id);
     if (row < 0) row = table.AddRow(customer_id);
     WriteAttributes(impl.options, table, static_cast<uint32_t>(row), cust.rows[0][1].AsText(),
                     cust.rows[0][2].AsText());
-
-    std::set<int64_t> targets = {customer_id};
-    auto old_groups = impl.groups_of[customer_id];
-    targets.insert(old_groups.begin(), old_groups.end());
-    for (int64_t g : old_groups) {
+    for (int64_t g : impl.groups_of[customer_id]) {
       auto& m = impl.members_of[g];
       m.erase(std::remove(m.begin(), m.end(), customer_id), m.end());
     }
@@ -589,7 +610,6 @@ Status ProfileStore::Apply(int64_t customer_id) {
     for (const auto& r : up.rows) {
       groups.push_back(r[0].AsInt());
       impl.members_of[r[0].AsInt()].push_back(customer_id);
-      targets.insert(r[0].AsInt());
     }
     if (!down.empty() || impl.members_of.count(customer_id)) {
       auto& members = impl.members_of[customer_id];
@@ -603,24 +623,10 @@ Status ProfileStore::Apply(int64_t customer_id) {
         impl.groups_of[r[0].AsInt()].push_back(customer_id);
       }
     }
-
-    for (int64_t target : targets) {
+    for (auto& [target, acc] : accs) {
       int64_t trow = table.RowOf(target);
       if (trow < 0) continue;  // a group not yet in the store
-      std::vector<Acc> acc(agg.defs());
-      std::vector<int64_t> who_all = {target};
-      auto m = impl.members_of.find(target);
-      if (m != impl.members_of.end()) who_all.insert(who_all.end(), m->second.begin(), m->second.end());
-      for (int64_t who : who_all) {
-        auto h = history.find(who);
-        if (h == history.end()) continue;  // not a member when read: joins at its own next Apply
-        bool own = who == target;
-        std::vector<Acc*> acc_groups;
-        if (!own) acc_groups.push_back(acc.data());
-        for (const auto& r : h->second.first.rows) agg.Add(0, r, own ? acc.data() : nullptr, acc_groups);
-        for (const auto& r : h->second.second.rows) agg.Add(1, r, own ? acc.data() : nullptr, acc_groups);
-      }
-      agg.Write(table, static_cast<uint32_t>(trow), acc.data());
+      agg->Write(table, static_cast<uint32_t>(trow), acc.data());
       impl.Reevaluate(static_cast<uint32_t>(trow), &changes);
     }
     listener = impl.listener;

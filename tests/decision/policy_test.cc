@@ -83,13 +83,16 @@ TEST_F(Policy, HouseholdJoinedAfterStartIsCountedToo) {
   OpenEngine();  // the profile is built before the two move in together
   StandardSetup();
   PutPolicy("household-monthly", R"({"kind":"frequencyCap","scope":"household","max":3,"windowDays":30})");
+  int64_t a_membership = 0;
   for (auto id : {a, b}) {
     customer::Relationship r;
     r.from = id;
     r.to = house->id;
     r.type = "member_of";
     r.valid_from = Timestamp{kNoonUtc - kMicrosPerDay};
-    ASSERT_TRUE(store_->AddRelationship(r).ok());
+    auto added = store_->AddRelationship(r);
+    ASSERT_TRUE(added.ok());
+    if (id == a) a_membership = added->id;
     ASSERT_TRUE(profile_->Apply(id).ok());
   }
   EXPECT_EQ(profile_->GroupsOf(a), (std::vector<int64_t>{house->id}));
@@ -99,6 +102,13 @@ TEST_F(Policy, HouseholdJoinedAfterStartIsCountedToo) {
   std::vector<feel::Value> row;
   ASSERT_TRUE(profile_->ReadRow(house->id, {profile_->ColumnIndex("revenue")}, &row).ok());
   EXPECT_EQ(row[0].number().ToDouble(), 300);
+  // a moves out: the household's rollup drops a's revenue, a has no household.
+  ASSERT_TRUE(store_->EndRelationship(a_membership, clock_.Now()).ok());
+  clock_.Advance(kMicrosPerSecond);
+  ASSERT_TRUE(profile_->Apply(a).ok());
+  EXPECT_TRUE(profile_->GroupsOf(a).empty());
+  ASSERT_TRUE(profile_->ReadRow(house->id, {profile_->ColumnIndex("revenue")}, &row).ok());
+  EXPECT_EQ(row[0].number().ToDouble(), 150);
 }
 
 TEST_F(Policy, ResponsesOnInboundChannelsAreContacts) {
