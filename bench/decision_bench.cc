@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "decision_model.h"
 #include "decision/decision.h"
 #include "demo/demo.h"
 #include "profile/profile.h"
@@ -36,7 +37,8 @@ namespace {
 using Steady = std::chrono::steady_clock;
 using profile::ColumnType;
 
-const char* kRegions[] = {"north", "south", "east", "west", "central"};
+using bench::kRegions;
+using bench::NbaModel;
 const char* kSegments[] = {"consumer", "premium", "student", "senior"};
 const std::vector<std::pair<std::string, ColumnType>> kColumns = {
     {"region", ColumnType::kString}, {"segment", ColumnType::kString}, {"age", ColumnType::kNumber},
@@ -47,40 +49,6 @@ const std::vector<std::pair<std::string, ColumnType>> kColumns = {
 int64_t Env(const char* name, int64_t fallback) {
   const char* v = std::getenv(name);
   return v ? std::max<int64_t>(1000, std::atoll(v)) : fallback;
-}
-
-// Rule i: region kRegions[i % 5], age band (i / 5) % 5 (14 years each from
-// 18), revenue at least one of four thresholds; output action a(i % 50).
-// A customer matches up to 4 rules; all 100 are tested (COLLECT).
-std::string Model() {
-  std::string x = R"(<?xml version="1.0" encoding="UTF-8"?>
-<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" namespace="urn:rapport:bench:nba" name="nba" id="nba">
-  <inputData id="i1" name="region"><variable name="region" typeRef="string"/></inputData>
-  <inputData id="i2" name="age"><variable name="age" typeRef="number"/></inputData>
-  <inputData id="i3" name="revenue"><variable name="revenue" typeRef="number"/></inputData>
-  <decision id="d" name="Next Best Actions">
-    <informationRequirement><requiredInput href="#i1"/></informationRequirement>
-    <informationRequirement><requiredInput href="#i2"/></informationRequirement>
-    <informationRequirement><requiredInput href="#i3"/></informationRequirement>
-    <decisionTable id="t" hitPolicy="COLLECT">
-      <input><inputExpression typeRef="string"><text>region</text></inputExpression></input>
-      <input><inputExpression typeRef="number"><text>age</text></inputExpression></input>
-      <input><inputExpression typeRef="number"><text>revenue</text></inputExpression></input>
-      <output name="action" typeRef="string"/>
-)";
-  const int thresholds[] = {0, 100, 500, 1000};
-  for (int i = 0; i < 100; ++i) {
-    int lo = 18 + ((i / 5) % 5) * 14;
-    char buf[512];
-    std::snprintf(buf, sizeof buf,
-                  "      <rule id=\"r%d\"><inputEntry><text>\"%s\"</text></inputEntry><inputEntry><text>[%d..%d)</text>"
-                  "</inputEntry><inputEntry><text>&gt;= %d</text></inputEntry><outputEntry><text>\"a%02d\"</text>"
-                  "</outputEntry></rule>\n",
-                  i, kRegions[i % 5], lo, lo + 14, thresholds[(i / 25) % 4], i % 50);
-    x += buf;
-  }
-  x += "    </decisionTable>\n  </decision>\n</definitions>\n";
-  return x;
 }
 
 struct World {
@@ -141,7 +109,7 @@ World& TheWorld() {
       Check(e.PutAction(*a).status(), "put action");
     }
     Actor author{"bench-author", false}, reviewer{"bench-reviewer", false};
-    auto up = e.UploadModel(Model(), author);
+    auto up = e.UploadModel(NbaModel(), author);
     Check(up.status(), "upload");
     Check(e.Submit("nba", 1, author).status(), "submit");
     Check(e.Approve("nba", 1, reviewer).status(), "approve");
@@ -159,7 +127,7 @@ World& TheWorld() {
       Check(p.status(), "policy");
       Check(e.PutPolicy(*p).status(), "put policy");
     }
-    auto m = dmn::LoadModel(Model(), "nba.dmn");
+    auto m = dmn::LoadModel(NbaModel(), "nba.dmn");
     Check(m.status(), "baseline model");
     world->baseline_model = std::move(*m);
     return world;

@@ -22,6 +22,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "decision_model.h"
 #include "http_driver.h"
 
 #include "customer/customer.h"
@@ -44,40 +45,8 @@ using Steady = std::chrono::steady_clock;
 constexpr int64_t kCustomers = 20'000;
 constexpr int kDecideConnections = 16;
 constexpr int kIngestConnections = 2;
-const char* kRegions[] = {"north", "south", "east", "west", "central"};
-
-// Same model as bench/decision_bench.cc: rule i tests region, an age band
-// and a revenue threshold and names action a(i % 50).
-std::string Model() {
-  std::string x = R"(<?xml version="1.0" encoding="UTF-8"?>
-<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" namespace="urn:rapport:bench:nba" name="nba" id="nba">
-  <inputData id="i1" name="region"><variable name="region" typeRef="string"/></inputData>
-  <inputData id="i2" name="age"><variable name="age" typeRef="number"/></inputData>
-  <inputData id="i3" name="revenue"><variable name="revenue" typeRef="number"/></inputData>
-  <decision id="d" name="Next Best Actions">
-    <informationRequirement><requiredInput href="#i1"/></informationRequirement>
-    <informationRequirement><requiredInput href="#i2"/></informationRequirement>
-    <informationRequirement><requiredInput href="#i3"/></informationRequirement>
-    <decisionTable id="t" hitPolicy="COLLECT">
-      <input><inputExpression typeRef="string"><text>region</text></inputExpression></input>
-      <input><inputExpression typeRef="number"><text>age</text></inputExpression></input>
-      <input><inputExpression typeRef="number"><text>revenue</text></inputExpression></input>
-      <output name="action" typeRef="string"/>
-)";
-  const int thresholds[] = {0, 100, 500, 1000};
-  for (int i = 0; i < 100; ++i) {
-    int lo = 18 + ((i / 5) % 5) * 14;
-    char buf[512];
-    std::snprintf(buf, sizeof buf,
-                  "      <rule id=\"r%d\"><inputEntry><text>\"%s\"</text></inputEntry><inputEntry><text>[%d..%d)</text>"
-                  "</inputEntry><inputEntry><text>&gt;= %d</text></inputEntry><outputEntry><text>\"a%02d\"</text>"
-                  "</outputEntry></rule>\n",
-                  i, kRegions[i % 5], lo, lo + 14, thresholds[(i / 25) % 4], i % 50);
-    x += buf;
-  }
-  x += "    </decisionTable>\n  </decision>\n</definitions>\n";
-  return x;
-}
+using bench::kRegions;
+using bench::NbaModel;
 
 void Must(bool ok, const std::string& what) {
   if (ok) return;
@@ -98,7 +67,7 @@ void Configure(uint16_t port, const std::string& auth) {
                        (i % 7 == 0 ? R"(,"suitability":"revenue90d < 5000 or segment = \"premium\"")" : "") + "}";
     Must(c.Send(http::verb::put, std::string("/v1/actions/") + id, auth, body, "application/json", &reply) == 200, reply);
   }
-  Must(c.Send(http::verb::post, "/v1/decision-models", auth, Model(), "application/xml", &reply) == 201, reply);
+  Must(c.Send(http::verb::post, "/v1/decision-models", auth, NbaModel(), "application/xml", &reply) == 201, reply);
   Must(c.Send(http::verb::post, "/v1/decision-models/nba/versions/1/submit", auth, "") == 200, "submit");
   Must(c.Send(http::verb::post, "/v1/decision-models/nba/versions/1/approve", auth, "") == 200, "approve");  // admin
   Must(c.Send(http::verb::post, "/v1/decision-models/nba/publish", auth, R"({"version":1})", "application/json", &reply) == 200, reply);

@@ -17,6 +17,8 @@
 #include <utility>
 #include <vector>
 
+#include <rapidjson/document.h>
+
 #include "common/status.h"
 #include "common/time.h"
 #include "customer/customer.h"
@@ -397,5 +399,10 @@ std::string ToJson(const ModelDiff& d);
 std::string ToJson(const DecideResult& r);
 std::string ToJson(const ResponseRecord& r);
 std::string ToJson(const LoggedDecision& d);
+
+// A JSON value as FEEL (request contexts, event properties): objects become
+// contexts (a repeated key: the last wins, as in JavaScript), arrays lists,
+// numbers decimals (integers exactly, others by their shortest text).
+feel::Value FeelFromJson(const rapidjson::Value& v);
 
 }  // namespace rapport::decision

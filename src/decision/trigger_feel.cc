@@ -3,9 +3,11 @@
 
 #include "decision/internal/trigger_json.h"
 
+#include "decision/decision.h"
+
 #include <algorithm>
 
-namespace rapport::decision::internal {
+namespace rapport::decision {
 
 feel::Value FeelFromJson(const rapidjson::Value& v) {
   switch (v.GetType()) {
@@ -40,6 +42,10 @@ feel::Value FeelFromJson(const rapidjson::Value& v) {
   }
   return feel::Value::Null();
 }
+
+}  // namespace rapport::decision
+
+namespace rapport::decision::internal {
 
 feel::Value FeelFromJsonText(std::string_view text) {
   auto doc = json::Parse(text);

@@ -13,6 +13,7 @@
 
 #include "customer/customer.h"
 #include "customer/internal/schema.h"
+#include "testing/test_database.h"
 
 namespace rapport::customer {
 namespace {
@@ -20,10 +21,9 @@ namespace {
 class SearchTest : public ::testing::TestWithParam<bool> {
  protected:
   static bool UsePostgres() { return GetParam(); }
-  static inline int databases_ = 0;
 
   void SetUp() override {
-    if (UsePostgres() && std::getenv("RAPPORT_TEST_POSTGRES") == nullptr) {
+    if (UsePostgres() && !rapport::testing::PostgresAvailable()) {
       GTEST_SKIP() << "RAPPORT_TEST_POSTGRES is not set (run under scripts/with-postgres.sh)";
     }
     std::string tag = ::testing::UnitTest::GetInstance()->current_test_info()->name();
@@ -31,24 +31,9 @@ class SearchTest : public ::testing::TestWithParam<bool> {
     dir_ = std::filesystem::temp_directory_path() / ("rapport-search-" + std::to_string(::getpid()) + "-" + tag);
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    if (UsePostgres()) {
-      std::string conninfo = std::getenv("RAPPORT_TEST_POSTGRES");
-      auto admin = storage::OpenPostgres(conninfo);
-      ASSERT_TRUE(admin.ok()) << admin.status().ToString();
-      std::string name = "search_" + std::to_string(::getpid()) + "_" + std::to_string(++databases_);
-      ASSERT_TRUE((*admin)->WithConnection([&](storage::Connection& c) {
-                            return c.ExecuteScript("CREATE DATABASE " + name);
-                          }).ok());
-      auto db = storage::OpenPostgres(conninfo + " dbname=" + name);
-      ASSERT_TRUE(db.ok()) << db.status().ToString();
-      db_ = std::move(*db);
-    } else {
-      storage::SqliteOptions opts;
-      opts.durable = false;
-      auto db = storage::OpenSqlite((dir_ / "t.db").string(), opts);
-      ASSERT_TRUE(db.ok()) << db.status().ToString();
-      db_ = std::move(*db);
-    }
+    auto db = rapport::testing::OpenTestDatabase(UsePostgres(), dir_, "search");
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(*db);
   }
   void TearDown() override {
     store_.reset();

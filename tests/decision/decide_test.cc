@@ -175,7 +175,17 @@ TEST_F(NextBestAction, PublishingNeverTearsADecision) {
       }
     });
   }
-  for (int i = 0; i < 6; ++i) PublishModel(i % 2 == 0 ? v2 : v1);
+  // Readers decide before the first publish and between every two, so each
+  // version is read while the next one is being published.
+  auto decisions_made = [&](int n) {
+    int target = done.load() + bad.load() + n;
+    while (done.load() + bad.load() < target) std::this_thread::yield();
+  };
+  decisions_made(2);
+  for (int i = 0; i < 6; ++i) {
+    PublishModel(i % 2 == 0 ? v2 : v1);
+    decisions_made(2);
+  }
   stop = true;
   for (auto& t : readers) t.join();
   EXPECT_EQ(bad.load(), 0);

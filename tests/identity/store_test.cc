@@ -14,6 +14,7 @@
 #include "customer/customer.h"
 #include "identity/febrl_util.h"
 #include "identity/generated_people.h"
+#include "testing/test_database.h"
 
 namespace rapport::identity {
 namespace {
@@ -25,10 +26,9 @@ using customer::CustomerId;
 class IdentityStoreTest : public ::testing::TestWithParam<bool> {
  protected:
   static bool UsePostgres() { return GetParam(); }
-  static inline int databases_ = 0;
 
   void SetUp() override {
-    if (UsePostgres() && std::getenv("RAPPORT_TEST_POSTGRES") == nullptr) {
+    if (UsePostgres() && !rapport::testing::PostgresAvailable()) {
       GTEST_SKIP() << "RAPPORT_TEST_POSTGRES is not set (run under scripts/with-postgres.sh)";
     }
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
@@ -40,25 +40,9 @@ class IdentityStoreTest : public ::testing::TestWithParam<bool> {
            ("rapport-identity-" + std::to_string(::getpid()) + "-" + tag);
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    if (UsePostgres()) {
-      // A fresh database per test on the throwaway server of scripts/with-postgres.sh.
-      std::string conninfo = std::getenv("RAPPORT_TEST_POSTGRES");
-      auto admin = storage::OpenPostgres(conninfo);
-      ASSERT_TRUE(admin.ok()) << admin.status().ToString();
-      std::string name = "identity_" + std::to_string(::getpid()) + "_" + std::to_string(++databases_);
-      ASSERT_TRUE((*admin)->WithConnection([&](storage::Connection& c) {
-                            return c.ExecuteScript("CREATE DATABASE " + name);
-                          }).ok());
-      auto db = storage::OpenPostgres(conninfo + " dbname=" + name);
-      ASSERT_TRUE(db.ok()) << db.status().ToString();
-      db_ = std::move(*db);
-    } else {
-      storage::SqliteOptions opts;
-      opts.durable = false;
-      auto db = storage::OpenSqlite((dir_ / "t.db").string(), opts);
-      ASSERT_TRUE(db.ok()) << db.status().ToString();
-      db_ = std::move(*db);
-    }
+    auto db = rapport::testing::OpenTestDatabase(UsePostgres(), dir_, "identity");
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    db_ = std::move(*db);
     auto customers = customer::CustomerStore::Open(db_.get(), &clock_);
     ASSERT_TRUE(customers.ok()) << customers.status().ToString();
     customers_ = std::move(*customers);

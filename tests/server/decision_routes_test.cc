@@ -247,7 +247,17 @@ TEST_F(DecisionRoutesTest, DecisionsStayWholeWhileVersionsArePublished) {
       (void)t;
     });
   }
-  for (int i = 0; i < 6; ++i) Publish(i % 2 == 0 ? Model("100", false) : Model("100"));
+  // Decisions before the first publish and between every two, so each
+  // version is read while the next one is being published.
+  auto decisions_made = [&](int n) {
+    int target = answered.load() + torn.load() + n;
+    while (answered.load() + torn.load() < target) std::this_thread::yield();
+  };
+  decisions_made(2);
+  for (int i = 0; i < 6; ++i) {
+    Publish(i % 2 == 0 ? Model("100", false) : Model("100"));
+    decisions_made(2);
+  }
   stop = true;
   for (auto& t : readers) t.join();
   EXPECT_EQ(torn.load(), 0);

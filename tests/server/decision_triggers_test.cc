@@ -31,30 +31,8 @@ constexpr const char* kModel = R"(<?xml version="1.0" encoding="UTF-8"?>
 </definitions>
 )";
 
-class DecisionTriggersTest : public ServerTest {
+class DecisionTriggersTest : public TrackingServerTest {
  protected:
-  void Configure(ServerOptions&) override {
-    auto db = storage::OpenSqlite((dir_ / "rapport.db").string());
-    ASSERT_TRUE(db.ok());
-    auto s = ingest::CreateSource(**db, "website", SystemClock::Default()->Now());
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    write_key_ = s->write_key;
-  }
-
-  HttpReply Track(const std::string& body) {
-    return As("tracking").Send("POST", "/v1/track", body,
-                               {{"Authorization", "Basic " + Base64(write_key_ + ":")},
-                                {"Content-Type", "application/json"}});
-  }
-
-  static bool Eventually(const std::function<bool()>& ready) {
-    for (int i = 0; i < 1000; ++i) {
-      if (ready()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
-  }
-
   void Expect(const HttpReply& r, int status) { ASSERT_EQ(r.status, status) << r.body; }
 
   // Catalog, model v1 published, decision point and the suppression policy.
@@ -88,7 +66,6 @@ class DecisionTriggersTest : public ServerTest {
     return ids;
   }
 
-  std::string write_key_;
 };
 
 TEST_F(DecisionTriggersTest, ComplaintOpensACaseThroughATriggerAndSuppressesMarketingUntilItIsClosed) {

@@ -8,10 +8,14 @@
 #include <cstring>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
+#include <thread>
 
+#include "ingest/tracking.h"
 #include "server/http_client.h"
 #include "server/server.h"
 
@@ -79,6 +83,41 @@ class ServerTest : public ::testing::Test {
   std::map<std::string, std::string> keys_;
   std::unique_ptr<Server> server_;
   std::map<std::string, std::unique_ptr<HttpClient>> clients_;
+};
+
+// A server with one tracking source ("website") for Segment calls, and a
+// wait for work the server does off the request thread (feed subscribers
+// such as triggers).
+class TrackingServerTest : public ServerTest {
+ protected:
+  void Configure(ServerOptions&) override {
+    auto db = storage::OpenSqlite((dir_ / "rapport.db").string());
+    ASSERT_TRUE(db.ok());
+    auto s = ingest::CreateSource(**db, "website", SystemClock::Default()->Now());
+    ASSERT_TRUE(s.ok()) << s.status().ToString();
+    write_key_ = s->write_key;
+  }
+
+  // A Segment call (path "/v1/track", "/v1/batch", ...) with the source's
+  // write key and no API key.
+  HttpReply Track(const std::string& path, const std::string& body,
+                  const std::string& content_type = "application/json") {
+    return As("tracking").Send("POST", path, body,
+                               {{"Authorization", "Basic " + Base64(write_key_ + ":")},
+                                {"Content-Type", content_type}});
+  }
+  HttpReply Track(const std::string& body) { return Track("/v1/track", body); }
+
+  // Polls until ready() or 10 s.
+  static bool Eventually(const std::function<bool()>& ready) {
+    for (int i = 0; i < 1000; ++i) {
+      if (ready()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  std::string write_key_;
 };
 
 // Asserts r is a problem document with the status and, when given, the field

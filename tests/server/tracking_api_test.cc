@@ -27,30 +27,14 @@ std::string Compact(const rapidjson::Value& v) {
   return buf.GetString();
 }
 
-class TrackingApiTest : public ServerTest {
+class TrackingApiTest : public TrackingServerTest {
  protected:
-  void Configure(ServerOptions&) override {
-    auto db = storage::OpenSqlite((dir_ / "rapport.db").string());
-    ASSERT_TRUE(db.ok());
-    auto s = ingest::CreateSource(**db, "website", SystemClock::Default()->Now());
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    write_key_ = s->write_key;
-  }
-
-  HttpReply Track(const std::string& path, const std::string& body, const std::string& content_type = "application/json") {
-    HttpClient& c = As("tracking");  // no bearer key
-    return c.Send("POST", path, body,
-                  {{"Authorization", "Basic " + Base64(write_key_ + ":")}, {"Content-Type", content_type}});
-  }
-
   int64_t CustomerOf(const std::string& user_id) {
     HttpReply r = admin().Get("/v1/customers?q=segment.user:" + user_id);
     EXPECT_EQ(r.status, 200) << r.body;
     if (r.status != 200 || r.json["items"].Empty()) return 0;
     return r.json["items"][0]["id"].GetInt64();
   }
-
-  std::string write_key_;
 };
 
 // With an identity model loaded, a visitor identified through the tracking

@@ -18,38 +18,13 @@
 namespace rapport::server::testing {
 namespace {
 
-class TriggerRoutesTest : public ServerTest {
+class TriggerRoutesTest : public TrackingServerTest {
  protected:
-  void Configure(ServerOptions&) override {
-    auto db = storage::OpenSqlite((dir_ / "rapport.db").string());
-    ASSERT_TRUE(db.ok());
-    auto s = ingest::CreateSource(**db, "website", SystemClock::Default()->Now());
-    ASSERT_TRUE(s.ok()) << s.status().ToString();
-    write_key_ = s->write_key;
-  }
-
-  HttpReply Track(const std::string& body) {
-    return As("tracking").Send("POST", "/v1/track", body,
-                               {{"Authorization", "Basic " + Base64(write_key_ + ":")},
-                                {"Content-Type", "application/json"}});
-  }
-
-  // Polls until ready() or 10 s: triggers run on their own thread.
-  static bool Eventually(const std::function<bool()>& ready) {
-    for (int i = 0; i < 1000; ++i) {
-      if (ready()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
-  }
-
   HttpReply MustPost(const std::string& role, const std::string& path, const std::string& body, int status) {
     HttpReply r = As(role).Post(path, body);
     EXPECT_EQ(r.status, status) << path << ": " << r.body;
     return r;
   }
-
-  std::string write_key_;
 };
 
 TEST_F(TriggerRoutesTest, ComplaintOpensOneServiceCase) {

@@ -14,9 +14,6 @@ void WriteDefinitionMembers(json::Writer& w, const TriggerDefinition& d, bool wi
 // The definition as ParseTriggerDefinition reads it, without the secret.
 std::string DefinitionToJson(const TriggerDefinition& d);
 
-// A JSON value as FEEL: objects become contexts, arrays lists, numbers
-// decimals (exact for integers and for the text of other numbers).
-feel::Value FeelFromJson(const rapidjson::Value& v);
 // JSON text (an object) as a FEEL context; null when it does not parse.
 feel::Value FeelFromJsonText(std::string_view text);
 }  // namespace rapport::decision::internal

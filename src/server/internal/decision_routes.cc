@@ -39,33 +39,6 @@ Status FromPathParam(Status s, const std::string& param) {
   return Status(s.code(), s.message(), param);
 }
 
-// JSON -> FEEL for the request context: numbers become decimals (from
-// their text, so 0.1 stays 0.1), objects contexts, arrays lists.
-feel::Value FeelOf(const rapidjson::Value& v) {
-  switch (v.GetType()) {
-    case rapidjson::kNullType: return feel::Value::Null();
-    case rapidjson::kFalseType: return feel::Value::Boolean(false);
-    case rapidjson::kTrueType: return feel::Value::Boolean(true);
-    case rapidjson::kStringType: return feel::Value::String(std::string(v.GetString(), v.GetStringLength()));
-    case rapidjson::kNumberType:
-      if (v.IsInt64()) return feel::Value::Number(v.GetInt64());
-      return feel::Value::Number(feel::Decimal::FromDouble(v.GetDouble()));
-    case rapidjson::kArrayType: {
-      std::vector<feel::Value> items;
-      for (const auto& e : v.GetArray()) items.push_back(FeelOf(e));
-      return feel::Value::List(std::move(items));
-    }
-    case rapidjson::kObjectType: {
-      feel::ContextEntries entries;
-      for (const auto& m : v.GetObject()) {
-        entries.emplace_back(std::string(m.name.GetString(), m.name.GetStringLength()), FeelOf(m.value));
-      }
-      return feel::Value::Context(std::move(entries));
-    }
-  }
-  return feel::Value::Null();
-}
-
 // {"comment": "..."} or no body at all.
 Result<std::string> CommentOf(Call& c) {
   if (c.request().body.empty()) return std::string();
@@ -297,7 +270,7 @@ void App::RegisterDecisionRoutes() {
            RP_RETURN_IF_ERROR(rd.Bool("explain", &req.explain));
            if (const rapidjson::Value* ctx = rd.Find("context")) {
              if (!ctx->IsObject()) return Status::InvalidArgument("context must be an object", "/context");
-             req.context = FeelOf(*ctx);
+             req.context = decision::FeelFromJson(*ctx);
            }
            RP_RETURN_IF_ERROR(rd.Finish());
            if (req.customer_id < 1) return Status::InvalidArgument("expected a customer id >= 1", "/customerId");
