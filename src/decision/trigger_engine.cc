@@ -279,7 +279,19 @@ void TriggerEngine::Impl::RunWorker() {
     int64_t batch_through = 0;
     {
       std::unique_lock<std::mutex> lock(queue_mu);
-      queue_cv.wait(lock, [&] { return stopping || !queue.empty() || catch_up_wanted; });
+      auto ready = [&] { return stopping || !queue.empty() || catch_up_wanted; };
+      if (through != stored_through) {
+        // A mark not yet written (batches without firings): write it once
+        // the feed has been quiet for a second, so a crash long after does
+        // not re-evaluate events against a profile that has changed since.
+        if (!queue_cv.wait_for(lock, std::chrono::seconds(1), ready)) {
+          lock.unlock();
+          AdvanceMark(through, /*now=*/true);
+          continue;
+        }
+      } else {
+        queue_cv.wait(lock, ready);
+      }
       if (!queue.empty()) {
         batch.swap(queue);
         batch_through = queued_through;
@@ -392,7 +404,7 @@ void TriggerEngine::Flush() {
 }
 
 TriggerEngine::Stats TriggerEngine::stats() const {
-  return {impl_->events.load(), impl_->matched.load(), impl_->fired.load(),   impl_->failed.load(),
+  return {impl_->events.load(), impl_->matched.load(), impl_->fired.load(), impl_->failed.load(),
           impl_->dropped.load(), impl_->replayed.load(), impl_->mark.load()};
 }
 
