@@ -558,6 +558,34 @@ TEST_F(FeedTest, FirstOpenStartsAtTheNewestEvent) {
   EXPECT_EQ(ServiceCases().size(), 1u);
 }
 
+// Derived events (seq 0) are not in the tracker's table: the queue is
+// their only way in, so a full queue loses them, and no open brings them back.
+TEST_F(FeedTest, DerivedEventsAreAtMostOnceWithoutReplay) {
+  OpenOnFeed(0);
+  MustCreate(R"({"name": "churn risk", "event": {"type": "segment.entered"},
+                 "action": {"type": "alert", "message": "\"Entered churn risk\""}})");
+  customer::CustomerId ada = NewCustomer();
+  auto entered = [&](int64_t seconds) {
+    ingest::StoredEvent e;
+    e.customer_id = ada;
+    e.event.type = ingest::EventType::kTrack;
+    e.event.event = "segment.entered";
+    e.event.properties_json = R"({"segmentId": 4})";
+    e.event.timestamp = Timestamp::FromSeconds(seconds);
+    return e;
+  };
+  tracker_->Publish({entered(100)});
+  EXPECT_EQ(engine_->stats().dropped, 1);
+  OpenEngineOnFeed(0);
+  EXPECT_EQ(engine_->stats().replayed, 0);
+  EXPECT_TRUE(engine_->ListAlerts(ada, true, 0, 10)->items.empty());
+  OpenEngineOnFeed(1000);
+  tracker_->Publish({entered(200)});
+  ASSERT_TRUE(SeenOnFeed([](const TriggerEngine::Stats& s) { return s.fired == 1; }));
+  EXPECT_EQ(engine_->ListAlerts(ada, true, 0, 10)->items.size(), 1u);
+  EXPECT_EQ(engine_->stats().mark, 0) << "derived events do not move the mark";
+}
+
 TEST_F(FeedTest, RunsOnTheChangeFeed) {
   OpenOnFeed(1000);
   ASSERT_NE(engine_, nullptr);
