@@ -219,7 +219,7 @@ Result<std::unique_ptr<TriggerEngine>> TriggerEngine::Open(TriggerEngineOptions 
         newest = std::max(newest, e.seq);
         if (!index->by_event.empty() && Interested(*index, e)) wanted.push_back(&e);
       }
-      int64_t dropped = 0;
+      int64_t dropped = 0, dropped_before = 0;
       {
         std::lock_guard<std::mutex> lock(state->queue_mu);
         if (state->stopping) return;
@@ -240,15 +240,14 @@ Result<std::unique_ptr<TriggerEngine>> TriggerEngine::Open(TriggerEngineOptions 
           ++state->queued;
         }
         if (state->live) state->queued_through = std::max(state->queued_through, newest);
+        // Counted before the worker can see the catch-up it asks for.
+        if (dropped > 0) dropped_before = state->dropped.fetch_add(dropped);
       }
       if (!wanted.empty()) state->queue_cv.notify_one();
-      if (dropped > 0) {
-        int64_t before = state->dropped.fetch_add(dropped);
-        // One line per 10,000 dropped, not one per event.
-        if (before / 10'000 != (before + dropped) / 10'000 || before == 0) {
-          spdlog::warn("trigger.events_dropped total={} queue_capacity={} (tracked events are read back)",
-                       before + dropped, state->options.max_queued_events);
-        }
+      // One line per 10,000 dropped, not one per event.
+      if (dropped > 0 && (dropped_before / 10'000 != (dropped_before + dropped) / 10'000 || dropped_before == 0)) {
+        spdlog::warn("trigger.events_dropped total={} queue_capacity={} (tracked events are read back)",
+                     dropped_before + dropped, state->options.max_queued_events);
       }
     });
   }
