@@ -1,9 +1,9 @@
 // The trigger engine: opening (stored triggers, open-case counts, threads),
-// the change feed's queue and worker, matching, and firing: a firing row
-// with a unique (trigger, event) key is written before, or in the same
-// transaction as, the action, so a trigger acts at most once per event,
-// across restarts. Definitions are in trigger_store.cc, compiling in
-// trigger_compile.cc.
+// the change feed's queue and worker, catching up from the tracker after the
+// high-water mark, matching, and firing: a firing row with a unique
+// (trigger, event) key is written before, or in the same transaction as,
+// the action, so a trigger acts at most once per event, across restarts.
+// Definitions are in trigger_store.cc, compiling in trigger_compile.cc.
 
 #include <sodium.h>
 #include <spdlog/spdlog.h>
@@ -175,6 +175,18 @@ Result<std::unique_ptr<TriggerEngine>> TriggerEngine::Open(TriggerEngineOptions 
       broken->trigger = std::move(t);
       impl->triggers[broken->trigger.id] = broken;
     }
+    // The high-water mark; the first time on a feed, the tracker's newest
+    // event (history from before the engine ran is not replayed).
+    if (impl->options.feed != nullptr) {
+      RP_ASSIGN_OR_RETURN(std::optional<int64_t> mark, internal::LoadEventsMark(conn));
+      if (!mark) {
+        mark = impl->options.feed->LastPublishedSeq();
+        RP_RETURN_IF_ERROR(internal::StoreEventsMark(conn, *mark));
+      }
+      impl->through = impl->replayed_through = impl->stored_through = *mark;
+      impl->mark = *mark;
+      impl->catch_up_wanted = true;  // the first thing the worker does
+    }
     // Open cases per customer and team.
     RP_ASSIGN_OR_RETURN(auto open, conn.Query("SELECT customer_id, team, COUNT(*) FROM cases "
                                               "WHERE kind = 'case' AND status <> 'closed' GROUP BY customer_id, team"));
@@ -190,43 +202,52 @@ Result<std::unique_ptr<TriggerEngine>> TriggerEngine::Open(TriggerEngineOptions 
   Impl* state = engine->impl_.get();
   internal::RegisterViewSections(*state->options.customers, engine.get());
   TriggerEngine* self = engine.get();
-  state->processor = [self](const std::vector<ingest::StoredEvent>& events) { self->Process(events); };
+  state->stored_at = std::chrono::steady_clock::now();
   state->worker = std::thread([state] { state->RunWorker(); });
   if (state->options.deliver_in_background) {
     state->deliverer = std::thread([state, self] { state->RunDeliverer(self); });
   }
   if (state->options.feed != nullptr) {
     // On the tracker's writer thread: a hash lookup per event, and a copy of
-    // the events some trigger listens to.
+    // the events some trigger listens to. Subscribed before the worker's
+    // first read from the tracker, so every event is seen one way or both.
     state->feed_handle = state->options.feed->Subscribe([state](const std::vector<ingest::StoredEvent>& events) {
       std::shared_ptr<const TriggerIndex> index = state->Snapshot();
-      if (index->by_event.empty()) return;
+      int64_t newest = 0;
       std::vector<const ingest::StoredEvent*> wanted;
       for (const auto& e : events) {
-        if (Interested(*index, e)) wanted.push_back(&e);
+        newest = std::max(newest, e.seq);
+        if (!index->by_event.empty() && Interested(*index, e)) wanted.push_back(&e);
       }
-      if (wanted.empty()) return;
-      int64_t dropped = 0;
+      int64_t dropped = 0, dropped_before = 0;
       {
         std::lock_guard<std::mutex> lock(state->queue_mu);
         if (state->stopping) return;
         for (const auto* e : wanted) {
+          const bool tracked = e->seq > 0;
+          if (tracked && !state->live) continue;  // the catch-up reads it back
           if (state->queue.size() >= state->options.max_queued_events) {
             ++dropped;
+            if (tracked) {
+              // Everything before it is queued; from it on, read back.
+              state->queued_through = std::max(state->queued_through, e->seq - 1);
+              state->live = false;
+              state->catch_up_wanted = true;
+            }
             continue;
           }
           state->queue.push_back(*e);
           ++state->queued;
         }
+        if (state->live) state->queued_through = std::max(state->queued_through, newest);
+        // Counted before the worker can see the catch-up it asks for.
+        if (dropped > 0) dropped_before = state->dropped.fetch_add(dropped);
       }
-      state->queue_cv.notify_one();
-      if (dropped > 0) {
-        int64_t before = state->dropped.fetch_add(dropped);
-        // One line per 10,000 dropped, not one per event.
-        if (before / 10'000 != (before + dropped) / 10'000 || before == 0) {
-          spdlog::error("trigger.events_dropped total={} queue_capacity={}", before + dropped,
-                        state->options.max_queued_events);
-        }
+      if (!wanted.empty()) state->queue_cv.notify_one();
+      // One line per 10,000 dropped, not one per event.
+      if (dropped > 0 && (dropped_before / 10'000 != (dropped_before + dropped) / 10'000 || dropped_before == 0)) {
+        spdlog::warn("trigger.events_dropped total={} queue_capacity={} (tracked events are read back)",
+                     dropped_before + dropped, state->options.max_queued_events);
       }
     });
   }
@@ -254,32 +275,136 @@ TriggerEngine::~TriggerEngine() {
 void TriggerEngine::Impl::RunWorker() {
   for (;;) {
     std::deque<ingest::StoredEvent> batch;
+    int64_t batch_through = 0;
     {
       std::unique_lock<std::mutex> lock(queue_mu);
-      queue_cv.wait(lock, [&] { return stopping || !queue.empty(); });
-      if (queue.empty()) return;  // stopping, and everything queued is done
-      batch.swap(queue);
+      auto ready = [&] { return stopping || !queue.empty() || catch_up_wanted; };
+      if (through != stored_through) {
+        // A mark not yet written (batches without firings): write it once
+        // the feed has been quiet for a second, so a crash long after does
+        // not re-evaluate events against a profile that has changed since.
+        if (!queue_cv.wait_for(lock, std::chrono::seconds(1), ready)) {
+          lock.unlock();
+          AdvanceMark(through, /*now=*/true);
+          continue;
+        }
+      } else {
+        queue_cv.wait(lock, ready);
+      }
+      if (!queue.empty()) {
+        batch.swap(queue);
+        batch_through = queued_through;
+      } else if (stopping) {
+        break;  // everything queued is done; a catch-up left undone resumes at the next Open
+      }
     }
-    std::vector<ingest::StoredEvent> events(std::make_move_iterator(batch.begin()),
-                                            std::make_move_iterator(batch.end()));
-    processor(events);
+    if (batch.empty()) {
+      CatchUp();
+      continue;
+    }
+    std::vector<ingest::StoredEvent> events;
+    events.reserve(batch.size());
+    for (auto& e : batch) {
+      if (e.seq > 0 && e.seq <= replayed_through) continue;  // evaluated when read back
+      events.push_back(std::move(e));
+    }
+    Evaluate(events, std::max(through, batch_through));
     {
       std::lock_guard<std::mutex> lock(queue_mu);
-      done += static_cast<int64_t>(events.size());
+      done += static_cast<int64_t>(batch.size());
     }
     flushed_cv.notify_all();
   }
+  AdvanceMark(through, /*now=*/true);
+}
+
+// Tracked events read back per page while catching up.
+constexpr int kCatchUpPage = 1000;
+
+// Reads the tracked events after the mark back from the tracker until a
+// short page. Events published while the feed is not live are left to these
+// reads. At the first short page the feed goes live again and one more read
+// follows: an event published before that switch was committed before it,
+// so the read finds it; one published after is queued (and skipped there
+// when the read found it too). An overflow meanwhile turns live off again,
+// and the reads go on.
+void TriggerEngine::Impl::CatchUp() {
+  bool switched = false;
+  int64_t read = 0;
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(queue_mu);
+      if (stopping) return;
+    }
+    auto page = options.feed->EventsAfter(through, kCatchUpPage);
+    if (!page.ok()) {
+      spdlog::error("trigger.catch_up_failed after_seq={} error={}", through, page.status().ToString());
+      std::unique_lock<std::mutex> lock(queue_mu);
+      queue_cv.wait_for(lock, std::chrono::seconds(1), [&] { return stopping; });
+      return;  // the worker tries again
+    }
+    if (!page->empty()) {
+      const int64_t last = page->back().seq;
+      read += static_cast<int64_t>(page->size());
+      replayed += static_cast<int64_t>(page->size());
+      replayed_through = std::max(replayed_through, last);
+      // Only what some trigger listens to counts as an evaluated event, as on the feed.
+      std::shared_ptr<const TriggerIndex> index = Snapshot();
+      std::vector<ingest::StoredEvent> wanted;
+      for (auto& e : *page) {
+        if (!index->by_event.empty() && Interested(*index, e)) wanted.push_back(std::move(e));
+      }
+      Evaluate(wanted, last);
+    }
+    if (page->size() == static_cast<size_t>(kCatchUpPage)) continue;
+    std::unique_lock<std::mutex> lock(queue_mu);
+    if (!switched) {
+      live = true;
+      switched = true;
+      continue;
+    }
+    if (!live) {
+      switched = false;  // the queue overflowed again while reading
+      continue;
+    }
+    catch_up_wanted = false;
+    lock.unlock();
+    flushed_cv.notify_all();
+    // Logged after a restart; after an overflow (possibly many a second
+    // while triggers lag behind ingest) trigger.events_dropped says enough.
+    if (read > 0 && !caught_up_once) spdlog::info("trigger.caught_up events={} through_seq={}", read, through);
+    caught_up_once = true;
+    return;
+  }
+}
+
+void TriggerEngine::Impl::AdvanceMark(int64_t seq, bool now) {
+  through = std::max(through, seq);
+  mark = through;
+  if (through == stored_through) return;
+  auto at = std::chrono::steady_clock::now();
+  if (!now && at - stored_at < std::chrono::seconds(1)) return;
+  const int64_t value = through;
+  Status st = options.db->WithTransaction(
+      [&](storage::Connection& conn) { return internal::StoreEventsMark(conn, value); });
+  if (!st.ok()) {
+    spdlog::error("trigger.mark_failed seq={} error={}", value, st.ToString());
+    return;
+  }
+  stored_through = value;
+  stored_at = at;
 }
 
 void TriggerEngine::Flush() {
   std::unique_lock<std::mutex> lock(impl_->queue_mu);
+  impl_->flushed_cv.wait(lock, [&] { return !impl_->catch_up_wanted || impl_->stopping; });
   int64_t target = impl_->queued;
   impl_->flushed_cv.wait(lock, [&] { return impl_->done >= target; });
 }
 
 TriggerEngine::Stats TriggerEngine::stats() const {
   return {impl_->events.load(), impl_->matched.load(), impl_->fired.load(), impl_->failed.load(),
-          impl_->dropped.load()};
+          impl_->dropped.load(), impl_->replayed.load(), impl_->mark.load()};
 }
 
 // ---- firing -------------------------------------------------------------------------
@@ -418,19 +543,27 @@ void Apply(TriggerEngine::Impl& s, const Effects& fx) {
   if (fx.queued) s.PokeDeliverer();
 }
 
-// Writes the batch in one transaction (one commit for many firings); when
-// that fails, each firing on its own, so one bad row costs only itself.
-void WriteFirings(TriggerEngine::Impl& s, std::vector<PendingFiring>& batch) {
+// Writes the batch in one transaction (one commit for many firings), with
+// the high-water mark when one is given; when that fails, each firing on its
+// own, so one bad row costs only itself, then the mark.
+void WriteFirings(TriggerEngine::Impl& s, std::vector<PendingFiring>& batch,
+                  std::optional<int64_t> mark = std::nullopt) {
   if (batch.empty()) return;
+  const bool with_mark = mark && *mark > s.stored_through;
   Effects fx;
   Status all = s.options.db->WithTransaction([&](storage::Connection& conn) -> Status {
     fx = Effects{};
     for (const PendingFiring& p : batch) RP_RETURN_IF_ERROR(WriteFiring(conn, p, &fx));
+    if (with_mark) RP_RETURN_IF_ERROR(internal::StoreEventsMark(conn, *mark));
     return Status::Ok();
   });
   if (all.ok()) {
     Apply(s, fx);
     batch.clear();
+    if (with_mark) {
+      s.stored_through = *mark;
+      s.stored_at = std::chrono::steady_clock::now();
+    }
     return;
   }
   for (const PendingFiring& p : batch) {
@@ -448,6 +581,7 @@ void WriteFirings(TriggerEngine::Impl& s, std::vector<PendingFiring>& batch) {
     }
   }
   batch.clear();
+  if (with_mark) s.AdvanceMark(*mark, /*now=*/true);
 }
 
 // A decide firing, at once: it calls out, so it is not batched.
@@ -502,8 +636,10 @@ Status FireDecide(TriggerEngine::Impl& s, const CompiledTrigger& t, const ingest
 
 }  // namespace
 
-void TriggerEngine::Process(const std::vector<ingest::StoredEvent>& events) {
-  Impl& s = *impl_;
+void TriggerEngine::Process(const std::vector<ingest::StoredEvent>& events) { impl_->Evaluate(events, std::nullopt); }
+
+void TriggerEngine::Impl::Evaluate(const std::vector<ingest::StoredEvent>& events, std::optional<int64_t> mark) {
+  Impl& s = *this;
   std::shared_ptr<const TriggerIndex> index = s.Snapshot();
   std::vector<PendingFiring> pending;
   for (const ingest::StoredEvent& e : events) {
@@ -570,7 +706,17 @@ void TriggerEngine::Process(const std::vector<ingest::StoredEvent>& events) {
       }
     }
   }
-  WriteFirings(s, pending);
+  if (!mark) {
+    WriteFirings(s, pending);
+    return;
+  }
+  if (pending.empty()) {
+    AdvanceMark(*mark, /*now=*/false);
+    return;
+  }
+  WriteFirings(s, pending, mark);  // the mark commits with the firings
+  through = std::max(through, *mark);
+  this->mark = through;
 }
 
 }  // namespace rapport::decision

@@ -96,8 +96,31 @@ CREATE TABLE trigger_webhook_attempts (
 );
 CREATE INDEX trigger_webhook_attempts_delivery ON trigger_webhook_attempts (delivery_id, id);
 )";
+  // v2: the engine's durable position in the tracker's events.
+  const std::string v2 = R"(
+CREATE TABLE trigger_state (
+  name TEXT PRIMARY KEY,
+  value BIGINT NOT NULL
+);
+)";
   return storage::Migrate(db, "triggers",
-                          {{1, "trigger definitions, firings, cases and tasks, alerts, webhook outbox", v1}});
+                          {{1, "trigger definitions, firings, cases and tasks, alerts, webhook outbox", v1},
+                           {2, "trigger engine state: the high-water mark of evaluated tracked events", v2}});
+}
+
+Result<std::optional<int64_t>> LoadEventsMark(storage::Connection& conn) {
+  RP_ASSIGN_OR_RETURN(auto r, conn.Query("SELECT value FROM trigger_state WHERE name = ?",
+                                         {std::string(kEventsMark)}));
+  if (r.empty()) return std::optional<int64_t>();
+  return std::optional<int64_t>(r.rows[0][0].AsInt());
+}
+
+Status StoreEventsMark(storage::Connection& conn, int64_t seq) {
+  return conn
+      .Execute("INSERT INTO trigger_state (name, value) VALUES (?, ?) "
+               "ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+               {std::string(kEventsMark), seq})
+      .status();
 }
 
 Result<int64_t> InsertReturningId(storage::Connection& conn, const std::string& sql,

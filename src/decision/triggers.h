@@ -1,7 +1,9 @@
 #pragma once
 // Triggers: "when event E happens and FEEL condition C holds on the profile,
 // do A", evaluated in real time on the change feed, at most once per
-// (trigger, event). A is one of: open a case or task for a team, send a
+// (trigger, event), and, for tracked events, at least once too: events the
+// engine missed (a restart, a full queue) are read back from the tracker
+// after its durable high-water mark, so each acts exactly once. A is one of: open a case or task for a team, send a
 // signed webhook, decide-and-deliver (ask the decision engine, deliver its
 // answer), or raise an alert shown in the customer 360 view. This header
 // also holds what those actions need: the case book, the alerts, the durable
@@ -294,15 +296,34 @@ struct TriggerEngineOptions {
   // false: no background delivery thread; call DeliverDue() (tests).
   bool deliver_in_background = true;
   // Feed events waiting for the engine's thread. Beyond it (triggers far
-  // behind ingest) events are dropped, counted and logged rather than
-  // growing memory without bound: at most once allows it, and the tracker
-  // must never wait for triggers.
+  // behind ingest) events are not queued, so memory stays bounded and the
+  // tracker never waits for triggers: tracked events are then read back
+  // from the tracker (the engine catches up, see TriggerEngine) and still
+  // fire; derived events (seq 0) are dropped, counted and logged.
   size_t max_queued_events = 1'000'000;
 };
 
 // The trigger engine. Thread-safe. Open() subscribes to the feed; the
 // feed's callback only queues the events, and one thread of the engine's
 // matches and fires them; a second one delivers webhooks from the outbox.
+//
+// Catching up. The engine keeps a durable high-water mark (table
+// trigger_state): the highest seq such that every tracked event up to it has
+// been evaluated. It is written in the same transaction as a batch's
+// firings, or, for batches without firings, at most once a second and when
+// the engine closes. At Open, and whenever the queue was full, the engine
+// thread reads the tracked events after the mark back from the tracker
+// (Tracker::EventsAfter, oldest first, 1,000 at a time) before it takes
+// tracked events from the feed again; an event seen both ways is evaluated
+// once. So a tracked event committed by the tracker is evaluated after a
+// crash or an overflow, and the firing key keeps it from acting twice: for
+// tracked events, exactly once. A replayed event carries the customer it
+// belongs to now (an anonymous visitor identified since fires for that
+// customer). The first Open on a database starts the mark at the tracker's
+// newest event: history before the engine ever ran is not replayed. Derived
+// events (segment.entered/exited, interaction.created: seq 0) are not in the
+// tracker's table, so they stay at most once: lost if the process dies while
+// they are queued or the queue is full.
 class TriggerEngine {
  public:
   // Applies the "triggers" migrations, loads and compiles the stored
@@ -328,11 +349,13 @@ class TriggerEngine {
   Result<customer::Page<Firing>> Firings(int64_t trigger_id, int64_t after_id, int limit) const;
 
   // Runs events through the triggers as if they came from the feed, on the
-  // caller's thread (tests and replays). The feed itself goes through a queue.
+  // caller's thread (tests and replays); the high-water mark does not move.
+  // The feed itself goes through a queue.
   void Process(const std::vector<ingest::StoredEvent>& events);
-  // Blocks until every event queued from the feed before the call is done.
-  // (The tracker answers a write before publishing it, so after Write an
-  // event may not be queued yet.)
+  // Blocks until a catch-up in progress has read the tracker to its end and
+  // every event queued from the feed before then is done. (The tracker
+  // answers a write before publishing it, so after Write an event may not be
+  // published yet.)
   void Flush();
 
   // Cases and tasks.
@@ -362,7 +385,9 @@ class TriggerEngine {
     int64_t matched = 0;    // (trigger, event) pairs whose event filter and condition held
     int64_t fired = 0;      // firings recorded (a repeat of a recorded one is not)
     int64_t failed = 0;     // firings whose action failed
-    int64_t dropped = 0;    // feed events dropped because the queue was full
+    int64_t dropped = 0;    // feed events the full queue had no room for (tracked ones are replayed)
+    int64_t replayed = 0;   // tracked events read back from the tracker (catching up)
+    int64_t mark = 0;       // the high-water mark: every tracked event up to this seq is evaluated
   };
   Stats stats() const;
 

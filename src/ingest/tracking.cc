@@ -21,6 +21,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <condition_variable>
 #include <deque>
@@ -402,6 +403,9 @@ struct Tracker::Impl {
   // Writer-thread state: "u\0id", "a\0id", "g\0id" -> customer.
   std::unordered_map<std::string, CustomerId> ids;
   int64_t derived_through = 0;  // seq up to which derived writes are applied
+  // The newest seq published on the feed; EventsAfter reads no further, so
+  // a reader never sees an event before its derived writes are applied.
+  std::atomic<int64_t> published_through{0};
   int64_t persisted_mark = 0;   // the value in tracking_state
 
   static std::string Key(char kind, std::string_view id) {
@@ -740,6 +744,9 @@ struct Tracker::Impl {
     ApplyDerived(stored, stored_sources, &stored_commerce);
     for (size_t r = 0; r < group.size(); ++r) group[r].done(outcomes[r]);
     if (!stored.empty()) {
+      // Raised before the subscribers run: a reader that read up to an
+      // earlier value and then subscribed gets these on the feed.
+      published_through.store(stored.back().seq);
       std::lock_guard<std::mutex> lock(feed_mu);
       for (auto& [h, fn] : subscribers) fn(stored);
     }
@@ -835,6 +842,8 @@ Result<std::unique_ptr<Tracker>> Tracker::Open(storage::Database* db, customer::
     impl->derived_db = db;
   }
   RP_RETURN_IF_ERROR(impl->Replay());
+  // Replay applied the derived writes of every stored event.
+  impl->published_through = impl->derived_through;
   Impl* raw = impl.get();
   impl->writer = std::thread([raw] { raw->Run(); });
   return std::unique_ptr<Tracker>(new Tracker(std::move(impl)));
@@ -957,6 +966,28 @@ Result<customer::Page<StoredEvent>> Tracker::ListEvents(const EventQuery& q) {
   }));
   return page;
 }
+
+Result<std::vector<StoredEvent>> Tracker::EventsAfter(int64_t after_seq, int limit) {
+  if (after_seq < 0) return Status::InvalidArgument("expected a seq of 0 or more", "afterSeq");
+  if (limit < 1 || limit > 10'000) return Status::InvalidArgument("expected an integer between 1 and 10000", "limit");
+  const int64_t through = impl_->published_through.load();
+  std::vector<StoredEvent> events;
+  if (after_seq >= through) return events;
+  RP_RETURN_IF_ERROR(impl_->db->WithConnection([&](Connection& c) -> Status {
+    RP_ASSIGN_OR_RETURN(auto r, c.Query("SELECT seq, source_id, customer_id, body FROM tracking_events "
+                                        "WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+                                        {after_seq, through, static_cast<int64_t>(limit)}));
+    events.reserve(r.rows.size());
+    for (const auto& row : r.rows) {
+      RP_ASSIGN_OR_RETURN(TrackingEvent e, EventFromStoredJson(row[3].AsText()));
+      events.push_back(StoredEvent{row[0].AsInt(), row[1].AsInt(), row[2].AsInt(), std::move(e)});
+    }
+    return Status::Ok();
+  }));
+  return events;
+}
+
+int64_t Tracker::LastPublishedSeq() const { return impl_->published_through.load(); }
 
 void Tracker::RegisterViewSection() {
   impl_->store->RegisterViewSection(

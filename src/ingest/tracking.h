@@ -197,6 +197,20 @@ class Tracker {
   // A customer's events, newest first; next_cursor continues the listing.
   Result<customer::Page<StoredEvent>> ListEvents(const EventQuery& q);
 
+  // For feed subscribers catching up on what they missed (a restart, an
+  // overflow): the stored events with a seq above after_seq, oldest first,
+  // at most limit (1..10000) of them. Only events already published on the
+  // feed are returned (committed, with their derived writes applied), so a
+  // reader that subscribes first and then reads until a short page sees
+  // every event either here or on the feed. Each event carries the customer
+  // it belongs to now, which for an anonymous visitor linked since (identify,
+  // alias) is no longer the 0 the feed published. Errors: InvalidArgument
+  // naming afterSeq or limit.
+  Result<std::vector<StoredEvent>> EventsAfter(int64_t after_seq, int limit);
+  // The seq of the newest event published on the feed (0: none yet); every
+  // stored event up to it is readable by EventsAfter. From memory.
+  int64_t LastPublishedSeq() const;
+
   // Registers the 360 view's "recentEvents" section (the 20 newest events).
   void RegisterViewSection();
 

@@ -6,6 +6,8 @@
 
 #include <filesystem>
 #include <future>
+#include <mutex>
+#include <thread>
 
 #include "ingest/tracking.h"
 
@@ -251,6 +253,75 @@ TEST_F(TrackerTest, ListEventsFiltersAndPages) {
   EXPECT_TRUE(second->next_cursor.empty());
   q.limit = 0;
   EXPECT_EQ(tracker_->ListEvents(q).status().field(), "limit");
+}
+
+TEST_F(TrackerTest, EventsAfterReadsWhatTheFeedPublishedOldestFirst) {
+  EXPECT_EQ(tracker_->LastPublishedSeq(), 0);
+  auto none = tracker_->EventsAfter(0, 10);
+  ASSERT_TRUE(none.ok()) << none.status().ToString();
+  EXPECT_TRUE(none->empty());
+  // The published mark is raised before the subscribers run: a reader that
+  // read up to it and subscribed earlier gets every later event on the feed.
+  std::mutex mu;
+  std::vector<std::pair<int64_t, int64_t>> seen;  // (last seq of a batch, LastPublishedSeq then)
+  int64_t h = tracker_->Subscribe([&](const std::vector<StoredEvent>& events) {
+    std::lock_guard<std::mutex> lock(mu);
+    seen.emplace_back(events.back().seq, tracker_->LastPublishedSeq());
+  });
+  Send(R"({"type":"track","anonymousId":"anon-1","event":"A","messageId":"1"},
+          {"type":"track","userId":"u1","event":"B","messageId":"2"},
+          {"type":"page","userId":"u2","name":"C","messageId":"3"})");
+  Send(R"({"type":"track","userId":"u1","event":"D","messageId":"4"})");
+  // Write answers before the events are published: wait for the feed.
+  for (int i = 0; i < 1000; ++i) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (seen.size() == 2) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  tracker_->Unsubscribe(h);
+  ASSERT_EQ(seen.size(), 2u);
+  for (const auto& [last, published] : seen) EXPECT_EQ(last, published);
+  const int64_t last = tracker_->LastPublishedSeq();
+  EXPECT_EQ(last, seen.back().first);
+
+  auto first = tracker_->EventsAfter(0, 2);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  ASSERT_EQ(first->size(), 2u);
+  EXPECT_EQ((*first)[0].event.event, "A");
+  EXPECT_EQ((*first)[0].customer_id, 0) << "an anonymous visitor not linked yet";
+  EXPECT_EQ((*first)[1].event.event, "B");
+  EXPECT_EQ((*first)[1].customer_id, UserCustomer("u1"));
+  EXPECT_LT((*first)[0].seq, (*first)[1].seq);
+  auto rest = tracker_->EventsAfter((*first)[1].seq, 10);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->size(), 2u);
+  EXPECT_EQ((*rest)[0].event.name, "C");
+  EXPECT_EQ((*rest)[0].event.type, EventType::kPage);
+  EXPECT_EQ((*rest)[1].event.event, "D");
+  EXPECT_EQ((*rest)[1].seq, last);
+  EXPECT_TRUE(tracker_->EventsAfter(last, 10)->empty());
+
+  // Read back after linking: the event belongs to its customer now.
+  Send(R"({"type":"identify","anonymousId":"anon-1","userId":"u9","messageId":"5"})");
+  auto relinked = tracker_->EventsAfter(0, 1);
+  ASSERT_TRUE(relinked.ok());
+  ASSERT_EQ(relinked->size(), 1u);
+  EXPECT_EQ((*relinked)[0].customer_id, UserCustomer("u9"));
+
+  // A new tracker on the same data starts with every stored event readable.
+  Close();
+  Open();
+  auto all = tracker_->EventsAfter(0, 10'000);
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 5u);
+  EXPECT_EQ(all->back().event.type, EventType::kIdentify);
+  EXPECT_EQ(tracker_->LastPublishedSeq(), all->back().seq);
+
+  EXPECT_EQ(tracker_->EventsAfter(-1, 10).status().field(), "afterSeq");
+  EXPECT_EQ(tracker_->EventsAfter(0, 0).status().field(), "limit");
+  EXPECT_EQ(tracker_->EventsAfter(0, 10'001).status().field(), "limit");
 }
 
 TEST_F(TrackerTest, FullQueueIsUnavailableNotUnboundedMemory) {

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -73,8 +74,29 @@ struct TriggerEngine::Impl {
   int64_t done = 0;                       // guarded by queue_mu: events ever processed
   bool stopping = false;                  // guarded by queue_mu
   std::thread worker;
-  std::function<void(const std::vector<ingest::StoredEvent>&)> processor;  // TriggerEngine::Process
   void RunWorker();
+
+  // Catching up (see TriggerEngine). The feed callback queues tracked
+  // events (seq > 0) only while `live`; when the queue is full it turns live
+  // off and asks the worker to read the missed events back from the tracker.
+  bool live = false;             // guarded by queue_mu
+  bool catch_up_wanted = false;  // guarded by queue_mu: set at Open and on overflow, cleared when caught up
+  // Guarded by queue_mu: every tracked event up to this seq that the feed
+  // published while live is queued (or no trigger listens to it).
+  int64_t queued_through = 0;
+  // Worker thread only: the high-water mark (every tracked event up to it
+  // is evaluated), the newest seq read back from the tracker (a feed copy
+  // of it is skipped), and the mark as stored.
+  int64_t through = 0;
+  int64_t replayed_through = 0;
+  int64_t stored_through = 0;
+  std::chrono::steady_clock::time_point stored_at;
+  bool caught_up_once = false;  // the catch-up at Open is done
+  void CatchUp();
+  // Evaluates events; with a mark, then advances the high-water mark to it
+  // (in the transaction of the last firings, else at most once a second).
+  void Evaluate(const std::vector<ingest::StoredEvent>& events, std::optional<int64_t> mark);
+  void AdvanceMark(int64_t mark, bool now);
 
   // Open cases per customer and team (service, sales, marketing).
   mutable std::shared_mutex cases_mu;
@@ -91,13 +113,18 @@ struct TriggerEngine::Impl {
   void RunDeliverer(TriggerEngine* engine);
   void PokeDeliverer();
 
-  std::atomic<int64_t> events{0}, matched{0}, fired{0}, failed{0}, dropped{0};
+  std::atomic<int64_t> events{0}, matched{0}, fired{0}, failed{0}, dropped{0}, replayed{0}, mark{0};
   std::atomic<bool> refresh_failure_logged{false};  // log the first failed profile refresh only
 };
 
 namespace internal {
 
 Status MigrateTriggers(storage::Database& db);
+// The stored high-water mark (trigger_state): nullopt before the engine
+// first ran on a feed; Store inside a firing's transaction or on its own.
+inline constexpr const char* kEventsMark = "events_through_seq";
+Result<std::optional<int64_t>> LoadEventsMark(storage::Connection& conn);
+Status StoreEventsMark(storage::Connection& conn, int64_t seq);
 // INSERT ... and the id it created (SQLite rowid, PostgreSQL RETURNING id).
 Result<int64_t> InsertReturningId(storage::Connection& conn, const std::string& sql,
                                   const std::vector<storage::Value>& params);
