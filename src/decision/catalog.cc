@@ -30,6 +30,36 @@ Status CheckFeel(const std::string& text, const std::string& pointer) {
   return Status::InvalidArgument(compiled.status().field() + ": " + compiled.status().message(), pointer);
 }
 
+// A condition member: a FEEL string, or {"model": ..., "decision": ...}.
+Status ReadCondition(ObjectReader& r, std::string_view key, Condition* out) {
+  const rapidjson::Value* v = r.Find(key);
+  std::string pointer = r.Pointer(key);
+  if (!v) return Status::Ok();
+  if (v->IsString()) {
+    out->feel.assign(v->GetString(), v->GetStringLength());
+    return CheckFeel(out->feel, pointer);
+  }
+  if (!v->IsObject()) {
+    return Status::InvalidArgument(
+        "expected a FEEL string or an object {\"model\", \"decision\"}, got " + std::string(json::TypeName(*v)),
+        pointer);
+  }
+  RP_ASSIGN_OR_RETURN(auto c, ObjectReader::Of(*v, pointer));
+  RP_RETURN_IF_ERROR(c.String("model", &out->model, Need::kRequired));
+  if (out->model.empty()) return Status::InvalidArgument("must not be empty", c.Pointer("model"));
+  RP_RETURN_IF_ERROR(c.String("decision", &out->decision, Need::kRequired));
+  if (out->decision.empty()) return Status::InvalidArgument("must not be empty", c.Pointer("decision"));
+  return c.Finish();
+}
+
+void WriteCondition(json::Writer& w, std::string_view key, const Condition& c) {
+  if (c.by_decision()) {
+    w.Key(key).StartObject().Field("model", c.model).Field("decision", c.decision).EndObject();
+  } else if (!c.feel.empty()) {
+    w.Field(key, c.feel);
+  }
+}
+
 Status NonNegative(double v, const std::string& pointer) {
   if (!std::isfinite(v) || v < 0) return Status::InvalidArgument("must be a number >= 0", pointer);
   return Status::Ok();
@@ -192,12 +222,9 @@ Result<Action> ParseAction(std::string_view text, std::string_view id) {
   if (a.valid_from && a.valid_to && *a.valid_to <= *a.valid_from) {
     return Status::InvalidArgument("validTo must be after validFrom", "/validTo");
   }
-  RP_RETURN_IF_ERROR(r.String("eligibility", &a.eligibility));
-  RP_RETURN_IF_ERROR(CheckFeel(a.eligibility, "/eligibility"));
-  RP_RETURN_IF_ERROR(r.String("applicability", &a.applicability));
-  RP_RETURN_IF_ERROR(CheckFeel(a.applicability, "/applicability"));
-  RP_RETURN_IF_ERROR(r.String("suitability", &a.suitability));
-  RP_RETURN_IF_ERROR(CheckFeel(a.suitability, "/suitability"));
+  RP_RETURN_IF_ERROR(ReadCondition(r, "eligibility", &a.eligibility));
+  RP_RETURN_IF_ERROR(ReadCondition(r, "applicability", &a.applicability));
+  RP_RETURN_IF_ERROR(ReadCondition(r, "suitability", &a.suitability));
   r.Find("updatedAt");  // echoed back by clients that PUT what they GOT
   RP_RETURN_IF_ERROR(r.Finish());
   return a;
@@ -315,9 +342,9 @@ std::string ToJson(const Action& a) {
   w.Field("purpose", a.purpose).Field("value", a.value).Field("cost", a.cost).Field("businessLever", a.business_lever);
   if (a.valid_from) w.TimeField("validFrom", *a.valid_from);
   if (a.valid_to) w.TimeField("validTo", *a.valid_to);
-  if (!a.eligibility.empty()) w.Field("eligibility", a.eligibility);
-  if (!a.applicability.empty()) w.Field("applicability", a.applicability);
-  if (!a.suitability.empty()) w.Field("suitability", a.suitability);
+  WriteCondition(w, "eligibility", a.eligibility);
+  WriteCondition(w, "applicability", a.applicability);
+  WriteCondition(w, "suitability", a.suitability);
   w.TimeField("updatedAt", a.updated_at).EndObject();
   return w.Take();
 }

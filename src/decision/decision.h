@@ -104,10 +104,25 @@ struct ModelDiff {
 enum class ActionKind { kOffer, kMessage, kContent, kService };
 std::string_view ActionKindName(ActionKind k);  // "offer", "message", "content", "service"
 
-// Something a channel can do for a customer. Conditions are FEEL booleans
-// over the profile columns, the request context (each key, and `context` as
-// a whole), `channel`, `decisionPoint`, `now`, and registered facts; ""
-// always holds. Null counts as false.
+// One of an action's conditions: a FEEL boolean (`feel`), or a decision of a
+// published DMN model (`model` + `decision`, JSON {"model": ..., "decision":
+// ...}). Both see the same names: the profile columns, the request context
+// (each key, and `context` as a whole), `channel`, `decisionPoint`, `now`,
+// and registered facts; a decision's input data are filled from them by
+// name. A decision is evaluated on the model's live published version (the
+// decision's snapshot, so a publish or rollback switches it atomically). The
+// condition holds only when the value is true: null, false or anything else
+// removes the action. Empty (neither form) always holds.
+struct Condition {
+  std::string feel;
+  std::string model;
+  std::string decision;
+  bool empty() const { return feel.empty() && model.empty(); }
+  bool by_decision() const { return !model.empty(); }
+  bool operator==(const Condition&) const = default;
+};
+
+// Something a channel can do for a customer, kept when its conditions hold.
 struct Action {
   std::string id;  // [A-Za-z0-9_.-]{1,100}
   ActionKind kind = ActionKind::kOffer;
@@ -121,9 +136,9 @@ struct Action {
   double business_lever = 1;  // weight the business puts on it
   std::optional<Timestamp> valid_from;
   std::optional<Timestamp> valid_to;  // exclusive
-  std::string eligibility;    // may the customer have it at all
-  std::string applicability;  // does it make sense in this situation
-  std::string suitability;    // is it good for the customer
+  Condition eligibility;    // may the customer have it at all
+  Condition applicability;  // does it make sense in this situation
+  Condition suitability;    // is it good for the customer
   Timestamp updated_at{};
 };
 
@@ -337,16 +352,20 @@ class DecisionEngine {
   Result<ModelVersion> Submit(std::string_view name, int version, const Actor& actor, std::string comment = {});
   Result<ModelVersion> Approve(std::string_view name, int version, const Actor& actor, std::string comment = {});
   Result<ModelVersion> Reject(std::string_view name, int version, const Actor& actor, std::string comment = {});
-  // Validates (the model loads; every decision point bound to the model names
-  // one of its decisions; every action id its decision tables output is in
+  // Validates (the model loads; every decision point bound to the model, and
+  // every action condition naming it, names one of its decisions; every action id its decision tables output is in
   // the catalog: Unprocessable listing them otherwise) and makes an approved
   // version the live one, atomically.
   Result<ModelVersion> Publish(std::string_view name, int version, const Actor& actor);
-  // Makes an earlier published (now superseded) version live again.
+  // Makes an earlier published (now superseded) version live again,
+  // validated like Publish.
   Result<ModelVersion> Rollback(std::string_view name, int version, const Actor& actor);
 
   // Actions, decision points, policies ----------------------------------------
-  Result<Action> PutAction(Action action);  // conditions compiled here
+  // Conditions are compiled here; a decision condition's model must have a
+  // published version holding the decision (Unprocessable naming
+  // /eligibility/model or /eligibility/decision, etc.).
+  Result<Action> PutAction(Action action);
   Result<Action> GetAction(std::string_view id) const;
   std::vector<Action> ListActions() const;
   Status DeleteAction(std::string_view id);

@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <set>
+#include <tuple>
 
 #include "common/json.h"
 #include "decision/internal/engine_impl.h"
@@ -123,6 +124,13 @@ std::optional<int> LocalMinute(Timestamp at, const std::string& zone) {
   }
 }
 
+bool HasDecision(const dmn::Model& model, const std::string& decision) {
+  for (const auto& e : model.Elements()) {
+    if (e.kind == dmn::ElementInfo::Kind::kDecision && e.name == decision) return true;
+  }
+  return false;
+}
+
 bool Truthy(const feel::Value& v) { return v.is(feel::Type::kBoolean) && v.boolean(); }
 
 double Beta(const Counter& c, double a, double b) {
@@ -140,9 +148,9 @@ Result<std::shared_ptr<const CompiledAction>> CompileAction(Action a) {
     *dst = *e;
     return Status::Ok();
   };
-  RP_RETURN_IF_ERROR(compile(a.eligibility, "/eligibility", &out->eligibility));
-  RP_RETURN_IF_ERROR(compile(a.applicability, "/applicability", &out->applicability));
-  RP_RETURN_IF_ERROR(compile(a.suitability, "/suitability", &out->suitability));
+  RP_RETURN_IF_ERROR(compile(a.eligibility.feel, "/eligibility", &out->eligibility));
+  RP_RETURN_IF_ERROR(compile(a.applicability.feel, "/applicability", &out->applicability));
+  RP_RETURN_IF_ERROR(compile(a.suitability.feel, "/suitability", &out->suitability));
   out->action = std::move(a);
   return std::shared_ptr<const CompiledAction>(std::move(out));
 }
@@ -169,35 +177,38 @@ Result<std::shared_ptr<const Snapshot>> DecisionEngine::Impl::Assemble(
   s->points = std::move(points);
   s->policies = std::move(policies);
   s->facts = facts;
-  // Every text a condition scope serves, to find the columns and facts it names.
+  // Every text a condition scope serves, to find the columns and facts it
+  // names, and the input data of the live models that decision conditions
+  // use (filled from the scope by exact name).
   std::vector<const std::string*> texts;
+  std::set<std::string> input_names;
   bool quiet_hours = false;
   for (const auto& [id, a] : s->actions) {
-    for (const std::string* t : {&a->action.eligibility, &a->action.applicability, &a->action.suitability}) {
-      if (!t->empty()) texts.push_back(t);
+    for (const Condition* c : {&a->action.eligibility, &a->action.applicability, &a->action.suitability}) {
+      if (!c->feel.empty()) texts.push_back(&c->feel);
+      if (!c->by_decision()) continue;
+      auto m = models.find(c->model);
+      if (m != models.end()) input_names.insert(m->second->inputs.begin(), m->second->inputs.end());
     }
   }
+  auto needed = [&](const std::string& name) {
+    if (input_names.count(name)) return true;
+    for (const std::string* t : texts) {
+      if (MentionsName(*t, name)) return true;
+    }
+    return false;
+  };
   for (const auto& p : s->policies) {
     if (!p->policy.condition.empty()) texts.push_back(&p->policy.condition);
     quiet_hours = quiet_hours || (p->policy.enabled && p->policy.kind == PolicyKind::kQuietHours);
   }
   for (size_t f = 0; f < s->facts.size(); ++f) {
-    for (const std::string* t : texts) {
-      if (MentionsName(*t, s->facts[f].first)) {
-        s->scope_facts.push_back(static_cast<int>(f));
-        break;
-      }
-    }
+    if (needed(s->facts[f].first)) s->scope_facts.push_back(static_cast<int>(f));
   }
   std::vector<std::pair<std::string, int>> scope_columns;  // name -> profile column index
   if (profile) {
     for (const auto& [name, type] : profile->columns()) {
-      for (const std::string* t : texts) {
-        if (MentionsName(*t, name)) {
-          scope_columns.emplace_back(name, profile->ColumnIndex(name));
-          break;
-        }
-      }
+      if (needed(name)) scope_columns.emplace_back(name, profile->ColumnIndex(name));
     }
   }
   for (auto& [name, m] : models) {
@@ -437,6 +448,24 @@ DecisionEngine::~DecisionEngine() {
 Result<Action> DecisionEngine::PutAction(Action action) {
   RP_ASSIGN_OR_RETURN(auto compiled, CompileAction(action));
   std::lock_guard lock(impl_->change_mu);
+  {
+    auto live = impl_->Load();
+    for (auto [member, cond] : {std::pair{"/eligibility", &action.eligibility},
+                                std::pair{"/applicability", &action.applicability},
+                                std::pair{"/suitability", &action.suitability}}) {
+      if (!cond->by_decision()) continue;
+      auto m = live->models.find(cond->model);
+      if (m == live->models.end()) {
+        return Status::Unprocessable("decision model '" + cond->model + "' has no published version",
+                                     std::string(member) + "/model");
+      }
+      if (!HasDecision(*m->second->model, cond->decision)) {
+        return Status::Unprocessable("the published version " + std::to_string(m->second->version) + " of '" +
+                                         cond->model + "' has no decision '" + cond->decision + "'",
+                                     std::string(member) + "/decision");
+      }
+    }
+  }
   Timestamp now = impl_->clock->Now();
   action.updated_at = now;
   RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
@@ -732,6 +761,36 @@ Result<DecideResult> DecisionEngine::Decide(const DecideRequest& req) const {
     return *scope;
   };
 
+  // A condition by DMN decision: evaluated on the model's version in this
+  // decision's snapshot, its input data filled by name from the condition
+  // scope. Removes the action (and says why) unless the value is true.
+  auto by_decision = [&](const char* stage, const Condition& cond, const Action& a) -> bool {
+    auto it = snap->models.find(cond.model);
+    if (it == snap->models.end()) {
+      remove(a.id, stage, cond.model + ":" + cond.decision, "decision model '" + cond.model + "' has no published version");
+      return false;
+    }
+    const LiveModel& m = *it->second;
+    const feel::Scope& sc = condition_scope();
+    std::vector<dmn::NamedInput> in;
+    in.reserve(m.inputs.size());
+    for (const auto& name : m.inputs) {
+      const feel::Value* v = sc.Find(name);
+      in.push_back({"", name, v ? *v : feel::Value()});
+    }
+    dmn::EvaluateOptions o;
+    o.explain = false;
+    o.clock = impl.clock;
+    auto r = m.model->Evaluate(cond.decision, in, o);
+    if (r.ok() && Truthy(r->value)) return true;
+    if (ex) {
+      remove(a.id, stage, m.name + ":" + cond.decision + " v" + std::to_string(m.version),
+             r.ok() ? std::string(stage) + " decision is not true"
+                    : std::string(stage) + " decision failed: " + r.status().message());
+    }
+    return false;
+  };
+
   std::vector<Candidate> kept;
   for (const Candidate& c : candidates) {
     const Action& a = c.action->action;
@@ -744,9 +803,16 @@ Result<DecideResult> DecisionEngine::Decide(const DecideRequest& req) const {
       continue;
     }
     bool ok = true;
-    for (auto [stage, expr] : {std::pair{"eligibility", &c.action->eligibility},
-                               std::pair{"applicability", &c.action->applicability},
-                               std::pair{"suitability", &c.action->suitability}}) {
+    for (auto [stage, cond, expr] : {std::tuple{"eligibility", &a.eligibility, &c.action->eligibility},
+                                     std::tuple{"applicability", &a.applicability, &c.action->applicability},
+                                     std::tuple{"suitability", &a.suitability, &c.action->suitability}}) {
+      if (cond->by_decision()) {
+        if (!by_decision(stage, *cond, a)) {
+          ok = false;
+          break;
+        }
+        continue;
+      }
       if (!*expr) continue;
       if (!Truthy((*expr)->Evaluate(condition_scope(), ectx))) {
         remove(a.id, stage, (*expr)->text(), std::string(stage) + " condition is not true");

@@ -99,6 +99,17 @@ Status DecisionEngine::Impl::Validate(const LiveModel& model, const std::string&
     }
     bound.insert(p.decision);
   }
+  for (const auto& [id, a] : snap.actions) {
+    for (auto [member, cond] : {std::pair{"eligibility", &a->action.eligibility},
+                                std::pair{"applicability", &a->action.applicability},
+                                std::pair{"suitability", &a->action.suitability}}) {
+      if (cond->model != model.name || decisions.count(cond->decision)) continue;
+      return Status::Unprocessable("the " + std::string(member) + " condition of action '" + id +
+                                       "' uses decision '" + cond->decision + "', which version " +
+                                       std::to_string(model.version) + " of '" + model.name + "' does not have",
+                                   "/actions/" + id + "/" + member);
+    }
+  }
   RP_ASSIGN_OR_RETURN(auto tables, internal::ReadDecisionTables(xml));
   std::set<std::string> unknown;
   for (const auto& t : tables) {
