@@ -1,7 +1,8 @@
 // Next best action in process: decisions over 1 million generated profiles
 // (ProfileStore::Builder, no SQLite for the profiles) with 50 actions, a
-// 100-rule COLLECT decision table, FEEL eligibility/suitability conditions
-// on a third of the actions, and four contact policies (consent, an email
+// 100-rule COLLECT decision table, FEEL eligibility conditions on a fifth of
+// the actions and a suitability condition given as a DMN decision (of a
+// second published model, "care") on a seventh, and four contact policies (consent, an email
 // frequency cap, a suppression condition, a 5% control group). Every
 // decision is recorded: it gets an id, is remembered for responses and goes
 // to the decision log's group-commit writer (SQLite, fsync per batch).
@@ -95,6 +96,26 @@ World& TheWorld() {
     Check(engine.status(), "engine");
     world->engine = std::move(*engine);
     DecisionEngine& e = *world->engine;
+    Actor author{"bench-author", false}, reviewer{"bench-reviewer", false};
+    auto publish = [&](const std::string& xml, const char* name) {
+      auto up = e.UploadModel(xml, author);
+      Check(up.status(), "upload");
+      Check(e.Submit(name, 1, author).status(), "submit");
+      Check(e.Approve(name, 1, reviewer).status(), "approve");
+      Check(e.Publish(name, 1, reviewer).status(), "publish");
+    };
+    // The suitability decision the conditions name.
+    publish(R"(<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" namespace="urn:rapport:bench:care" name="care" id="care">
+  <inputData id="in_r90" name="revenue90d"><variable name="revenue90d" typeRef="number"/></inputData>
+  <inputData id="in_segment" name="segment"><variable name="segment" typeRef="string"/></inputData>
+  <decision id="suitable" name="Suitable">
+    <informationRequirement><requiredInput href="#in_r90"/></informationRequirement>
+    <informationRequirement><requiredInput href="#in_segment"/></informationRequirement>
+    <literalExpression><text>revenue90d &lt; 5000 or segment = "premium"</text></literalExpression>
+  </decision>
+</definitions>
+)", "care");
     for (int i = 0; i < 50; ++i) {
       char id[8];
       std::snprintf(id, sizeof id, "a%02d", i);
@@ -103,17 +124,12 @@ World& TheWorld() {
                          std::to_string(1 + (i % 3) * 0.5) + R"(,"channels":["web","email"])" +
                          (i % 4 == 3 ? R"(,"purpose":"service")" : "") +
                          (i % 5 == 0 ? R"(,"eligibility":"age >= 25")" : "") +
-                         (i % 7 == 0 ? R"(,"suitability":"revenue90d < 5000 or segment = \"premium\"")" : "") + "}";
+                         (i % 7 == 0 ? R"(,"suitability":{"model":"care","decision":"Suitable"})" : "") + "}";
       auto a = ParseAction(body, id);
       Check(a.status(), "action");
       Check(e.PutAction(*a).status(), "put action");
     }
-    Actor author{"bench-author", false}, reviewer{"bench-reviewer", false};
-    auto up = e.UploadModel(NbaModel(), author);
-    Check(up.status(), "upload");
-    Check(e.Submit("nba", 1, author).status(), "submit");
-    Check(e.Approve("nba", 1, reviewer).status(), "approve");
-    Check(e.Publish("nba", 1, reviewer).status(), "publish");
+    publish(NbaModel(), "nba");
     auto point = ParseDecisionPoint(R"({"model":"nba","decision":"Next Best Actions","channels":["web","email"]})", "web-home");
     Check(point.status(), "point");
     Check(e.PutDecisionPoint(*point).status(), "put point");
