@@ -13,7 +13,8 @@
 namespace rapport::server::testing {
 namespace {
 
-std::string Model(const std::string& rich_threshold, bool with_gold = true) {
+// With `gate`, the model also has a decision "Gold Eligible": revenue >= gate.
+std::string Model(const std::string& rich_threshold, bool with_gold = true, const std::string& gate = "") {
   std::string x = R"(<?xml version="1.0" encoding="UTF-8"?>
 <definitions xmlns="https://www.omg.org/spec/DMN/20230324/MODEL/" namespace="urn:e2e:offers" name="offers" id="offers">
   <inputData id="in_region" name="region"><variable name="region" typeRef="string"/></inputData>
@@ -35,8 +36,15 @@ std::string Model(const std::string& rich_threshold, bool with_gold = true) {
       <rule id="r3"><inputEntry><text>-</text></inputEntry><inputEntry><text>-</text></inputEntry><outputEntry><text>"service-call"</text></outputEntry></rule>
     </decisionTable>
   </decision>
-</definitions>
 )";
+  if (!gate.empty()) {
+    x += R"(  <decision id="gate" name="Gold Eligible">
+    <informationRequirement><requiredInput href="#in_revenue"/></informationRequirement>
+    <literalExpression><text>revenue >= )" + gate + R"(</text></literalExpression>
+  </decision>
+)";
+  }
+  x += "</definitions>\n";
   return x;
 }
 
@@ -159,6 +167,53 @@ TEST_F(DecisionRoutesTest, PublishDecideChangeAndRollBackWithoutRestart) {
   ASSERT_TRUE(view.json["sections"].IsObject()) << view.body.substr(0, 300);
   EXPECT_TRUE(view.json["sections"]["nextBestActions"]["actions"].IsArray()) << view.body;
   EXPECT_GE(view.json["sections"]["recentDecisions"].Size(), 3u);
+}
+
+TEST_F(DecisionRoutesTest, ConditionByDmnDecisionFollowsPublishAndRollback) {
+  int64_t north = Customer("north", 150);
+  Catalog();
+  ASSERT_EQ(Publish(Model("100", true, "120")), 1);
+  ASSERT_EQ(As("marketing").Put("/v1/decision-points/web-home", R"({"model":"offers","decision":"Next Offers"})").status, 200);
+  ExpectProblem(As("marketing").Put("/v1/actions/gold-card", R"({"kind":"offer","name":"Gold card","eligibility":{"model":"none","decision":"Gold Eligible"}})"),
+                422, "/eligibility/model");
+  ExpectProblem(As("marketing").Put("/v1/actions/gold-card", R"({"kind":"offer","name":"Gold card","suitability":{"model":"offers","decision":"Platinum"}})"),
+                422, "/suitability/decision");
+  ExpectProblem(As("marketing").Put("/v1/actions/gold-card", R"({"kind":"offer","name":"Gold card","eligibility":{"model":"offers"}})"),
+                400, "/eligibility/decision");
+  auto put = As("marketing").Put("/v1/actions/gold-card", R"({"kind":"offer","name":"Gold card","value":100,
+      "eligibility":{"model":"offers","decision":"Gold Eligible"},"applicability":"channel = \"web\""})");
+  ASSERT_EQ(put.status, 200) << put.body;
+  auto got = As("analyst").Get("/v1/actions/gold-card");
+  ASSERT_EQ(got.status, 200);
+  EXPECT_EQ(std::string(got.json["eligibility"]["model"].GetString()), "offers");
+  EXPECT_EQ(std::string(got.json["eligibility"]["decision"].GetString()), "Gold Eligible");
+  EXPECT_EQ(std::string(got.json["applicability"].GetString()), "channel = \"web\"");
+  EXPECT_EQ(Ids(Decide(north)), (std::vector<std::string>{"gold-card", "newsletter", "service-call"}));
+
+  // v2 raises the gate: the condition removes the gold card, and says which version did.
+  ASSERT_EQ(Publish(Model("100", true, "200")), 2);
+  auto d2 = Decide(north, "web", true);
+  ASSERT_EQ(d2.status, 200) << d2.body;
+  EXPECT_EQ(Ids(d2), (std::vector<std::string>{"newsletter", "service-call"}));
+  bool named = false;
+  for (const auto& m : d2.json["explanation"]["removed"].GetArray()) {
+    if (std::string(m["actionId"].GetString()) != "gold-card") continue;
+    EXPECT_EQ(std::string(m["stage"].GetString()), "eligibility");
+    EXPECT_EQ(std::string(m["by"].GetString()), "offers:Gold Eligible v2");
+    named = true;
+  }
+  EXPECT_TRUE(named) << d2.body;
+
+  // A version without the decision cannot be published while the action uses it.
+  auto up = As("marketing").Send("POST", "/v1/decision-models", Model("100"), kXml);
+  ASSERT_EQ(up.status, 201) << up.body;
+  ASSERT_EQ(As("marketing").Post("/v1/decision-models/offers/versions/3/submit", "").status, 200);
+  ASSERT_EQ(admin().Post("/v1/decision-models/offers/versions/3/approve", "").status, 200);
+  ExpectProblem(admin().Post("/v1/decision-models/offers/publish", R"({"version":3})"), 422,
+                "/actions/gold-card/eligibility");
+
+  ASSERT_EQ(admin().Post("/v1/decision-models/offers/rollback", R"({"version":1})").status, 200);
+  EXPECT_EQ(Ids(Decide(north)), (std::vector<std::string>{"gold-card", "newsletter", "service-call"}));
 }
 
 TEST_F(DecisionRoutesTest, CappedCustomerGetsNoMarketingAndTheExplanationNamesTheCap) {
