@@ -176,5 +176,19 @@ TEST_F(DmnCondition, ValidatedAtPutAndAtPublish) {
   EXPECT_EQ(r->actions[0].action_id, "gold-card");  // still version 1
 }
 
+TEST_F(DmnCondition, RollbackToAVersionWithoutTheDecisionIsRefused) {
+  Prepare();
+  ASSERT_EQ(PublishModel(GateModel(120, "Renamed")), 2);
+  PutAction("gold-card", R"({"kind":"offer","name":"Gold card","value":100,
+                             "suitability":{"model":"gate","decision":"Renamed"}})");
+  auto back = engine_->Rollback("gate", 1, reviewer_);
+  EXPECT_EQ(back.status().code(), StatusCode::kUnprocessable);
+  EXPECT_EQ(back.status().field(), "/actions/gold-card/suitability");
+  auto r = Decide(north_);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->actions[0].action_id, "gold-card");
+  EXPECT_EQ(engine_->GetVersion("gate", 2)->state, VersionState::kPublished);
+}
+
 }  // namespace
 }  // namespace rapport::decision::testing
