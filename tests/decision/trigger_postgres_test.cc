@@ -13,24 +13,14 @@
 #include "decision/trigger_fixture.h"
 #include "decision/triggers.h"
 #include "ingest/tracking.h"
+#include "testing/test_database.h"
 
 namespace rapport::decision {
 namespace {
 
 TEST(TriggerPostgresTest, FiresOnceActsAndDelivers) {
-  const char* conninfo = std::getenv("RAPPORT_TEST_POSTGRES");
-  if (!conninfo) GTEST_SKIP() << "RAPPORT_TEST_POSTGRES not set: run through scripts/with-postgres.sh";
-  // A schema of its own, on every pooled connection.
-  const std::string schema = "t_triggers";
-  {
-    auto admin = storage::OpenPostgres(conninfo);
-    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
-    Status s = (*admin)->WithConnection([&](storage::Connection& c) {
-      return c.ExecuteScript("DROP SCHEMA IF EXISTS " + schema + " CASCADE; CREATE SCHEMA " + schema);
-    });
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
-  auto db = storage::OpenPostgres(std::string(conninfo) + " options='-c search_path=" + schema + "'");
+  if (!rapport::testing::PostgresAvailable()) GTEST_SKIP() << "RAPPORT_TEST_POSTGRES not set: run through scripts/with-postgres.sh";
+  auto db = rapport::testing::OpenTestDatabase(true, {}, "t_triggers");
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   ManualClock clock(Timestamp::FromSeconds(1'790'000'000));
   auto customers = customer::CustomerStore::Open(db->get(), &clock);
@@ -100,18 +90,8 @@ TEST(TriggerPostgresTest, FiresOnceActsAndDelivers) {
 // Tracked events committed while the engine is down fire once after it
 // opens; a second open reads nothing again (the mark, upserted in PostgreSQL).
 TEST(TriggerPostgresTest, CatchesUpOnEventsCommittedWhileDown) {
-  const char* conninfo = std::getenv("RAPPORT_TEST_POSTGRES");
-  if (!conninfo) GTEST_SKIP() << "RAPPORT_TEST_POSTGRES not set: run through scripts/with-postgres.sh";
-  const std::string schema = "t_triggers_catchup";
-  {
-    auto admin = storage::OpenPostgres(conninfo);
-    ASSERT_TRUE(admin.ok()) << admin.status().ToString();
-    Status s = (*admin)->WithConnection([&](storage::Connection& c) {
-      return c.ExecuteScript("DROP SCHEMA IF EXISTS " + schema + " CASCADE; CREATE SCHEMA " + schema);
-    });
-    ASSERT_TRUE(s.ok()) << s.ToString();
-  }
-  auto db = storage::OpenPostgres(std::string(conninfo) + " options='-c search_path=" + schema + "'");
+  if (!rapport::testing::PostgresAvailable()) GTEST_SKIP() << "RAPPORT_TEST_POSTGRES not set: run through scripts/with-postgres.sh";
+  auto db = rapport::testing::OpenTestDatabase(true, {}, "t_triggers_catchup");
   ASSERT_TRUE(db.ok()) << db.status().ToString();
   ManualClock clock(Timestamp::FromSeconds(1'790'000'000));
   auto customers = customer::CustomerStore::Open(db->get(), &clock);
