@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstdint>
 #include <exception>
 
 #include "server/internal/openapi.h"
@@ -91,6 +92,25 @@ Status Call::AllowQuery(std::initializer_list<std::string_view> allowed) const {
 const std::string* Call::Query(const std::string& name) const {
   auto it = req_.query.find(name);
   return it == req_.query.end() ? nullptr : &it->second;
+}
+
+Result<int64_t> Call::IntQuery(const std::string& name, int64_t min, int64_t max, int64_t fallback) const {
+  const std::string* s = Query(name);
+  if (!s) return fallback;
+  int64_t v = 0;
+  auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
+  if (ec != std::errc() || end != s->data() + s->size() || v < min || v > max) {
+    return Status::InvalidArgument("expected an integer between " + std::to_string(min) + " and " +
+                                       std::to_string(max),
+                                   name);
+  }
+  return v;
+}
+
+Result<int64_t> Call::CursorQuery() const {
+  auto v = IntQuery("cursor", 0, INT64_MAX, 0);
+  if (!v.ok()) return Status::InvalidArgument("not a cursor from a previous page", "cursor");
+  return v;
 }
 
 Result<customer::ReadOptions> Call::AsOf() const {

@@ -48,6 +48,12 @@ class Call {
   // ?asOf=RFC 3339 as read options.
   Result<customer::ReadOptions> AsOf() const;
   const std::string* Query(const std::string& name) const;
+  // An integer query parameter in [min, max], or fallback when absent; 400
+  // naming the parameter otherwise.
+  Result<int64_t> IntQuery(const std::string& name, int64_t min, int64_t max, int64_t fallback) const;
+  // ?cursor= of a page listing: the id or sequence number the previous page
+  // ended at (0, the default, for the first page).
+  Result<int64_t> CursorQuery() const;
 
  private:
   Request& req_;

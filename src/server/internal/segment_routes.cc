@@ -20,30 +20,6 @@ void WriteSegment(json::Writer& w, const profile::Segment& s) {
       .EndObject();
 }
 
-Result<int> LimitParam(const Call& c, int fallback, int max) {
-  const std::string* s = c.Query("limit");
-  if (!s) return fallback;
-  int v = 0;
-  auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
-  if (ec != std::errc() || end != s->data() + s->size() || v < 1 || v > max) {
-    return Status::InvalidArgument("expected an integer between 1 and " + std::to_string(max), "limit");
-  }
-  return v;
-}
-
-// ?cursor= of a page listing: the last sequence number or id of the page
-// before (0: from the start).
-Result<int64_t> CursorParam(const Call& c) {
-  const std::string* cur = c.Query("cursor");
-  if (!cur) return int64_t{0};
-  int64_t after = 0;
-  auto [end, ec] = std::from_chars(cur->data(), cur->data() + cur->size(), after);
-  if (ec != std::errc() || end != cur->data() + cur->size() || after < 0) {
-    return Status::InvalidArgument("not a cursor from a previous page", "cursor");
-  }
-  return after;
-}
-
 bool WantsCsv(const Call& c) {
   const std::string* f = c.Query("format");
   return f && *f == "csv";
@@ -179,9 +155,9 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile) 
             }
             return Csv(std::move(csv));
           }
-          RP_ASSIGN_OR_RETURN(int limit, LimitParam(c, 100, 10000));
-          RP_ASSIGN_OR_RETURN(int64_t after, CursorParam(c));
-          RP_ASSIGN_OR_RETURN(auto page, p.Members(id, after, limit));
+          RP_ASSIGN_OR_RETURN(int64_t limit, c.IntQuery("limit", 1, 10000, 100));
+          RP_ASSIGN_OR_RETURN(int64_t after, c.CursorQuery());
+          RP_ASSIGN_OR_RETURN(auto page, p.Members(id, after, static_cast<int>(limit)));
           json::Writer w;
           w.StartObject().Key("items").StartArray();
           for (int64_t m : page) w.Int(m);
@@ -195,9 +171,9 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile) 
   r.Get("/v1/segments/{id}/events", must(P::kCustomersRead, [](Call& c, profile::ProfileStore& p) -> Result<Response> {
           RP_RETURN_IF_ERROR(c.AllowQuery({"cursor", "limit"}));
           RP_ASSIGN_OR_RETURN(int64_t id, c.PathId("id"));
-          RP_ASSIGN_OR_RETURN(int limit, LimitParam(c, 100, 10000));
-          RP_ASSIGN_OR_RETURN(int64_t after, CursorParam(c));
-          RP_ASSIGN_OR_RETURN(auto events, p.SegmentEvents(id, after, limit));
+          RP_ASSIGN_OR_RETURN(int64_t limit, c.IntQuery("limit", 1, 10000, 100));
+          RP_ASSIGN_OR_RETURN(int64_t after, c.CursorQuery());
+          RP_ASSIGN_OR_RETURN(auto events, p.SegmentEvents(id, after, static_cast<int>(limit)));
           json::Writer w;
           w.StartObject().Key("items").StartArray();
           for (const auto& e : events) {

@@ -14,27 +14,6 @@ namespace {
 
 Response JsonText(int status, std::string body) { return Response::Json(status, std::move(body)); }
 
-// An integer query parameter in [min, max], or fallback when absent.
-Result<int64_t> IntParam(const Call& c, const std::string& name, int64_t min, int64_t max, int64_t fallback) {
-  const std::string* s = c.Query(name);
-  if (!s) return fallback;
-  int64_t v = 0;
-  auto [end, ec] = std::from_chars(s->data(), s->data() + s->size(), v);
-  if (ec != std::errc() || end != s->data() + s->size() || v < min || v > max) {
-    return Status::InvalidArgument("expected an integer between " + std::to_string(min) + " and " +
-                                       std::to_string(max),
-                                   name);
-  }
-  return v;
-}
-
-// ?cursor= from a previous page (an id; 0 for the first page).
-Result<int64_t> Cursor(const Call& c) {
-  auto v = IntParam(c, "cursor", 0, INT64_MAX, 0);
-  if (!v.ok()) return Status::InvalidArgument("not a cursor from a previous page", "cursor");
-  return v;
-}
-
 template <typename T, typename F>
 Response PageJson(const customer::Page<T>& page, F to_json) {
   json::Writer w;
@@ -174,8 +153,8 @@ void App::RegisterTriggerRoutes() {
   r.Get("/v1/triggers/{id}/firings", must(P::kCustomersRead, [](Call& c, Engine& e) -> Result<Response> {
           RP_RETURN_IF_ERROR(c.AllowQuery({"cursor", "limit"}));
           RP_ASSIGN_OR_RETURN(int64_t id, c.PathId("id"));
-          RP_ASSIGN_OR_RETURN(int64_t after, Cursor(c));
-          RP_ASSIGN_OR_RETURN(int64_t limit, IntParam(c, "limit", 1, 500, 50));
+          RP_ASSIGN_OR_RETURN(int64_t after, c.CursorQuery());
+          RP_ASSIGN_OR_RETURN(int64_t limit, c.IntQuery("limit", 1, 500, 50));
           RP_ASSIGN_OR_RETURN(auto page, e.Firings(id, after, static_cast<int>(limit)));
           return PageJson(page, [](const decision::Firing& f) {
             json::Writer w;
@@ -195,8 +174,8 @@ void App::RegisterTriggerRoutes() {
   r.Get("/v1/triggers/{id}/deliveries", must(P::kCustomersRead, [](Call& c, Engine& e) -> Result<Response> {
           RP_RETURN_IF_ERROR(c.AllowQuery({"cursor", "limit"}));
           RP_ASSIGN_OR_RETURN(int64_t id, c.PathId("id"));
-          RP_ASSIGN_OR_RETURN(int64_t after, Cursor(c));
-          RP_ASSIGN_OR_RETURN(int64_t limit, IntParam(c, "limit", 1, 500, 50));
+          RP_ASSIGN_OR_RETURN(int64_t after, c.CursorQuery());
+          RP_ASSIGN_OR_RETURN(int64_t limit, c.IntQuery("limit", 1, 500, 50));
           RP_ASSIGN_OR_RETURN(auto page, e.Deliveries(id, after, static_cast<int>(limit)));
           return PageJson(page, decision::DeliveryToJson);
         }));
@@ -205,12 +184,12 @@ void App::RegisterTriggerRoutes() {
   r.Get("/v1/cases", must(P::kCustomersRead, [](Call& c, Engine& e) -> Result<Response> {
           RP_RETURN_IF_ERROR(c.AllowQuery({"customerId", "team", "status", "kind", "cursor", "limit"}));
           decision::CaseQuery q;
-          RP_ASSIGN_OR_RETURN(q.customer_id, IntParam(c, "customerId", 1, INT64_MAX, 0));
+          RP_ASSIGN_OR_RETURN(q.customer_id, c.IntQuery("customerId", 1, INT64_MAX, 0));
           if (auto* s = c.Query("team")) q.team = *s;
           if (auto* s = c.Query("status")) q.status = *s;
           if (auto* s = c.Query("kind")) q.kind = *s;
-          RP_ASSIGN_OR_RETURN(q.after_id, Cursor(c));
-          RP_ASSIGN_OR_RETURN(int64_t limit, IntParam(c, "limit", 1, 500, 50));
+          RP_ASSIGN_OR_RETURN(q.after_id, c.CursorQuery());
+          RP_ASSIGN_OR_RETURN(int64_t limit, c.IntQuery("limit", 1, 500, 50));
           q.limit = static_cast<int>(limit);
           auto page = e.ListCases(q);
           if (!page.ok()) return FromQuery(page.status());
@@ -244,14 +223,14 @@ void App::RegisterTriggerRoutes() {
   // ---- alerts ----
   r.Get("/v1/alerts", must(P::kCustomersRead, [](Call& c, Engine& e) -> Result<Response> {
           RP_RETURN_IF_ERROR(c.AllowQuery({"customerId", "status", "cursor", "limit"}));
-          RP_ASSIGN_OR_RETURN(int64_t customer, IntParam(c, "customerId", 1, INT64_MAX, 0));
+          RP_ASSIGN_OR_RETURN(int64_t customer, c.IntQuery("customerId", 1, INT64_MAX, 0));
           bool open_only = true;
           if (auto* s = c.Query("status")) {
             if (*s != "open" && *s != "all") return Status::InvalidArgument("status is open or all", "status");
             open_only = *s == "open";
           }
-          RP_ASSIGN_OR_RETURN(int64_t after, Cursor(c));
-          RP_ASSIGN_OR_RETURN(int64_t limit, IntParam(c, "limit", 1, 500, 50));
+          RP_ASSIGN_OR_RETURN(int64_t after, c.CursorQuery());
+          RP_ASSIGN_OR_RETURN(int64_t limit, c.IntQuery("limit", 1, 500, 50));
           RP_ASSIGN_OR_RETURN(auto page, e.ListAlerts(customer, open_only, after, static_cast<int>(limit)));
           return PageJson(page, decision::AlertToJson);
         }));
