@@ -36,6 +36,9 @@ class Call {
 
   Request& request() { return req_; }
   const Principal& who() const { return *who_; }
+  // Raised when the client has gone away or the server is stopping; long
+  // work polls it (see Request::cancelled).
+  const std::atomic<bool>* cancelled() const { return req_.cancelled.get(); }
 
   // A positive integer path parameter; 400 naming it otherwise.
   Result<int64_t> PathId(const std::string& name) const;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -37,6 +38,10 @@ struct Request {
   std::string content_type;
   std::string authorization;
   std::string body;
+  // Raised when the client goes away or the server stops while the request
+  // is being served, so long work (a segment preview, an analytics query)
+  // can give up. Never null.
+  std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
 };
 
 struct Response {
