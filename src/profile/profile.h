@@ -204,6 +204,16 @@ class ProfileStore {
   // Slice-and-dice --------------------------------------------------------
   Result<QueryResult> Query(const QuerySpec& spec) const;
 
+  // Access checks (access.cc) ---------------------------------------------
+  // The columns a condition reads, each once, in column order: every column
+  // whose values its evaluation can see. Errors as Count's.
+  Result<std::vector<std::string>> ReferencedColumns(std::string_view condition) const;
+  // The customer attribute a column holds as stored ("birthDate" for the
+  // birthDate column), or "" when the column derives its value (age and
+  // ageBand from birthDate, the aggregates, the customer kind) or does not
+  // exist. Roles that may not see an attribute may not read its column.
+  std::string StoredAttributeOf(std::string_view column) const;
+
   // For the benchmark: a store built directly from rows, without SQL.
   class Builder;
 

@@ -735,6 +735,22 @@ std::vector<uint64_t> CompiledCondition::Scan(const Table& table) const {
   return out;
 }
 
+std::vector<int> CompiledCondition::Columns() const {
+  // An explicit stack: and/or chains of a long condition are deep trees.
+  std::vector<int> out;
+  std::vector<const CondNode*> todo{root_.get()};
+  while (!todo.empty()) {
+    const CondNode* n = todo.back();
+    todo.pop_back();
+    if (n->column >= 0) out.push_back(n->column);
+    for (const auto& [name, column] : n->refs) out.push_back(column);
+    for (const auto& kid : n->kids) todo.push_back(kid.get());
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
 bool CompiledCondition::Matches(const Table& table, uint32_t row) const {
   EvalState st{table, &clock_, row, {}};
   uint64_t t[1], f[1];

@@ -38,6 +38,9 @@ class CompiledCondition {
   const std::string& text() const { return text_; }
   // How many nodes fell back to per-row FEEL evaluation (0: fully vectorized).
   int feel_nodes() const { return feel_nodes_; }
+  // The columns evaluation reads (table indexes, ascending, each once): the
+  // exact set access checks need, whatever part became a scan or FEEL.
+  std::vector<int> Columns() const;
 
   CompiledCondition(std::string text, std::unique_ptr<CondNode> root, int feel_nodes, Timestamp as_of);
 
