@@ -222,6 +222,12 @@ struct SearchQuery {
   std::string cursor;
   int limit = 50;  // 1..1000
 };
+// Whether Search matches q against personal data: name words, e-mails,
+// phones and email:/phone: identifiers do; the empty query and an
+// identifier of another scheme ("billing:88231") do not. Roles that may not
+// see personal data may not search by it, or the answer tells them whether
+// someone is a customer.
+bool SearchReadsPii(std::string_view q);
 
 struct TransactionSummary {
   int64_t count = 0;

@@ -96,7 +96,22 @@ std::vector<std::string> QueryWords(std::string_view q) {
   return words;
 }
 
+std::string_view Trimmed(std::string_view q) {
+  while (!q.empty() && std::isspace(static_cast<unsigned char>(q.front()))) q.remove_prefix(1);
+  while (!q.empty() && std::isspace(static_cast<unsigned char>(q.back()))) q.remove_suffix(1);
+  return q;
+}
+
 }  // namespace
+
+bool SearchReadsPii(std::string_view text) {
+  std::string_view q = Trimmed(text);
+  if (q.empty()) return false;
+  // Without a colon, Search matches name words, e-mails and phones.
+  if (q.find(':') == std::string_view::npos) return true;
+  auto ident = ParseIdentifier(q);
+  return ident.ok() && (ident->scheme == "email" || ident->scheme == "phone");
+}
 
 Result<Page<CustomerSummary>> CustomerStore::Search(const SearchQuery& query) {
   if (query.limit < 1 || query.limit > 1000) {
@@ -104,9 +119,7 @@ Result<Page<CustomerSummary>> CustomerStore::Search(const SearchQuery& query) {
   }
   if (query.q.size() > 256) return Status::InvalidArgument("a query is at most 256 bytes", "/q");
   RP_ASSIGN_OR_RETURN(Cursor cursor, DecodeCursor(query.cursor));
-  std::string_view q = query.q;
-  while (!q.empty() && std::isspace(static_cast<unsigned char>(q.front()))) q.remove_prefix(1);
-  while (!q.empty() && std::isspace(static_cast<unsigned char>(q.back()))) q.remove_suffix(1);
+  std::string_view q = Trimmed(query.q);
   auto kind_ok = [&](Kind k) { return !query.kind || *query.kind == k; };
   const size_t limit = static_cast<size_t>(query.limit);
 
