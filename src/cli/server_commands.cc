@@ -123,6 +123,9 @@ void AddServerCommands(CLI::App& app, CLI::App* demo, std::vector<Command>* out)
       ->default_val(serve->request_timeout_ms)->check(CLI::Range(100, 3600000));
   s->add_option("--idle-timeout-ms", serve->idle_timeout_ms, "Idle keep-alive connections close after this")
       ->default_val(serve->idle_timeout_ms)->check(CLI::Range(100, 3600000));
+  s->add_option("--min-group-size", so.min_group_size,
+                "Smallest analytics group or segment preview count shown to roles without pii:read")
+      ->default_val(so.min_group_size)->check(CLI::Range(1, 1000000));
   s->add_option("--log-level", serve->log_level, "Log level on standard error")
       ->default_val("info")->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   out->push_back({s, [serve] {

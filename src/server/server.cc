@@ -127,7 +127,7 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
     tracker->Publish({e});
   });
   impl->app = std::make_unique<internal::App>(impl->store.get(), impl->db.get(), options.max_body_bytes,
-                                              impl->tracker.get(), impl->profile.get());
+                                              impl->tracker.get(), impl->profile.get(), options.min_group_size);
   impl->options = std::move(options);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

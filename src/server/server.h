@@ -33,6 +33,9 @@ struct ServerOptions {
   std::chrono::milliseconds request_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};
   bool durable = true;                  // fsync every commit (SQLite synchronous=FULL)
+  // Roles without pii:read see no analytics group and no segment preview
+  // count below this many customers (docs/segments.md, "Personal data").
+  int min_group_size = 5;
 };
 
 // Departments' roles. Each grants a fixed set of permissions (docs/api.md):

@@ -126,8 +126,14 @@ Result<customer::ReadOptions> Call::AsOf() const {
 // ---- App -----------------------------------------------------------------------
 
 App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes, ingest::Tracker* tracker,
-         profile::ProfileStore* profile)
-    : store_(store), tracker_(tracker), db_(db), max_body_bytes_(max_body_bytes), profile_(profile), keys_(db) {
+         profile::ProfileStore* profile, int min_group_size)
+    : store_(store),
+      tracker_(tracker),
+      db_(db),
+      max_body_bytes_(max_body_bytes),
+      profile_(profile),
+      min_group_size_(min_group_size),
+      keys_(db) {
   RegisterRoutes();
   if (tracker_) RegisterTrackingRoutes();
   RegisterIdentityRoutes();
@@ -233,7 +239,7 @@ void App::RegisterRoutes() {
   using P = Permission;
   auto must = [](P p, Handler h) { return Endpoint{p, std::move(h)}; };
   auto& r = router_;
-  RegisterSegmentRoutes(r, profile_);
+  RegisterSegmentRoutes(r, profile_, {[this](const Principal& who) { return MaskFor(who); }, min_group_size_});
 
   r.Get("/healthz", Endpoint{std::nullopt, [this](Call&) -> Result<Response> {
           RP_RETURN_IF_ERROR(db_->WithConnection(
@@ -283,6 +289,15 @@ void App::RegisterRoutes() {
           RP_RETURN_IF_ERROR(c.AllowQuery({"q", "kind", "cursor", "limit"}));
           customer::SearchQuery q;
           if (auto* s = c.Query("q")) q.q = *s;
+          // Refused before anything is looked up: whether a name, e-mail or
+          // phone finds someone is itself personal data.
+          if (!c.who().Can(P::kPiiRead) && customer::SearchReadsPii(q.q)) {
+            return Status(StatusCode::kPermissionDenied,
+                          "searching by name, e-mail or phone needs the permission pii:read, which the " +
+                              std::string(RoleName(c.who().role)) +
+                              " role lacks; search by another identifier (scheme:value) or list without q",
+                          "q");
+          }
           if (auto* s = c.Query("cursor")) q.cursor = *s;
           if (auto* s = c.Query("kind")) {
             auto k = customer::ParseKind(*s);

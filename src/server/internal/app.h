@@ -82,8 +82,9 @@ class App {
  public:
   // tracker may be null: then the Segment tracking routes are not served.
   // profile may be null: the segment and analytics routes then answer 503.
+  // min_group_size: ServerOptions::min_group_size.
   App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes,
-      ingest::Tracker* tracker = nullptr, profile::ProfileStore* profile = nullptr);
+      ingest::Tracker* tracker = nullptr, profile::ProfileStore* profile = nullptr, int min_group_size = 5);
   ~App();
 
   Response Dispatch(Request& req);
@@ -112,6 +113,7 @@ class App {
   storage::Database* db_;
   size_t max_body_bytes_;
   profile::ProfileStore* profile_;
+  int min_group_size_;
   KeyVerifier keys_;
   Router<Endpoint> router_;
   std::shared_ptr<identity::IdentityStore> identity_;  // null when its tables failed to open

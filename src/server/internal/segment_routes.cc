@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace rapport::server::internal {
@@ -9,12 +10,14 @@ namespace {
 
 Response JsonOf(int status, json::Writer& w) { return Response::Json(status, w.Take()); }
 
-void WriteSegment(json::Writer& w, const profile::Segment& s) {
+// condition: the segment's, or "***" for a reader who may not see the
+// personal data it names (ShownCondition).
+void WriteSegment(json::Writer& w, const profile::Segment& s, std::string_view condition) {
   w.StartObject()
       .Field("id", s.id)
       .Field("name", s.name)
       .Field("description", s.description)
-      .Field("condition", s.condition)
+      .Field("condition", condition)
       .Field("size", s.size)
       .TimeField("createdAt", s.created_at)
       .EndObject();
@@ -39,6 +42,68 @@ Response Csv(std::string body) {
   return r;
 }
 
+// ---- personal data (docs/segments.md, "Personal data") ----------------------
+// A role without pii:read may not read a column that holds a PII attribute as
+// stored, whether in a condition, a dimension or a measure: 403 naming the
+// attribute and the request field. Columns derived from one (age and ageBand
+// from birthDate) pass; small groups are suppressed instead.
+
+Status CheckColumn(const profile::ProfileStore& p, const Mask& m, std::string_view column, const std::string& field) {
+  std::string attribute = p.StoredAttributeOf(column);
+  if (attribute.empty() || !m.Hides(attribute)) return Status::Ok();
+  return Status(StatusCode::kPermissionDenied,
+                "'" + std::string(column) + "' holds the personal attribute " + attribute +
+                    "; using it needs the permission pii:read",
+                field);
+}
+
+Status CheckCondition(const profile::ProfileStore& p, const Mask& m, std::string_view condition,
+                      const std::string& field) {
+  if (!m.active) return Status::Ok();
+  auto columns = p.ReferencedColumns(condition);
+  if (!columns.ok()) return Status(columns.status().code(), columns.status().message(), field);
+  for (const auto& column : *columns) RP_RETURN_IF_ERROR(CheckColumn(p, m, column, field));
+  return Status::Ok();
+}
+
+Status CheckQuery(const profile::ProfileStore& p, const Mask& m, const profile::QuerySpec& q) {
+  if (!m.active) return Status::Ok();
+  for (size_t i = 0; i < q.dimensions.size(); ++i) {
+    RP_RETURN_IF_ERROR(CheckColumn(p, m, q.dimensions[i], "/dimensions/" + std::to_string(i)));
+  }
+  for (size_t i = 0; i < q.measures.size(); ++i) {
+    // "sum(revenue)" reads revenue, parsed as Query parses it.
+    std::string_view measure = q.measures[i];
+    size_t open = measure.find('(');
+    if (open == std::string_view::npos || measure.back() != ')') continue;  // count, or Query's 400
+    RP_RETURN_IF_ERROR(
+        CheckColumn(p, m, measure.substr(open + 1, measure.size() - open - 2), "/measures/" + std::to_string(i)));
+  }
+  return q.filter.empty() ? Status::Ok() : CheckCondition(p, m, q.filter, "/filter");
+}
+
+// A saved segment's condition as a reader may see it: hidden when it names
+// personal data the reader may not see (or no longer compiles, so cannot be
+// checked). Its members are ids only and stay readable.
+std::string_view ShownCondition(const profile::ProfileStore& p, const Mask& m, const profile::Segment& s) {
+  return CheckCondition(p, m, s.condition, "").ok() ? std::string_view(s.condition) : kMasked;
+}
+
+// Groups under the minimum size are dropped for a masked reader; the count
+// of dropped rows is reported. Rows are judged by their count, which is
+// queried for the purpose when the request did not ask for it.
+int64_t SuppressSmallGroups(profile::QueryResult& result, size_t count_at, bool count_added, int64_t min_size) {
+  size_t before = result.rows.size();
+  std::erase_if(result.rows, [&](const profile::QueryRow& row) {
+    return !row.measures[count_at] || *row.measures[count_at] < static_cast<double>(min_size);
+  });
+  if (count_added) {
+    result.measure_names.erase(result.measure_names.begin() + static_cast<std::ptrdiff_t>(count_at));
+    for (auto& row : result.rows) row.measures.erase(row.measures.begin() + static_cast<std::ptrdiff_t>(count_at));
+  }
+  return static_cast<int64_t>(before - result.rows.size());
+}
+
 }  // namespace
 
 void RefreshProfile(profile::ProfileStore* profile, customer::CustomerId id) {
@@ -47,7 +112,7 @@ void RefreshProfile(profile::ProfileStore* profile, customer::CustomerId id) {
   if (!s.ok()) spdlog::warn("profile.apply_failed customer={} error={}", id, s.ToString());
 }
 
-void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile) {
+void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile, Privacy privacy) {
   using P = Permission;
   auto must = [profile](P p, std::function<Result<Response>(Call&, profile::ProfileStore&)> h) {
     return Endpoint{p, [profile, h = std::move(h)](Call& c) -> Result<Response> {
@@ -56,22 +121,32 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile) 
                     }};
   };
 
-  r.Post("/v1/segments/preview", must(P::kCustomersRead, [](Call& c, profile::ProfileStore& p) -> Result<Response> {
+  // For a masked reader a count under the minimum group size is not told:
+  // "size": null, "fewerThan": k (0 too: that nobody matches is as telling).
+  r.Post("/v1/segments/preview", must(P::kCustomersRead, [privacy](Call& c, profile::ProfileStore& p) -> Result<Response> {
            RP_RETURN_IF_ERROR(c.AllowQuery({}));
            RP_ASSIGN_OR_RETURN(auto body, c.Body());
            RP_ASSIGN_OR_RETURN(auto reader, json::ObjectReader::Of(*body, ""));
            std::string condition;
            RP_RETURN_IF_ERROR(reader.String("condition", &condition, json::Need::kRequired));
            RP_RETURN_IF_ERROR(reader.Finish());
+           RP_ASSIGN_OR_RETURN(Mask mask, privacy.mask_for(c.who()));
+           RP_RETURN_IF_ERROR(CheckCondition(p, mask, condition, "/condition"));
            RP_ASSIGN_OR_RETURN(int64_t n, p.Count(condition));
            json::Writer w;
-           w.StartObject().Field("condition", condition).Field("size", n).EndObject();
+           w.StartObject().Field("condition", condition);
+           if (mask.active && n < privacy.min_group_size) {
+             w.Key("size").Null().Field("fewerThan", privacy.min_group_size);
+           } else {
+             w.Field("size", n);
+           }
+           w.EndObject();
            return JsonOf(200, w);
          }));
 
   // A condition segment, or a combination of two: {"name", "operation":
   // "union"|"intersection"|"difference", "segments": [left, right]}.
-  r.Post("/v1/segments", must(P::kCustomersWrite, [](Call& c, profile::ProfileStore& p) -> Result<Response> {
+  r.Post("/v1/segments", must(P::kCustomersWrite, [privacy](Call& c, profile::ProfileStore& p) -> Result<Response> {
            RP_RETURN_IF_ERROR(c.AllowQuery({}));
            RP_ASSIGN_OR_RETURN(auto body, c.Body());
            RP_ASSIGN_OR_RETURN(auto reader, json::ObjectReader::Of(*body, ""));
@@ -101,30 +176,34 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile) 
            } else {
              if (segments) return Status::InvalidArgument("segments go with an operation", "/segments");
              if (condition.empty()) return Status::InvalidArgument("required field is missing", "/condition");
+             RP_ASSIGN_OR_RETURN(Mask mask, privacy.mask_for(c.who()));
+             RP_RETURN_IF_ERROR(CheckCondition(p, mask, condition, "/condition"));
              RP_ASSIGN_OR_RETURN(created, p.CreateSegment(name, description, condition));
            }
            json::Writer w;
-           WriteSegment(w, created);
+           WriteSegment(w, created, created.condition);
            Response res = JsonOf(201, w);
            res.headers.emplace_back("Location", "/v1/segments/" + std::to_string(created.id));
            return res;
          }));
 
-  r.Get("/v1/segments", must(P::kCustomersRead, [](Call& c, profile::ProfileStore& p) -> Result<Response> {
+  r.Get("/v1/segments", must(P::kCustomersRead, [privacy](Call& c, profile::ProfileStore& p) -> Result<Response> {
           RP_RETURN_IF_ERROR(c.AllowQuery({}));
+          RP_ASSIGN_OR_RETURN(Mask mask, privacy.mask_for(c.who()));
           json::Writer w;
           w.StartObject().Key("items").StartArray();
-          for (const auto& s : p.ListSegments()) WriteSegment(w, s);
+          for (const auto& s : p.ListSegments()) WriteSegment(w, s, ShownCondition(p, mask, s));
           w.EndArray().EndObject();
           return JsonOf(200, w);
         }));
 
-  r.Get("/v1/segments/{id}", must(P::kCustomersRead, [](Call& c, profile::ProfileStore& p) -> Result<Response> {
+  r.Get("/v1/segments/{id}", must(P::kCustomersRead, [privacy](Call& c, profile::ProfileStore& p) -> Result<Response> {
           RP_RETURN_IF_ERROR(c.AllowQuery({}));
           RP_ASSIGN_OR_RETURN(int64_t id, c.PathId("id"));
           RP_ASSIGN_OR_RETURN(auto s, p.GetSegment(id));
+          RP_ASSIGN_OR_RETURN(Mask mask, privacy.mask_for(c.who()));
           json::Writer w;
-          WriteSegment(w, s);
+          WriteSegment(w, s, ShownCondition(p, mask, s));
           return JsonOf(200, w);
         }));
 
@@ -219,7 +298,10 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile) 
 
   // Slice-and-dice: {measures, dimensions, filter, segment, limit};
   // ?format=csv answers text/csv.
-  r.Post("/v1/analytics/query", must(P::kCustomersRead, [](Call& c, profile::ProfileStore& p) -> Result<Response> {
+  // A masked reader gets no group under the minimum group size: such rows
+  // are dropped and counted in "suppressedRows" (header
+  // Rapport-Suppressed-Rows with CSV).
+  r.Post("/v1/analytics/query", must(P::kCustomersRead, [privacy](Call& c, profile::ProfileStore& p) -> Result<Response> {
            RP_RETURN_IF_ERROR(c.AllowQuery({"format"}));
            RP_RETURN_IF_ERROR(CheckFormat(c));
            RP_ASSIGN_OR_RETURN(auto body, c.Body());
@@ -234,8 +316,19 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile) 
            RP_RETURN_IF_ERROR(reader.Finish());
            if (limit < 1 || limit > 100000) return Status::InvalidArgument("limit must be 1..100000", "/limit");
            q.limit = static_cast<int>(limit);
+           RP_ASSIGN_OR_RETURN(Mask mask, privacy.mask_for(c.who()));
+           RP_RETURN_IF_ERROR(CheckQuery(p, mask, q));
+           auto count_it = std::find(q.measures.begin(), q.measures.end(), "count");
+           const size_t count_at = static_cast<size_t>(count_it - q.measures.begin());
+           const bool count_added = mask.active && count_it == q.measures.end();
+           if (count_added) q.measures.push_back("count");
            RP_ASSIGN_OR_RETURN(auto result, p.Query(q));
-           if (WantsCsv(c)) return Csv(result.ToCsv());
+           int64_t suppressed = mask.active ? SuppressSmallGroups(result, count_at, count_added, privacy.min_group_size) : 0;
+           if (WantsCsv(c)) {
+             Response res = Csv(result.ToCsv());
+             res.headers.emplace_back("Rapport-Suppressed-Rows", std::to_string(suppressed));
+             return res;
+           }
            json::Writer w;
            w.StartObject().Key("dimensions").StartArray();
            for (const auto& d : result.dimension_names) w.String(d);
@@ -256,7 +349,7 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile) 
              }
              w.EndObject();
            }
-           w.EndArray().EndObject();
+           w.EndArray().Field("suppressedRows", suppressed).EndObject();
            return JsonOf(200, w);
          }));
 }

@@ -7,9 +7,17 @@
 
 namespace rapport::server::internal {
 
+// How the routes keep personal data from roles without pii:read
+// (docs/segments.md, "Personal data"): the reader's mask, and the smallest
+// group or count such a role is shown.
+struct Privacy {
+  std::function<Result<Mask>(const Principal&)> mask_for;
+  int64_t min_group_size = 5;
+};
+
 // profile may be null (a server opened without a profile store): the routes
 // then answer 503.
-void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile);
+void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile, Privacy privacy);
 
 // Brings a customer just written through the API into the profile store
 // (its row, its household's, and every segment's membership). The write is
