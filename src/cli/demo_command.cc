@@ -59,6 +59,7 @@ Result<demo::DemoStats> GenerateDemoStore(const std::string& dir, const demo::De
     std::fprintf(stderr, "rapport: %s demo records were refused; first: %s\n", Thousands(stats->rejected).c_str(),
                  stats->first_error.c_str());
   }
+  PrintDemoStats(*stats);
   RP_RETURN_IF_ERROR(InstallDemoRules(dir));
   return stats;
 }
@@ -148,8 +149,7 @@ Result<DemoReady> PrepareDemo(const DemoArgs& a) {
     std::printf("generating a demo company of %s customers into %s, history up to %s ...\n",
                 Thousands(a.customers).c_str(), a.data.c_str(), DateOf(o.end).c_str());
     std::fflush(stdout);
-    RP_ASSIGN_OR_RETURN(auto stats, GenerateDemoStore(tmp.string(), o));
-    PrintDemoStats(stats);
+    RP_RETURN_IF_ERROR(GenerateDemoStore(tmp.string(), o).status());
     fs::remove_all(a.data, ec);
     fs::rename(tmp, a.data, ec);
     if (ec) return Status::Internal("cannot move " + tmp.string() + " to " + a.data + ": " + ec.message());
@@ -178,7 +178,6 @@ int RunGenerate(const GenerateArgs& a) {
   if (!a.data.empty()) {
     auto s = GenerateDemoStore(a.data, o);
     if (!s.ok()) return Fail(s.status());
-    PrintDemoStats(*s);
     std::printf("into %s/rapport.db\n", a.data.c_str());
     return kExitOk;
   }

@@ -14,7 +14,7 @@
 namespace rapport::cli {
 
 // Generates the demo company into dir's store, drawing progress on a
-// terminal, then publishes its rules (InstallDemoRules).
+// terminal, prints the summary, then publishes its rules (InstallDemoRules).
 Result<demo::DemoStats> GenerateDemoStore(const std::string& dir, const demo::DemoOptions& options);
 void PrintDemoStats(const demo::DemoStats& s);
 
