@@ -4,7 +4,7 @@ a fresh demo, in document order, with the real curl.
 
 Usage: run_docs.py RAPPORT_BINARY SOURCE_DIR [FILE.md ...]
 
-Starts `rapport demo` (300 customers, a fixed --end-date) on 127.0.0.1:0,
+Starts `rapport demo` (300 customers, --end-date today) on 127.0.0.1:0,
 stops it, creates a Segment source (for $WRITE_KEY), and starts it again,
 checking that the second run prints the same demo key. Then runs, in a
 scratch directory holding the files the docs name (offers.dmn is the
@@ -31,7 +31,10 @@ import sys
 import tempfile
 import time
 
-END_DATE = "2026-12-01"
+# Today (UTC), passed explicitly: the server's clock is the real one, so a
+# fixed end date would leave revenue90d empty 90 days later and fail the
+# examples that use it. The data is the same for the same day.
+END_DATE = time.strftime("%Y-%m-%d", time.gmtime())
 CUSTOMERS = "300"
 HOSTS = ("http://127.0.0.1:8080", "http://localhost:8080")
 DIRECTIVE = re.compile(r"<!--\s*docs-test:\s*(\w+)\s*(.*?)\s*-->")
