@@ -202,6 +202,8 @@ def main():
                         value = pointer(answer, ptr)
                         if value is not None:
                             env[name] = str(value)
+        if ran == 0:
+            failures.append("no curl example found: the extraction is broken")
         print("ran %d curl examples (%d skipped) in %.1f s against %s" % (ran, skipped, time.time() - started,
                                                                       demo.url))
         for f in failures:
