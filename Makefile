@@ -5,13 +5,15 @@ JOBS       ?= $(shell nproc)
 DEMO_DATA  ?= ./demo-data
 LISTEN     ?= 127.0.0.1:8080
 
-.PHONY: deps build build-asan test test-asan demo bench clean npm
+.PHONY: deps configure build build-asan test test-asan demo bench clean npm
 
 deps:
 	@scripts/install-deps.sh
 
-build: deps
+configure: deps
 	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+
+build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
 
 build-asan: deps
@@ -29,7 +31,9 @@ test: build npm
 test-asan: build-asan npm
 	@ASAN_OPTIONS=detect_leaks=1 scripts/with-postgres.sh ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS)
 
-demo: build
+# Builds only the binary it serves, not the tests, benchmarks and fuzzers.
+demo: configure
+	@cmake --build $(BUILD) -j $(JOBS) --target rapport
 	@$(BUILD)/rapport demo --data $(DEMO_DATA) --listen $(LISTEN)
 
 bench: build

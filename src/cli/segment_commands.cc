@@ -59,7 +59,7 @@ void AddSegmentCommands(CLI::App& app, std::vector<Command>* out) {
   };
 
   CLI::App* count = seg->add_subcommand("count", "Count the customers a FEEL condition selects");
-  count->footer("Example: rapport segment count 'revenue90d > 500 and region = \"Bayern\"' --data demo-data\n"
+  count->footer("Example: rapport segment count 'revenue90d > 300 and region = \"Nord\"' --data demo-data\n"
                 "Columns: see docs/segments.md.");
   count->add_option("condition", a->condition, "FEEL condition over profile columns")->required();
   data_opt(count);

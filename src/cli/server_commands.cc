@@ -31,9 +31,12 @@ int ServeUntilSignal(server::ServerOptions options, const std::string& banner_ke
   if (!started.ok()) return Fail(started);
   std::printf("Rapport is serving %s at %s\n", options.data_dir.c_str(), (*srv)->url().c_str());
   if (!banner_key.empty()) {
-    std::printf("admin API key (shown once; keys are stored hashed):\n%s\n", banner_key.c_str());
-    std::printf("try: curl -H 'Authorization: Bearer %s' %s/v1/customers?q=schmidt\n", banner_key.c_str(),
-                (*srv)->url().c_str());
+    // Only the demo passes a key: its own, kept in DIR/demo-key (demo_run.h).
+    std::printf("admin API key \"%s\" (kept in %s/%s; the next run prints the same one):\n%s\n", kDemoKeyName,
+                options.data_dir.c_str(), kDemoKeyFile, banner_key.c_str());
+    std::printf("try:\n  export RAPPORT=%s KEY=%s\n  curl -H \"Authorization: Bearer $KEY\" "
+                "\"$RAPPORT/v1/customers?q=schmidt&limit=5\"\n",
+                (*srv)->url().c_str(), banner_key.c_str());
   }
   std::printf("press Ctrl-C to stop\n");
   std::fflush(stdout);
@@ -63,41 +66,13 @@ struct KeyArgs {
   std::string data, role, name, prefix;
 };
 
-struct DemoArgs {
-  std::string data = "./demo-data", listen = "127.0.0.1:8080";
-  int64_t customers = 10000;
-  uint64_t seed = 1;
-};
-
 int RunDemo(const DemoArgs& a) {
-  namespace fs = std::filesystem;
-  if (!fs::exists(fs::path(a.data) / "rapport.db")) {
-    // Generate beside the target and rename when complete, so an interrupted
-    // run never leaves a half-made demo that a later run would serve.
-    fs::path tmp = fs::path(a.data).string() + ".partial";
-    std::error_code ec;
-    fs::remove_all(tmp, ec);
-    demo::DemoOptions o;
-    o.customers = a.customers;
-    o.seed = a.seed;
-    std::printf("generating a demo company of %s customers into %s ...\n", Thousands(a.customers).c_str(),
-                a.data.c_str());
-    std::fflush(stdout);
-    auto stats = GenerateDemoStore(tmp.string(), o);
-    if (!stats.ok()) return Fail(stats.status());
-    PrintDemoStats(*stats);
-    fs::remove_all(a.data, ec);
-    fs::rename(tmp, a.data, ec);
-    if (ec) return Fail(Status::Internal("cannot move " + tmp.string() + " to " + a.data + ": " + ec.message()));
-  } else {
-    std::printf("serving the existing demo in %s (delete it to generate a new one)\n", a.data.c_str());
-  }
-  auto key = server::CreateApiKey(a.data, "admin");
-  if (!key.ok()) return Fail(key.status());
+  auto ready = PrepareDemo(a);
+  if (!ready.ok()) return Fail(ready.status());
   server::ServerOptions so;
   so.data_dir = a.data;
   so.listen = a.listen;
-  return ServeUntilSignal(so, key->key);
+  return ServeUntilSignal(so, ready->key);
 }
 
 }  // namespace
@@ -181,15 +156,7 @@ void AddServerCommands(CLI::App& app, CLI::App* demo, std::vector<Command>* out)
                   }});
 
   auto d = std::make_shared<DemoArgs>();
-  demo->footer("Generates the demo company into --data if it holds none yet, creates a fresh admin API key,\n"
-               "serves the API and prints the URL and the key. SIGINT or SIGTERM stops it.\n"
-               "Example: rapport demo --customers 50000 --listen 127.0.0.1:8080");
-  demo->add_option("--data", d->data, "Data directory")->default_val("./demo-data");
-  demo->add_option("--customers", d->customers, "Number of customers when generating")
-      ->default_val(10000)
-      ->check(CLI::Range(int64_t{1}, int64_t{100'000'000}));
-  demo->add_option("--seed", d->seed, "Random seed")->default_val(1);
-  demo->add_option("--listen", d->listen, "Address to listen on")->default_val("127.0.0.1:8080");
+  AddDemoOptions(demo, d.get());
   out->push_back({demo, [d] { return RunDemo(*d); }});
 }
 

@@ -19,6 +19,10 @@
 #include "common/time.h"
 #include "customer/customer.h"
 
+namespace rapport::decision {
+class DecisionEngine;
+}
+
 namespace rapport::demo {
 
 // splitmix64: small, fast, and identical on every platform (the standard
@@ -56,8 +60,10 @@ std::string PhoneVariant(std::string_view national_digits, Rng& rng);
 struct DemoOptions {
   int64_t customers = 10000;  // persons + households + organizations
   uint64_t seed = 1;
-  // The demo's "today": history spans the three years before it. Fixed, so
-  // the same seed gives the same data whenever it runs.
+  // The demo's "today": history spans the three years before it. Fixed
+  // here, so tests and benchmarks get the same data whenever they run;
+  // `rapport demo` passes today's UTC date (--end-date), so rolling windows
+  // such as revenue90d find people. The same seed and end give the same data.
   Timestamp end = Timestamp{DaysFromCivil(2026, 1, 1) * kMicrosPerDay};
   double transactions_per_customer = 8;   // mean over buying customers
   double interactions_per_customer = 4;
@@ -136,5 +142,20 @@ enum class FileFormat { kCsv, kNdjson };
 // the API fields so `rapport import` reads them without a mapping.
 Result<DemoStats> GenerateFiles(const std::string& dir, FileFormat format, const DemoOptions& options,
                                 const DemoProgress& progress = {});
+
+// The demo company's rules: the DMN model "offers" (src/demo/offers.dmn,
+// decision "Next Offers" over the profile columns kind, orders, revenue365d,
+// topCategory and serviceContacts), the six actions it names, the decision
+// points "web-home" (web, app; shown in the 360 view) and "weekly-email",
+// and the contact policies "email-consent" and "email-weekly-cap".
+extern const std::string_view kOffersDmn;
+inline constexpr std::string_view kOffersModel = "offers";
+
+// Publishes the demo's rules through the rules repository's own lifecycle
+// (upload, submit, approve, publish) as the admin actor "demo": an admin may
+// approve its own version, which the audit trail shows. Does nothing and
+// answers false when a model named "offers" already exists, so a re-run
+// never overwrites what a user changed.
+Result<bool> InstallDecisioning(decision::DecisionEngine& engine);
 
 }  // namespace rapport::demo

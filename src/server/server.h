@@ -69,6 +69,10 @@ struct ApiKeyInfo {
 Result<std::vector<ApiKeyInfo>> ListApiKeys(const std::string& data_dir);  // oldest first
 // NotFound (field "prefix") when no such key; revoking twice is harmless.
 Status RevokeApiKey(const std::string& data_dir, std::string_view prefix);
+// The listing of key when it is one of DIR's keys and not revoked (the
+// hash checked, as a request would be); Unauthenticated otherwise. For
+// `rapport demo`, which reuses the key it kept.
+Result<ApiKeyInfo> VerifyApiKey(const std::string& data_dir, std::string_view key);
 
 // Serves the API over DIR/rapport.db. Start/Stop/Wait from any one thread;
 // requests are served concurrently on the worker pool.

@@ -79,6 +79,17 @@ Status RevokeApiKey(const std::string& data_dir, std::string_view prefix) {
   });
 }
 
+Result<ApiKeyInfo> VerifyApiKey(const std::string& data_dir, std::string_view key) {
+  RP_ASSIGN_OR_RETURN(auto db, OpenKeys(data_dir));
+  internal::KeyVerifier verifier(db.get());
+  RP_ASSIGN_OR_RETURN(internal::Principal p, verifier.Verify("Bearer " + std::string(key)));
+  RP_ASSIGN_OR_RETURN(auto keys, ListApiKeys(data_dir));
+  for (auto& k : keys) {
+    if (k.prefix == p.key_prefix) return std::move(k);
+  }
+  return Status::Unauthenticated("the API key is not one of " + data_dir + "'s");
+}
+
 }  // namespace rapport::server
 
 namespace rapport::server::internal {
