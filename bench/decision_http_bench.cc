@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <thread>
 
@@ -126,6 +127,10 @@ void BM_Decision_DecideOverHttp(benchmark::State& state) {
   so.listen = "127.0.0.1:0";
   so.durable = true;
   so.queue_capacity = 4096;
+  // The access log's cost: RAPPORT_BENCH_ACCESS_LOG=off|stderr|FILE (default
+  // a file in the data directory, as a production server would have it).
+  const char* access_log = std::getenv("RAPPORT_BENCH_ACCESS_LOG");
+  so.access_log = access_log ? access_log : (dir / "access.log").string();
   auto srv = server::Server::Open(so);
   Must(srv.ok() && (*srv)->Start().ok(), "server");
   uint16_t port = (*srv)->port();
