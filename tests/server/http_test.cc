@@ -190,17 +190,20 @@ class ListenerTest : public ::testing::Test {
       }
     });
   }
-  // Sends one request more than a lane's workers and queue hold, each on a
-  // connection of its own, and returns once the workers run theirs and the
-  // one too many was refused with 503: the lane is full.
+  // Fills a lane: one request per worker, each waited for until it runs,
+  // then one more than the queue holds; nothing leaves the queue while the
+  // workers are blocked, so exactly one of those is refused with 503.
   void FillLane(const std::string& prefix, int workers, int capacity) {
-    int before = started_.load();
-    size_t first = statuses_.size();
-    for (int i = 0; i < workers + capacity + 1; ++i) {
-      statuses_.emplace_back(0);
-      SendInBackground(prefix + std::to_string(i), &statuses_.back());
+    for (int i = 0; i < workers; ++i) {
+      int before = started_.load();
+      SendInBackground(prefix + "running-" + std::to_string(i));
+      ASSERT_TRUE(Eventually([&] { return started_.load() == before + 1; }));
     }
-    ASSERT_TRUE(Eventually([&] { return started_.load() == before + workers; }));
+    size_t first = statuses_.size();
+    for (int i = 0; i < capacity + 1; ++i) {
+      statuses_.emplace_back(0);
+      SendInBackground(prefix + "queued-" + std::to_string(i), &statuses_.back());
+    }
     ASSERT_TRUE(Eventually([&] {
       for (size_t i = first; i < statuses_.size(); ++i) {
         if (statuses_[i].load() == 503) return true;
