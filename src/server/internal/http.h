@@ -10,7 +10,6 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <cstdio>
 #include <deque>
 #include <functional>
 #include <map>
@@ -168,9 +167,9 @@ class WorkerPool {
   bool TrySubmit(std::function<void()> job);
   // Refuses new jobs, lets the queued ones run and joins the threads.
   void Shutdown();
-  // Refuses new jobs and waits until the queue is empty and no job runs, or
-  // until the deadline; true when idle. Joins nothing, so a stuck job cannot
-  // hold the caller past the deadline.
+  // Waits until the queue is empty and no job runs, or until the deadline;
+  // true when idle. Joins nothing, so a stuck job cannot hold the caller
+  // past the deadline.
   bool WaitIdle(std::chrono::steady_clock::time_point deadline);
 
  private:
@@ -186,7 +185,7 @@ class WorkerPool {
 };
 
 // One `http.request method=GET route=/v1/customers/{id} status=200 ms=0.42
-// key=rpk_ab12` line per request, written whole with one write(2) so lines
+// key=ab12cd34` line per request, written whole with one write(2) so lines
 // from many threads never interleave. Holds only the method, the route
 // pattern, the status, the duration and the key's public prefix: never a
 // secret, a header, a query string or a body. Thread-safe.
