@@ -3,6 +3,8 @@
 #include <unistd.h>
 
 #include "cli/commands.h"
+#include "cli/version.h"
+#include "common/process.h"
 
 namespace rapport::cli {
 
@@ -47,10 +49,18 @@ std::string Thousands(int64_t n) {
 
 int main(int argc, char** argv) {
   using namespace rapport::cli;
+  rapport::LogToStderr();
+  rapport::InstallCrashTraces();
   CLI::App app{"Rapport: one customer platform for marketing, sales and service."};
   app.name("rapport");
+  app.set_version_flag("--version", std::string(kVersionLine), "Print the version and the commit it was built from");
   app.require_subcommand(1);
   std::vector<Command> commands;
+  CLI::App* version = app.add_subcommand("version", "Print the version and the commit it was built from");
+  commands.push_back({version, [] {
+                        std::printf("%s\n", kVersionLine);
+                        return kExitOk;
+                      }});
   AddImportCommand(app, &commands);
   CLI::App* demo = AddDemoCommands(app, &commands);
   AddServerCommands(app, demo, &commands);

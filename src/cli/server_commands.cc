@@ -1,14 +1,11 @@
 // rapport serve, rapport keys create, and rapport demo (generate if absent,
 // then serve): the commands that need the HTTP server.
-#include <pthread.h>
-#include <signal.h>
-
 #include <cstdio>
 #include <filesystem>
-#include <thread>
 
 #include "cli/commands.h"
 #include "cli/demo_run.h"
+#include "common/process.h"
 #include "server/server.h"
 
 #include <spdlog/spdlog.h>
@@ -16,15 +13,10 @@
 namespace rapport::cli {
 namespace {
 
-// Serves until SIGINT or SIGTERM, then stops cleanly (running requests finish).
+// Serves until SIGINT or SIGTERM, then drains (docs/operations.md).
 int ServeUntilSignal(server::ServerOptions options, const std::string& banner_key) {
-  // Block the signals in every thread the server starts; one thread waits for them.
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGINT);
-  sigaddset(&set, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-
+  // Blocked in every thread the server starts; ServeUntilStopSignal waits for them.
+  BlockStopSignals();
   auto srv = server::Server::Open(options);
   if (!srv.ok()) return Fail(srv.status());
   Status started = (*srv)->Start();
@@ -40,25 +32,16 @@ int ServeUntilSignal(server::ServerOptions options, const std::string& banner_ke
   }
   std::printf("press Ctrl-C to stop\n");
   std::fflush(stdout);
-  server::Server* s = srv->get();
-  std::thread watcher([&set, s] {
-    int sig = 0;
-    sigwait(&set, &sig);
-    std::fprintf(stderr, "\nrapport: stopping (signal %d)\n", sig);
-    s->Stop();
-  });
-  s->Wait();
-  // Wait returns after Stop; if it returned for another reason, wake the watcher.
-  pthread_kill(watcher.native_handle(), SIGTERM);
-  watcher.join();
+  int code = server::ServeUntilStopSignal(**srv);
+  srv->reset();  // closes the stores: the tracker's last group commit, the databases
   std::printf("stopped\n");
-  return kExitOk;
+  return code;
 }
 
 struct ServeArgs {
   std::string data;
   server::ServerOptions options;  // the defaults documented in docs/configuration.md
-  int64_t request_timeout_ms = 30000, idle_timeout_ms = 60000;
+  int64_t request_timeout_ms = 30000, idle_timeout_ms = 60000, drain_timeout_ms = 10000;
   std::string log_level = "info";
 };
 
@@ -80,7 +63,7 @@ int RunDemo(const DemoArgs& a) {
 void AddServerCommands(CLI::App& app, CLI::App* demo, std::vector<Command>* out) {
   auto serve = std::make_shared<ServeArgs>();
   CLI::App* s = app.add_subcommand("serve", "Serve the HTTP API over a data directory");
-  s->footer("SIGINT or SIGTERM stops the server after running requests finish.\n"
+  s->footer("SIGINT or SIGTERM stops the server: running requests get --drain-timeout-ms to finish.\n"
             "Example: rapport serve --data ./data --listen 0.0.0.0:8080");
   server::ServerOptions& so = serve->options;
   s->add_option("--data", serve->data, "Data directory (holds rapport.db; created if absent)")->required();
@@ -92,6 +75,11 @@ void AddServerCommands(CLI::App& app, CLI::App* demo, std::vector<Command>* out)
       ->default_val(so.worker_threads)->check(CLI::Range(1, 256));
   s->add_option("--queue", so.queue_capacity, "Requests waiting for a worker before 503 Retry-After")
       ->default_val(so.queue_capacity)->check(CLI::Range(1, 1000000));
+  s->add_option("--heavy-workers", so.heavy_threads,
+                "Threads for heavy reads (segment previews and members, analytics), apart from the workers")
+      ->default_val(so.heavy_threads)->check(CLI::Range(1, 256));
+  s->add_option("--heavy-queue", so.heavy_queue_capacity, "Heavy reads waiting for a heavy worker before 503")
+      ->default_val(so.heavy_queue_capacity)->check(CLI::Range(1, 1000000));
   s->add_option("--max-body", so.max_body_bytes, "Largest request body in bytes (larger: 413)")
       ->default_val(so.max_body_bytes)->check(CLI::Range(1024, 1 << 30));
   s->add_option("--request-timeout-ms", serve->request_timeout_ms, "Time to receive a whole request")
@@ -101,6 +89,11 @@ void AddServerCommands(CLI::App& app, CLI::App* demo, std::vector<Command>* out)
   s->add_option("--min-group-size", so.min_group_size,
                 "Smallest analytics group or segment preview count shown to roles without pii:read")
       ->default_val(so.min_group_size)->check(CLI::Range(1, 1000000));
+  s->add_option("--drain-timeout-ms", serve->drain_timeout_ms,
+                "On SIGTERM, how long running requests may finish before they are cancelled")
+      ->default_val(serve->drain_timeout_ms)->check(CLI::Range(0, 3600000));
+  s->add_option("--access-log", so.access_log, "One line per request: off, stderr, or a file to append to")
+      ->default_val(so.access_log);
   s->add_option("--log-level", serve->log_level, "Log level on standard error")
       ->default_val("info")->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
   out->push_back({s, [serve] {
@@ -108,6 +101,7 @@ void AddServerCommands(CLI::App& app, CLI::App* demo, std::vector<Command>* out)
                     o.data_dir = serve->data;
                     o.request_timeout = std::chrono::milliseconds(serve->request_timeout_ms);
                     o.idle_timeout = std::chrono::milliseconds(serve->idle_timeout_ms);
+                    o.drain_timeout = std::chrono::milliseconds(serve->drain_timeout_ms);
                     spdlog::set_level(spdlog::level::from_str(serve->log_level));
                     return ServeUntilSignal(o, "");
                   }});

@@ -3,11 +3,14 @@
 #include <spdlog/spdlog.h>
 
 #include <charconv>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <system_error>
 
+#include "common/process.h"
 #include "ingest/tracking.h"
 #include "profile/profile.h"
 #include "server/internal/app.h"
@@ -57,7 +60,10 @@ struct Server::Impl {
   std::unique_ptr<storage::Database> derived_db;  // the tracker's second handle, no fsync per commit
   std::unique_ptr<ingest::Tracker> tracker;
   std::unique_ptr<internal::App> app;
+  std::unique_ptr<internal::AccessLog> access_log;  // null: off
   std::unique_ptr<internal::HttpListener> listener;
+  bool stopped = false;  // Stop ran (it logs once)
+  size_t stuck = 0;      // what it returned
 };
 
 Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -68,6 +74,7 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
   auto impl = std::make_unique<Impl>();
   RP_RETURN_IF_ERROR(ParseListen(options.listen, &impl->host, &impl->requested_port));
   if (options.data_dir.empty()) return Status::InvalidArgument("a data directory is required", "data");
+  RP_ASSIGN_OR_RETURN(impl->access_log, internal::AccessLog::Open(options.access_log));
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
   if (ec) return Status::Internal("cannot create data directory " + options.data_dir + ": " + ec.message());
@@ -144,17 +151,22 @@ Status Server::Start() {
   lo.read_timeout = impl_->options.request_timeout;
   lo.write_timeout = impl_->options.request_timeout;
   lo.idle_timeout = impl_->options.idle_timeout;
+  lo.heavy_threads = impl_->options.heavy_threads;
+  lo.heavy_queue_capacity = impl_->options.heavy_queue_capacity;
+  lo.drain_timeout = impl_->options.drain_timeout;
+  lo.access_log = impl_->access_log.get();
   internal::App* app = impl_->app.get();
   impl_->listener = std::make_unique<internal::HttpListener>(
       lo, [app](internal::Request& req) { return app->Dispatch(req); },
-      [](const Status& s, const std::string& instance) { return internal::ProblemFromStatus(s, instance); });
+      [](const Status& s, const std::string& instance) { return internal::ProblemFromStatus(s, instance); },
+      [app](const internal::Request& req) { return app->LaneOf(req); });
   Status s = impl_->listener->Start();
   if (!s.ok()) {
     impl_->listener.reset();
     return s;
   }
-  spdlog::info("server.started url={} data={} io_threads={} workers={}", url(), impl_->options.data_dir,
-               lo.io_threads, lo.worker_threads);
+  spdlog::info("server.started url={} data={} io_threads={} workers={} heavy_workers={}", url(),
+               impl_->options.data_dir, lo.io_threads, lo.worker_threads, lo.heavy_threads);
   return Status::Ok();
 }
 
@@ -166,8 +178,19 @@ std::string Server::url() const {
   return "http://" + host + ":" + std::to_string(port());
 }
 
-void Server::Stop() {
-  if (impl_->listener) impl_->listener->Stop();
+size_t Server::Stop() {
+  if (!impl_->listener || impl_->stopped) return impl_->stuck;
+  auto began = std::chrono::steady_clock::now();
+  size_t stuck = impl_->listener->Stop();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - began).count();
+  if (stuck > 0) {
+    spdlog::error("server.drain_incomplete stuck_requests={} ms={} action=exit_without_cleanup", stuck, ms);
+  } else {
+    spdlog::info("server.drained ms={}", ms);
+  }
+  impl_->stopped = true;
+  impl_->stuck = stuck;
+  return stuck;
 }
 
 void Server::Wait() {
@@ -181,5 +204,15 @@ int64_t Server::SubscribeToChanges(ingest::EventSubscriber subscriber) {
 }
 
 std::vector<std::string> Server::Routes() const { return impl_->app->Routes(); }
+
+int ServeUntilStopSignal(Server& server) {
+  int sig = WaitForStopSignal();
+  spdlog::info("server.stopping signal={}", SignalName(sig));
+  if (server.Stop() > 0) {
+    std::fflush(nullptr);
+    std::_Exit(0);
+  }
+  return 0;
+}
 
 }  // namespace rapport::server

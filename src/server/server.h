@@ -29,6 +29,15 @@ struct ServerOptions {
   // nothing. (Ingest rates with 4 and 16 were within the machine's noise.)
   int worker_threads = 16;
   size_t queue_capacity = 256;          // requests waiting for a worker; beyond it: 503
+  // Heavy reads (segment previews, counts and members, analytics queries,
+  // identity model training and households) run on a pool of their own, so
+  // writes and tracking never wait behind them.
+  int heavy_threads = 2;
+  size_t heavy_queue_capacity = 16;     // heavy reads waiting; beyond it: 503
+  // Stop() lets running requests finish this long, then cancels them.
+  std::chrono::milliseconds drain_timeout{10'000};
+  // One line per request: "off", "stderr", or a file path (appended to).
+  std::string access_log = "stderr";
   size_t max_body_bytes = 1 << 20;      // beyond it: 413
   std::chrono::milliseconds request_timeout{30'000};
   std::chrono::milliseconds idle_timeout{60'000};
@@ -87,8 +96,13 @@ class Server {
   Status Start();          // binds and starts serving; returns at once
   uint16_t port() const;   // the bound port, after Start
   std::string url() const;  // "http://127.0.0.1:PORT"
-  void Stop();             // stops accepting, finishes running requests
-  void Wait();             // blocks until Stop() completes (call Stop from a signal watcher)
+  // Drains: stops accepting, lets running requests finish up to
+  // drain_timeout, then raises their cancelled flags and waits one second
+  // more. Returns the number of requests still running then (0 normally).
+  // If not 0, their threads still use the server: do not destroy it, end
+  // the process (acknowledged writes are committed already).
+  size_t Stop();
+  void Wait();             // blocks until Stop() completes
 
   // For later capabilities registering 360-view sections before Start.
   customer::CustomerStore& customers();
@@ -105,5 +119,12 @@ class Server {
   explicit Server(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+// `rapport serve`: waits for SIGINT or SIGTERM (blocked beforehand with
+// rapport::BlockStopSignals, before Open, so no server thread takes them),
+// then drains (Stop) and returns 0. When requests were still stuck after the
+// drain, ends the process at once with status 0 instead of destroying the
+// server under them: every acknowledged write is committed already.
+int ServeUntilStopSignal(Server& server);
 
 }  // namespace rapport::server

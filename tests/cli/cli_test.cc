@@ -136,10 +136,12 @@ TEST_F(CliTest, KeysAreListedAndRevoked) {
 }
 
 TEST_F(CliTest, ServeStopsCleanlyOnSigterm) {
-  fs::path out = dir_ / "serve.out";
+  fs::path out = dir_ / "serve.out", err = dir_ / "serve.err";
   pid_t pid = fork();
   if (pid == 0) {
-    if (std::freopen(out.c_str(), "w", stdout) == nullptr) _exit(127);
+    if (std::freopen(out.c_str(), "w", stdout) == nullptr || std::freopen(err.c_str(), "w", stderr) == nullptr) {
+      _exit(127);
+    }
     std::string bin = RAPPORT_BINARY;
     execl(bin.c_str(), bin.c_str(), "serve", "--data", (dir_ / "data").c_str(), "--listen", "127.0.0.1:0", nullptr);
     _exit(127);
@@ -156,6 +158,23 @@ TEST_F(CliTest, ServeStopsCleanlyOnSigterm) {
   ASSERT_TRUE(WIFEXITED(status)) << "killed by a signal instead of stopping";
   EXPECT_EQ(WEXITSTATUS(status), 0);
   EXPECT_NE(Slurp(out).find("stopped"), std::string::npos);
+  // Logs go to standard error, as docs/operations.md says; standard output
+  // holds only what the command prints for its user.
+  std::string logs = Slurp(err);
+  EXPECT_NE(logs.find("server.started"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("server.stopping signal=SIGTERM"), std::string::npos) << logs;
+  EXPECT_NE(logs.find("server.drained"), std::string::npos) << logs;
+  EXPECT_EQ(Slurp(out).find("server.started"), std::string::npos) << Slurp(out);
+}
+
+TEST_F(CliTest, VersionNamesTheProjectVersionAndCommit) {
+  for (std::vector<std::string> args : {std::vector<std::string>{"--version"}, std::vector<std::string>{"version"}}) {
+    Outcome r = Rapport(args);
+    EXPECT_EQ(r.exit_code, 0) << args[0] << r.err;
+    EXPECT_EQ(r.out.rfind("rapport " RAPPORT_VERSION, 0), 0u) << args[0] << ": " << r.out;
+    // Built from a git checkout here, so the commit is named.
+    EXPECT_NE(r.out.find("(commit "), std::string::npos) << args[0] << ": " << r.out;
+  }
 }
 
 }  // namespace

@@ -76,7 +76,16 @@ struct Endpoint {
   bool accepts_text_plain = false;
   // The body may also come as application/xml or text/xml (DMN models).
   bool accepts_xml = false;
+  // kHeavy for reads that scan the profile store or many customers; see Lane.
+  Lane lane = Lane::kRequest;
 };
+
+// Marks a route as a heavy read, where it is registered:
+// r.Post("/v1/segments/preview", Heavy(must(...))).
+inline Endpoint Heavy(Endpoint e) {
+  e.lane = Lane::kHeavy;
+  return e;
+}
 
 class App {
  public:
@@ -87,7 +96,10 @@ class App {
       ingest::Tracker* tracker = nullptr, profile::ProfileStore* profile = nullptr, int min_group_size = 5);
   ~App();
 
+  // Fills in req.route and req.key_prefix for the access log.
   Response Dispatch(Request& req);
+  // The lane of the route the request matches (kRequest when none does).
+  Lane LaneOf(const Request& req) const;
   std::vector<std::string> Routes() const;  // "GET /v1/customers/{id}"
 
  private:

@@ -1,11 +1,19 @@
 #include "server/internal/http.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <unordered_set>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+
+#include "common/process.h"
 
 namespace rapport::server::internal {
 
@@ -125,7 +133,13 @@ void WorkerPool::Shutdown() {
   }
 }
 
+bool WorkerPool::WaitIdle(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock<std::mutex> lock(mu_);
+  return idle_cv_.wait_until(lock, deadline, [&] { return queue_.empty() && running_ == 0; });
+}
+
 void WorkerPool::Run() {
+  PrepareThreadForCrashTraces();
   for (;;) {
     std::function<void()> job;
     {
@@ -134,8 +148,49 @@ void WorkerPool::Run() {
       if (queue_.empty()) return;  // stopping and drained
       job = std::move(queue_.front());
       queue_.pop_front();
+      ++running_;
     }
     job();
+    job = nullptr;  // what the job holds (a session, a request) goes before the pool counts it done
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      --running_;
+    }
+    idle_cv_.notify_all();
+  }
+}
+
+// ---- AccessLog -----------------------------------------------------------------
+
+Result<std::unique_ptr<AccessLog>> AccessLog::Open(const std::string& where) {
+  if (where == "off") return std::unique_ptr<AccessLog>();
+  if (where == "stderr") return std::make_unique<AccessLog>(STDERR_FILENO, false);
+  int fd = ::open(where.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    return Status::InvalidArgument("cannot open the access log " + where + ": " + std::strerror(errno), "access-log");
+  }
+  return std::make_unique<AccessLog>(fd, true);
+}
+
+AccessLog::~AccessLog() {
+  if (owned_) ::close(fd_);
+}
+
+void AccessLog::Write(const Request& req, int status, std::chrono::steady_clock::duration took) {
+  // One buffer, one write(2): O_APPEND and pipes keep such a line whole
+  // among other threads' lines, and no lock is held on the request path.
+  std::string_view method = MethodName(req.method);
+  std::string_view route = req.route.empty() ? "-" : std::string_view(req.route).substr(0, 300);
+  std::string_view key = req.key_prefix.empty() ? "-" : std::string_view(req.key_prefix).substr(0, 40);
+  double ms = std::chrono::duration<double, std::milli>(took).count();
+  char line[512];
+  int n = std::snprintf(line, sizeof line, "http.request method=%.*s route=%.*s status=%d ms=%.2f key=%.*s\n",
+                        static_cast<int>(method.size()), method.data(), static_cast<int>(route.size()), route.data(),
+                        status, ms, static_cast<int>(key.size()), key.data());
+  if (n <= 0) return;
+  size_t len = std::min(static_cast<size_t>(n), sizeof line - 1);
+  line[len - 1] = '\n';
+  while (::write(fd_, line, len) < 0 && errno == EINTR) {
   }
 }
 
@@ -143,19 +198,56 @@ void WorkerPool::Run() {
 
 namespace {
 
+using Clock = std::chrono::steady_clock;
+
 struct Shared {
   ListenerOptions options;
   Dispatcher dispatch;
   ErrorResponder on_error;
+  LaneOf lane_of;
   WorkerPool* pool = nullptr;
+  WorkerPool* heavy_pool = nullptr;
+  // Set when Stop begins: no new requests, no more keep-alive.
+  std::atomic<bool> draining{false};
+  // The cancelled flags of the requests handed to a pool and not yet
+  // answered, so Stop can wait for them and cancel them.
+  std::mutex inflight_mu;
+  std::condition_variable inflight_cv;
+  std::unordered_set<std::shared_ptr<std::atomic<bool>>> inflight;  // guarded by inflight_mu
+
+  void Log(const Request& req, int status, Clock::time_point started) const {
+    if (options.access_log) options.access_log->Write(req, status, Clock::now() - started);
+  }
+  void Admit(const std::shared_ptr<std::atomic<bool>>& flag) {
+    std::lock_guard<std::mutex> lock(inflight_mu);
+    inflight.insert(flag);
+  }
+  void Release(const std::shared_ptr<std::atomic<bool>>& flag) {
+    {
+      std::lock_guard<std::mutex> lock(inflight_mu);
+      inflight.erase(flag);
+    }
+    inflight_cv.notify_all();
+  }
+  // True when nothing is in flight by the deadline.
+  bool WaitDrained(Clock::time_point deadline) {
+    std::unique_lock<std::mutex> lock(inflight_mu);
+    return inflight_cv.wait_until(lock, deadline, [&] { return inflight.empty(); });
+  }
+  size_t CancelInFlight() {
+    std::lock_guard<std::mutex> lock(inflight_mu);
+    for (const auto& flag : inflight) flag->store(true);
+    return inflight.size();
+  }
 };
 
 // One connection. Requests on it are served one at a time: read, dispatch on
-// the pool, write, read the next. All socket work happens on the
-// connection's strand.
+// a pool, write, read the next. While a request is on a pool the socket is
+// watched, so a client that goes away cancels its request. All socket work
+// happens on the connection's strand.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, const Shared* shared) : stream_(std::move(socket)), shared_(shared) {}
+  Session(tcp::socket socket, Shared* shared) : stream_(std::move(socket)), shared_(shared) {}
 
   void Start() {
     net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->Read(true); });
@@ -193,6 +285,7 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       return;
     }
+    Clock::time_point started = Clock::now();
     auto msg = parser_->release();
     bool keep_alive = msg.keep_alive();
     auto req = std::make_shared<Request>();
@@ -204,22 +297,76 @@ class Session : public std::enable_shared_from_this<Session> {
     req->body = std::move(msg.body());
     Status parsed = ParseTarget(req->target, &req->path, &req->query);
     if (!parsed.ok()) {
-      Send(shared_->on_error(parsed, req->target), keep_alive);
+      Reply(*req, shared_->on_error(parsed, req->target), keep_alive, started);
+      return;
+    }
+    Lane lane = shared_->lane_of ? shared_->lane_of(*req) : Lane::kRequest;
+    if (lane == Lane::kInline) {
+      Reply(*req, shared_->dispatch(*req), keep_alive, started);
+      return;
+    }
+    if (shared_->draining.load()) {
+      Reply(*req, shared_->on_error(Status::Unavailable("the server is shutting down"), req->path), false, started);
       return;
     }
     stream_.expires_never();
     auto self = shared_from_this();
-    bool queued = shared_->pool->TrySubmit([self, req, keep_alive] {
+    std::shared_ptr<std::atomic<bool>> flag = req->cancelled;
+    shared_->Admit(flag);
+    WorkerPool* pool = lane == Lane::kHeavy ? shared_->heavy_pool : shared_->pool;
+    bool queued = pool->TrySubmit([self, req, keep_alive, started] {
       Response res = self->shared_->dispatch(*req);
-      net::post(self->stream_.get_executor(),
-                [self, res = std::move(res), keep_alive]() mutable { self->Send(std::move(res), keep_alive); });
+      self->shared_->Log(*req, res.status, started);
+      net::post(self->stream_.get_executor(), [self, res = std::move(res), keep_alive, flag = req->cancelled]() mutable {
+        self->StopWatching();
+        self->Send(std::move(res), keep_alive, flag);
+      });
     });
     if (!queued) {
-      Send(shared_->on_error(Status::Unavailable("the server is busy; retry shortly"), req->target), keep_alive);
+      shared_->Release(flag);
+      Reply(*req, shared_->on_error(Status::Unavailable("the server is busy; retry shortly"), req->path), keep_alive,
+            started);
+      return;
     }
+    Watch(flag);
   }
 
-  void Send(Response r, bool keep_alive) {
+  // Raises the request's cancelled flag when the client closes or resets
+  // the connection while the request is on a pool. Readable data is only
+  // peeked at, never consumed: it is the client's next request.
+  void Watch(std::shared_ptr<std::atomic<bool>> flag) {
+    watching_ = true;
+    stream_.socket().async_wait(tcp::socket::wait_read, [self = shared_from_this(), flag](beast::error_code ec) {
+      if (ec == net::error::operation_aborted) return;
+      if (!ec) {
+        char byte = 0;
+        ssize_t n = ::recv(self->stream_.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n > 0) return;  // a pipelined request: the client is there; readiness stays, so stop watching
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+          if (self->watching_) self->Watch(flag);
+          return;
+        }
+      }
+      flag->store(true);  // end of stream, reset, or a socket error
+    });
+  }
+
+  void StopWatching() {
+    if (!watching_) return;
+    watching_ = false;
+    beast::error_code ignored;
+    stream_.socket().cancel(ignored);  // only the watch is outstanding while a pool serves the request
+  }
+
+  // Logs and sends an answer made on the I/O thread.
+  void Reply(const Request& req, Response r, bool keep_alive, Clock::time_point started) {
+    shared_->Log(req, r.status, started);
+    Send(std::move(r), keep_alive);
+  }
+
+  // flag: the in-flight request this answers, released once written.
+  void Send(Response r, bool keep_alive, std::shared_ptr<std::atomic<bool>> flag = nullptr) {
+    keep_alive = keep_alive && !shared_->draining.load();
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(11);
     res->result(static_cast<unsigned>(r.status));
@@ -230,13 +377,15 @@ class Session : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive);
     res->prepare_payload();
     stream_.expires_after(shared_->options.write_timeout);
-    http::async_write(stream_, *res, [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
-      if (ec || !keep_alive) {
-        self->Close();
-        return;
-      }
-      self->Read(false);
-    });
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res, keep_alive, flag](beast::error_code ec, size_t) {
+                        if (flag) self->shared_->Release(flag);
+                        if (ec || !keep_alive) {
+                          self->Close();
+                          return;
+                        }
+                        self->Read(false);
+                      });
   }
 
   void Close() {
@@ -248,7 +397,8 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  const Shared* shared_;
+  Shared* shared_;
+  bool watching_ = false;  // a Watch is armed for the request on a pool
 };
 
 }  // namespace
@@ -259,12 +409,14 @@ struct HttpListener::Impl {
   std::optional<net::executor_work_guard<net::io_context::executor_type>> work;
   tcp::acceptor acceptor{ioc};
   std::unique_ptr<WorkerPool> pool;
+  std::unique_ptr<WorkerPool> heavy_pool;
   std::vector<std::thread> threads;
   std::atomic<uint16_t> port{0};
   std::mutex mu;
   std::condition_variable stopped_cv;
   bool started = false;  // guarded by mu
   bool stopped = false;  // guarded by mu
+  size_t stuck = 0;      // guarded by mu
 
   void Accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
@@ -279,11 +431,12 @@ struct HttpListener::Impl {
   }
 };
 
-HttpListener::HttpListener(ListenerOptions options, Dispatcher dispatch, ErrorResponder on_error)
+HttpListener::HttpListener(ListenerOptions options, Dispatcher dispatch, ErrorResponder on_error, LaneOf lane_of)
     : impl_(std::make_unique<Impl>()) {
   impl_->shared.options = std::move(options);
   impl_->shared.dispatch = std::move(dispatch);
   impl_->shared.on_error = std::move(on_error);
+  impl_->shared.lane_of = std::move(lane_of);
 }
 
 HttpListener::~HttpListener() { Stop(); }
@@ -302,10 +455,15 @@ Status HttpListener::Start() {
   if (ec) return Status::Unavailable("cannot listen on " + o.host + ":" + std::to_string(o.port) + ": " + ec.message());
   m.port = m.acceptor.local_endpoint().port();
   m.pool = std::make_unique<WorkerPool>(o.worker_threads, o.queue_capacity);
+  m.heavy_pool = std::make_unique<WorkerPool>(o.heavy_threads, o.heavy_queue_capacity);
   m.shared.pool = m.pool.get();
+  m.shared.heavy_pool = m.heavy_pool.get();
   m.work.emplace(m.ioc.get_executor());
   m.Accept();
-  for (int i = 0; i < std::max(1, o.io_threads); ++i) m.threads.emplace_back([&m] { m.ioc.run(); });
+  for (int i = 0; i < std::max(1, o.io_threads); ++i) m.threads.emplace_back([&m] {
+      PrepareThreadForCrashTraces();
+      m.ioc.run();
+    });
   std::lock_guard<std::mutex> lock(m.mu);
   m.started = true;
   return Status::Ok();
@@ -313,29 +471,48 @@ Status HttpListener::Start() {
 
 uint16_t HttpListener::port() const { return impl_->port.load(); }
 
-void HttpListener::Stop() {
+size_t HttpListener::Stop() {
   Impl& m = *impl_;
   {
     std::lock_guard<std::mutex> lock(m.mu);
-    if (!m.started || m.stopped) return;
+    if (!m.started || m.stopped) return m.stuck;
   }
+  m.shared.draining = true;
   net::post(m.ioc, [&m] {
     beast::error_code ignored;
     m.acceptor.close(ignored);
   });
-  // Requests already on the pool finish; their replies are dropped with the
-  // io_context below.
-  m.pool->Shutdown();
+  // Running and queued requests finish and their answers are written, up
+  // to the deadline; then they are told to give up.
+  bool drained = m.shared.WaitDrained(Clock::now() + m.shared.options.drain_timeout);
+  if (!drained) {
+    size_t n = m.shared.CancelInFlight();
+    spdlog::warn("server.drain_deadline requests={} action=cancel", n);
+    drained = m.shared.WaitDrained(Clock::now() + kCancelGrace);
+  }
   m.work.reset();
   m.ioc.stop();
   for (auto& t : m.threads) {
     if (t.joinable()) t.join();
   }
+  // A request may be drained (answered or abandoned) while its worker still
+  // unwinds; what is still running now is stuck.
+  size_t stuck = 0;
+  if (m.pool->WaitIdle(Clock::now() + (drained ? kCancelGrace : std::chrono::milliseconds(0))) &&
+      m.heavy_pool->WaitIdle(Clock::now() + (drained ? kCancelGrace : std::chrono::milliseconds(0)))) {
+    m.pool->Shutdown();
+    m.heavy_pool->Shutdown();
+  } else {
+    std::lock_guard<std::mutex> lock(m.shared.inflight_mu);
+    stuck = std::max<size_t>(1, m.shared.inflight.size());
+  }
   {
     std::lock_guard<std::mutex> lock(m.mu);
     m.stopped = true;
+    m.stuck = stuck;
   }
   m.stopped_cv.notify_all();
+  return stuck;
 }
 
 void HttpListener::Wait() {

@@ -1,16 +1,17 @@
 #pragma once
 // The HTTP layer under the API: requests and responses as plain values, a
 // router that reads like a table (router.Get("/v1/customers/{id}", ...)),
-// a bounded worker pool, and the Beast/Asio listener that ties them together
-// (keep-alive, fixed I/O threads, body limit, timeouts, 503 when the queue is
-// full). Nothing here knows about customers.
+// bounded worker pools, and the Beast/Asio listener that ties them together
+// (keep-alive, fixed I/O threads, body limit, timeouts, 503 when a queue is
+// full, cancellation when the client goes away, a drain on stop, the access
+// log). Nothing here knows about customers.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <functional>
-#include <atomic>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,6 +29,13 @@ namespace rapport::server::internal {
 enum class Method { kGet, kPost, kPut, kPatch, kDelete, kOther };
 std::string_view MethodName(Method m);
 
+// Where the listener runs a request. kInline: on the I/O thread, for answers
+// that never block (/healthz), so they come back while every worker is busy.
+// kRequest: the worker pool. kHeavy: a pool of its own for reads that scan
+// the profile store or many customers (segment previews, analytics), so
+// writes and tracking never wait behind them.
+enum class Lane { kInline, kRequest, kHeavy };
+
 struct Request {
   Method method = Method::kGet;
   std::string method_text;  // as sent, for 405 messages
@@ -42,6 +50,11 @@ struct Request {
   // is being served, so long work (a segment preview, an analytics query)
   // can give up. Never null.
   std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
+  // Filled in by the dispatcher for the access log: the matched route's
+  // pattern ("/v1/customers/{id}", never the raw path with its ids; empty
+  // when nothing matched) and the API key's public prefix (empty when none).
+  std::string route;
+  std::string key_prefix;
 };
 
 struct Response {
@@ -152,16 +165,44 @@ class WorkerPool {
   WorkerPool& operator=(const WorkerPool&) = delete;
 
   bool TrySubmit(std::function<void()> job);
+  // Refuses new jobs, lets the queued ones run and joins the threads.
   void Shutdown();
+  // Waits until the queue is empty and no job runs, or until the deadline;
+  // true when idle. Joins nothing, so a stuck job cannot hold the caller
+  // past the deadline.
+  bool WaitIdle(std::chrono::steady_clock::time_point deadline);
 
  private:
   void Run();
   const size_t capacity_;
   std::mutex mu_;
   std::condition_variable cv_;
+  std::condition_variable idle_cv_;
   std::deque<std::function<void()>> queue_;  // guarded by mu_
+  size_t running_ = 0;                       // guarded by mu_
   bool stopping_ = false;                    // guarded by mu_
   std::vector<std::thread> threads_;
+};
+
+// One `http.request method=GET route=/v1/customers/{id} status=200 ms=0.42
+// key=ab12cd34` line per request, written whole with one write(2) so lines
+// from many threads never interleave. Holds only the method, the route
+// pattern, the status, the duration and the key's public prefix: never a
+// secret, a header, a query string or a body. Thread-safe.
+class AccessLog {
+ public:
+  // "off" (null), "stderr", or a file path opened for appending.
+  static Result<std::unique_ptr<AccessLog>> Open(const std::string& where);
+  explicit AccessLog(int fd, bool owned) : fd_(fd), owned_(owned) {}
+  ~AccessLog();
+  AccessLog(const AccessLog&) = delete;
+  AccessLog& operator=(const AccessLog&) = delete;
+
+  void Write(const Request& req, int status, std::chrono::steady_clock::duration took);
+
+ private:
+  int fd_;
+  bool owned_;
 };
 
 struct ListenerOptions {
@@ -174,26 +215,44 @@ struct ListenerOptions {
   std::chrono::milliseconds read_timeout{30'000};  // one request, headers and body
   std::chrono::milliseconds idle_timeout{60'000};  // between keep-alive requests
   std::chrono::milliseconds write_timeout{30'000};
+  int heavy_threads = 2;            // the kHeavy lane's own pool
+  size_t heavy_queue_capacity = 16;  // kHeavy requests waiting; beyond it: 503
+  // Stop() lets running requests finish this long, then raises their
+  // cancelled flags and waits at most kCancelGrace more.
+  std::chrono::milliseconds drain_timeout{10'000};
+  AccessLog* access_log = nullptr;  // not owned; null: no access log
 };
 
 // Turns a failure the HTTP layer detects itself (413, 503, 400 bad request)
 // into a response; the server plugs in its problem-document funnel.
 using ErrorResponder = std::function<Response(const Status&, const std::string& instance)>;
-// Runs on a worker thread for every complete request.
+// Runs for every complete request, on the thread its lane names.
 using Dispatcher = std::function<Response(Request&)>;
+// Names a complete request's lane; runs on the I/O thread, so it must be cheap.
+using LaneOf = std::function<Lane(const Request&)>;
 
 // Accepts connections and serves HTTP/1.1 on them. Start/Stop from one
-// thread; dispatch runs concurrently on the worker pool.
+// thread; dispatch runs concurrently on the worker pools.
 class HttpListener {
  public:
-  HttpListener(ListenerOptions options, Dispatcher dispatch, ErrorResponder on_error);
+  // After the drain deadline and the cancellation, Stop waits this much more.
+  static constexpr std::chrono::milliseconds kCancelGrace{1'000};
+
+  HttpListener(ListenerOptions options, Dispatcher dispatch, ErrorResponder on_error, LaneOf lane_of = nullptr);
   ~HttpListener();
   HttpListener(const HttpListener&) = delete;
   HttpListener& operator=(const HttpListener&) = delete;
 
   Status Start();
   uint16_t port() const;
-  void Stop();  // idempotent; returns when all threads are joined
+  // Drains: stops accepting and answers keep-alive connections with
+  // "Connection: close", lets running and queued requests finish up to
+  // drain_timeout, then raises every in-flight request's cancelled flag and
+  // waits up to kCancelGrace. Returns how many requests were still running
+  // then (0: every thread is joined). Otherwise their worker threads are
+  // left running, and the listener must not be destroyed before the process
+  // exits. Idempotent.
+  size_t Stop();
   void Wait();  // blocks until Stop() has completed
 
  private:

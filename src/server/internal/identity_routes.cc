@@ -284,7 +284,7 @@ void App::RegisterIdentityRoutes() {
            return Json(200, w);
          }));
 
-  r.Post("/v1/identity/model", must(P::kCatalogWrite, [ids](Call& c) -> Result<Response> {
+  r.Post("/v1/identity/model", Heavy(must(P::kCatalogWrite, [ids](Call& c) -> Result<Response> {
            RP_ASSIGN_OR_RETURN(identity::IdentityStore * s, ids());
            RP_RETURN_IF_ERROR(c.Body().status());
            RP_ASSIGN_OR_RETURN(identity::ModelConfig config, identity::ParseModelConfig(c.request().body));
@@ -312,7 +312,7 @@ void App::RegisterIdentityRoutes() {
            }
            w.EndArray().EndObject();
            return Json(200, w);
-         }));
+         })));
 
   r.Post("/v1/customers/{id}/match", must(P::kCustomersWrite, [ids](Call& c) -> Result<Response> {
            RP_ASSIGN_OR_RETURN(identity::IdentityStore * s, ids());
@@ -328,7 +328,7 @@ void App::RegisterIdentityRoutes() {
            return Json(200, w);
          }));
 
-  r.Get("/v1/identity/households", must(P::kCustomersRead, [this, ids](Call& c) -> Result<Response> {
+  r.Get("/v1/identity/households", Heavy(must(P::kCustomersRead, [this, ids](Call& c) -> Result<Response> {
           RP_ASSIGN_OR_RETURN(identity::IdentityStore * s, ids());
           RP_RETURN_IF_ERROR(c.AllowQuery({"surnameSimilarity", "minMembers"}));
           identity::HouseholdRule rule;
@@ -364,7 +364,7 @@ void App::RegisterIdentityRoutes() {
           }
           w.EndArray().EndObject();
           return Json(200, w);
-        }));
+        })));
 
   r.Get("/v1/customers/{id}/golden", must(P::kCustomersRead, [this, ids](Call& c) -> Result<Response> {
           RP_ASSIGN_OR_RETURN(identity::IdentityStore * s, ids());

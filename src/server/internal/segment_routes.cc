@@ -123,7 +123,7 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile, 
 
   // For a masked reader a count under the minimum group size is not told:
   // "size": null, "fewerThan": k (0 too: that nobody matches is as telling).
-  r.Post("/v1/segments/preview", must(P::kCustomersRead, [privacy](Call& c, profile::ProfileStore& p) -> Result<Response> {
+  r.Post("/v1/segments/preview", Heavy(must(P::kCustomersRead, [privacy](Call& c, profile::ProfileStore& p) -> Result<Response> {
            RP_RETURN_IF_ERROR(c.AllowQuery({}));
            RP_ASSIGN_OR_RETURN(auto body, c.Body());
            RP_ASSIGN_OR_RETURN(auto reader, json::ObjectReader::Of(*body, ""));
@@ -142,11 +142,11 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile, 
            }
            w.EndObject();
            return JsonOf(200, w);
-         }));
+         })));
 
   // A condition segment, or a combination of two: {"name", "operation":
   // "union"|"intersection"|"difference", "segments": [left, right]}.
-  r.Post("/v1/segments", must(P::kCustomersWrite, [privacy](Call& c, profile::ProfileStore& p) -> Result<Response> {
+  r.Post("/v1/segments", Heavy(must(P::kCustomersWrite, [privacy](Call& c, profile::ProfileStore& p) -> Result<Response> {
            RP_RETURN_IF_ERROR(c.AllowQuery({}));
            RP_ASSIGN_OR_RETURN(auto body, c.Body());
            RP_ASSIGN_OR_RETURN(auto reader, json::ObjectReader::Of(*body, ""));
@@ -185,7 +185,7 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile, 
            Response res = JsonOf(201, w);
            res.headers.emplace_back("Location", "/v1/segments/" + std::to_string(created.id));
            return res;
-         }));
+         })));
 
   r.Get("/v1/segments", must(P::kCustomersRead, [privacy](Call& c, profile::ProfileStore& p) -> Result<Response> {
           RP_RETURN_IF_ERROR(c.AllowQuery({}));
@@ -219,7 +219,7 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile, 
 
   // Members in customer-id order; the cursor is the last id of the page.
   // ?format=csv exports every member as one customerId per line.
-  r.Get("/v1/segments/{id}/members", must(P::kCustomersRead, [](Call& c, profile::ProfileStore& p) -> Result<Response> {
+  r.Get("/v1/segments/{id}/members", Heavy(must(P::kCustomersRead, [](Call& c, profile::ProfileStore& p) -> Result<Response> {
           RP_RETURN_IF_ERROR(c.AllowQuery({"cursor", "limit", "format"}));
           RP_RETURN_IF_ERROR(CheckFormat(c));
           RP_ASSIGN_OR_RETURN(int64_t id, c.PathId("id"));
@@ -244,7 +244,7 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile, 
           if (static_cast<int>(page.size()) == limit) w.String(std::to_string(page.back())); else w.Null();
           w.EndObject();
           return JsonOf(200, w);
-        }));
+        })));
 
   // The segment's change feed: entries and exits, oldest first.
   r.Get("/v1/segments/{id}/events", must(P::kCustomersRead, [](Call& c, profile::ProfileStore& p) -> Result<Response> {
@@ -270,7 +270,7 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile, 
           return JsonOf(200, w);
         }));
 
-  r.Post("/v1/segments/{id}/snapshots", must(P::kCustomersWrite, [](Call& c, profile::ProfileStore& p) -> Result<Response> {
+  r.Post("/v1/segments/{id}/snapshots", Heavy(must(P::kCustomersWrite, [](Call& c, profile::ProfileStore& p) -> Result<Response> {
            RP_RETURN_IF_ERROR(c.AllowQuery({}));
            RP_ASSIGN_OR_RETURN(int64_t id, c.PathId("id"));
            RP_ASSIGN_OR_RETURN(auto body, c.Body());
@@ -282,7 +282,7 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile, 
            json::Writer w;
            w.StartObject().Field("segmentId", id).Field("date", date).Field("size", size).EndObject();
            return JsonOf(201, w);
-         }));
+         })));
 
   r.Get("/v1/segments/{id}/snapshots/{date}",
         must(P::kCustomersRead, [](Call& c, profile::ProfileStore& p) -> Result<Response> {
@@ -301,7 +301,7 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile, 
   // A masked reader gets no group under the minimum group size: such rows
   // are dropped and counted in "suppressedRows" (header
   // Rapport-Suppressed-Rows with CSV).
-  r.Post("/v1/analytics/query", must(P::kCustomersRead, [privacy](Call& c, profile::ProfileStore& p) -> Result<Response> {
+  r.Post("/v1/analytics/query", Heavy(must(P::kCustomersRead, [privacy](Call& c, profile::ProfileStore& p) -> Result<Response> {
            RP_RETURN_IF_ERROR(c.AllowQuery({"format"}));
            RP_RETURN_IF_ERROR(CheckFormat(c));
            RP_ASSIGN_OR_RETURN(auto body, c.Body());
@@ -351,7 +351,7 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile, 
            }
            w.EndArray().Field("suppressedRows", suppressed).EndObject();
            return JsonOf(200, w);
-         }));
+         })));
 }
 
 }  // namespace rapport::server::internal
