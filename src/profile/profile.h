@@ -113,6 +113,7 @@ struct QuerySpec {
   std::string filter;                   // FEEL condition; "" = everyone
   int64_t segment_id = 0;               // > 0: only members of that segment
   int limit = 1000;
+  feel::EvalLimits limits;              // the filter's budget (feel.h)
 };
 
 struct Segment {
@@ -184,9 +185,12 @@ class ProfileStore {
 
   // Segments -------------------------------------------------------------
   // Errors: kInvalidArgument with field "/condition" and a message naming
-  // the position ("position 12: unknown column 'regoin'").
-  Result<int64_t> Count(std::string_view condition) const;
-  Result<Segment> CreateSegment(std::string name, std::string description, std::string condition);
+  // the position ("position 12: unknown column 'regoin'"); over a limit of
+  // the budget (steps and bytes per block of rows and per row, the deadline
+  // and cancellation per call) feel::LimitStatus: 422 or 503.
+  Result<int64_t> Count(std::string_view condition, const feel::EvalLimits& limits = {}) const;
+  Result<Segment> CreateSegment(std::string name, std::string description, std::string condition,
+                                const feel::EvalLimits& limits = {});
   // A segment holding the union/intersection/difference of two others,
   // kept as a condition over both ("segment(1) and not segment(2)").
   Result<Segment> CombineSegments(std::string name, SetOperation op, int64_t left, int64_t right);
