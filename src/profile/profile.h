@@ -6,6 +6,8 @@
 // maintained incrementally. Slice-and-dice queries group measures by
 // dimensions over the same columns.
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -70,6 +72,12 @@ struct ProfileOptions {
   // "Now" for rolling windows and ages. Windows are taken at build and at
   // each Apply; a nightly rebuild moves them on.
   Timestamp as_of{};
+  // The budget of a request's condition (segment preview, count, create,
+  // analytics filter): steps and bytes as feel::EvalLimits counts them,
+  // and its wall time. profile.json: "limits": {"maxSteps", "maxMemoryBytes",
+  // "timeoutMs"}.
+  feel::EvalLimits limits;
+  std::chrono::milliseconds eval_timeout{2'000};
 };
 
 // The columns an analyst gets on the demo data: attributes (kind, region,
@@ -207,6 +215,10 @@ class ProfileStore {
 
   // Slice-and-dice --------------------------------------------------------
   Result<QueryResult> Query(const QuerySpec& spec) const;
+
+  // The configured budget for one request's condition, its deadline from
+  // now, stopped early when *cancelled turns true (may be null).
+  feel::EvalLimits RequestLimits(const std::atomic<bool>* cancelled) const;
 
   // For the benchmark: a store built directly from rows, without SQL.
   class Builder;

@@ -63,7 +63,7 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile) 
            std::string condition;
            RP_RETURN_IF_ERROR(reader.String("condition", &condition, json::Need::kRequired));
            RP_RETURN_IF_ERROR(reader.Finish());
-           RP_ASSIGN_OR_RETURN(int64_t n, p.Count(condition));
+           RP_ASSIGN_OR_RETURN(int64_t n, p.Count(condition, p.RequestLimits(c.cancelled())));
            json::Writer w;
            w.StartObject().Field("condition", condition).Field("size", n).EndObject();
            return JsonOf(200, w);
@@ -101,7 +101,8 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile) 
            } else {
              if (segments) return Status::InvalidArgument("segments go with an operation", "/segments");
              if (condition.empty()) return Status::InvalidArgument("required field is missing", "/condition");
-             RP_ASSIGN_OR_RETURN(created, p.CreateSegment(name, description, condition));
+             RP_ASSIGN_OR_RETURN(created,
+                                 p.CreateSegment(name, description, condition, p.RequestLimits(c.cancelled())));
            }
            json::Writer w;
            WriteSegment(w, created);
@@ -234,6 +235,7 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile) 
            RP_RETURN_IF_ERROR(reader.Finish());
            if (limit < 1 || limit > 100000) return Status::InvalidArgument("limit must be 1..100000", "/limit");
            q.limit = static_cast<int>(limit);
+           q.limits = p.RequestLimits(c.cancelled());
            RP_ASSIGN_OR_RETURN(auto result, p.Query(q));
            if (WantsCsv(c)) return Csv(result.ToCsv());
            json::Writer w;
