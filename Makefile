@@ -1,11 +1,14 @@
 # The two commands a newcomer needs: `make demo` and `make test`.
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_FUZZ ?= build-fuzz
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= feel dmn profile_condition segment_request json_request
 JOBS       ?= $(shell nproc)
 DEMO_DATA  ?= ./demo-data
 LISTEN     ?= 127.0.0.1:8080
 
-.PHONY: deps configure build build-asan test test-asan demo bench clean npm
+.PHONY: deps configure build build-asan test test-asan demo bench clean npm fuzz
 
 deps:
 	@scripts/install-deps.sh
@@ -40,5 +43,22 @@ bench: build
 	@cd bench/duckdb && npm ci --no-audit --no-fund >/dev/null
 	@for b in $(BUILD)/bench/*_bench; do echo "== $$b"; $$b; done
 
+# libFuzzer binaries built with clang (ASan+UBSan), each run for
+# FUZZ_SECONDS over its committed and generated seeds and its dictionary;
+# new inputs go to $(BUILD_FUZZ)/corpus/<target>, crashes to $(BUILD_FUZZ)/.
+fuzz: deps
+	@command -v clang++ >/dev/null || { apt-get update -q && apt-get install -y -q clang libclang-rt-dev || apt-get install -y -q clang; }
+	@cmake -S . -B $(BUILD_FUZZ) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+	  -DRAPPORT_SANITIZE=ON -DRAPPORT_LIBFUZZER=ON -DRAPPORT_BENCH=OFF >/dev/null
+	@cmake --build $(BUILD_FUZZ) -j $(JOBS) --target fuzz_seeds $(addsuffix _fuzz,$(FUZZ_TARGETS))
+	@for t in $(FUZZ_TARGETS); do \
+	  mkdir -p $(BUILD_FUZZ)/corpus/$$t; \
+	  dict=""; [ -f fuzz/dict/$$t.dict ] && dict="-dict=fuzz/dict/$$t.dict"; \
+	  echo "== $$t for $(FUZZ_SECONDS) s"; \
+	  $(BUILD_FUZZ)/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=1048576 -rss_limit_mb=4096 -timeout=10 \
+	    -artifact_prefix=$(BUILD_FUZZ)/ -print_final_stats=1 $$dict \
+	    $(BUILD_FUZZ)/corpus/$$t fuzz/corpus/$$t $(BUILD_FUZZ)/fuzz/seeds/$$t || exit 1; \
+	done
+
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ)

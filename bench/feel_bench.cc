@@ -91,6 +91,7 @@ void BM_Feel_TwentyRowColumn(benchmark::State& state) {
   Scope scope;
   EvalContext ctx;
   for (auto _ : state) {
+    ctx.ResetUsage();
     int matched = -1;
     for (int i = 0; i < 20; ++i) {
       if (rows[i].Matches(input, scope, ctx)) matched = i;
@@ -107,7 +108,10 @@ void BM_Feel_MixedExpression(benchmark::State& state) {
   scope.Set("Monthly Salary", Value::Number(10000));
   scope.Set("age", Value::Number(42));
   EvalContext ctx;
-  for (auto _ : state) benchmark::DoNotOptimize(e.Evaluate(scope, ctx));
+  for (auto _ : state) {
+    ctx.ResetUsage();  // each iteration is one evaluation, with its own budget
+    benchmark::DoNotOptimize(e.Evaluate(scope, ctx));
+  }
 }
 BENCHMARK(BM_Feel_MixedExpression);
 
@@ -116,7 +120,10 @@ void BM_Feel_BuiltinCall(benchmark::State& state) {
   Scope scope;
   scope.Set("x", Value::Number(3));
   EvalContext ctx;
-  for (auto _ : state) benchmark::DoNotOptimize(e.Evaluate(scope, ctx));
+  for (auto _ : state) {
+    ctx.ResetUsage();  // each iteration is one evaluation, with its own budget
+    benchmark::DoNotOptimize(e.Evaluate(scope, ctx));
+  }
 }
 BENCHMARK(BM_Feel_BuiltinCall);
 

@@ -12,24 +12,15 @@
 #include "common/json.h"
 #include "server/internal/codec.h"
 #include "server/internal/problem.h"
+#include "problem_checks.h"
 
 namespace {
 
 using namespace rapport;
 using namespace rapport::server::internal;
 
-void Check(bool ok) {
-  if (!ok) std::abort();
-}
-
-// A failure must point into the body (or nowhere) and render as JSON.
-void CheckError(const Status& s) {
-  Check(!s.ok());
-  Check(s.field().empty() || s.field().front() == '/');
-  Response r = ProblemFromStatus(s, "/fuzz");
-  Check(r.status >= 400 && r.status < 500);
-  Check(json::Parse(r.body).ok());
-}
+using rapport::fuzz::Check;
+using rapport::fuzz::CheckError;
 
 template <typename T, typename Encode>
 void Run(const Result<T>& decoded, Encode encode) {

@@ -822,6 +822,9 @@ Result<DecideResult> DecisionEngine::Decide(const DecideRequest& req) const {
     }
     if (ok) kept.push_back(c);
   }
+  // The conditions share the decision's budget (ectx): past it, the
+  // decision is not what its rules say, so it is refused, naming the limit.
+  if (ectx.stopped()) return ectx.LimitStatus("/decisionPoint");
 
   // Contact policies.
   std::string zone;
@@ -940,6 +943,7 @@ Result<DecideResult> DecisionEngine::Decide(const DecideRequest& req) const {
     }
     kept = std::move(next);
   }
+  if (ectx.stopped()) return ectx.LimitStatus("/decisionPoint");  // a suppression policy past the budget
 
   // Arbitration.
   std::vector<ScoredAction> scored;

@@ -45,6 +45,10 @@ struct NamedInput {
 struct EvaluateOptions {
   bool explain = true;             // fill EvaluationResult::explanation
   const Clock* clock = nullptr;    // for now()/today(); nullptr: system clock
+  // The budget of the whole evaluation (every decision, BKM and table of it
+  // counts together). Over a limit the evaluation stops and Evaluate answers
+  // the limit's Status (422 steps/memory/nesting, 503 time/cancelled).
+  feel::EvalLimits limits;
 };
 
 // One decision table evaluated during an evaluation.
@@ -115,8 +119,9 @@ class Model {
   // Evaluates a decision of the main model by name or id. `inputs` is a
   // context of input data names to values; an entry named after an import
   // holding a context gives that imported model's inputs. NotFound when the
-  // decision does not exist; evaluation problems give a null value plus
-  // messages, never a Status.
+  // decision does not exist; a limit of options.limits reached gives that
+  // limit's Status (feel::LimitStatus, naming the decision); other
+  // evaluation problems give a null value plus messages, never a Status.
   Result<EvaluationResult> Evaluate(std::string_view decision, const feel::Value& inputs,
                                     const EvaluateOptions& options = {}) const;
   Result<EvaluationResult> Evaluate(std::string_view decision, std::span<const NamedInput> inputs,

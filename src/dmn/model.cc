@@ -174,6 +174,17 @@ std::vector<ElementInfo> Model::Elements() const {
   return out;
 }
 
+namespace {
+
+// The limit an evaluation ran into, naming the element it evaluated.
+Status OverLimit(const feel::EvalContext& ctx, const char* kind, const std::string& name) {
+  if (!ctx.stopped()) return Status::Ok();
+  Status s = ctx.LimitStatus("");
+  return Status(s.code(), std::string(kind) + " '" + name + "': " + s.message());
+}
+
+}  // namespace
+
 Result<EvaluationResult> Model::Evaluate(std::string_view decision, const feel::Value& inputs,
                                          const EvaluateOptions& options) const {
   std::vector<NamedInput> named = FromContext(impl_->set, inputs);
@@ -188,13 +199,14 @@ Result<EvaluationResult> Model::Evaluate(std::string_view decision, std::span<co
     return Status::NotFound("model '" + name() + "' has no decision '" + std::string(decision) + "'");
   }
   EvaluationResult result;
-  feel::EvalContext ctx(options.clock);
+  feel::EvalContext ctx(options.clock, options.limits);
   internal::Evaluation ev(&set, &ctx);
   ev.env = MakeEnv(&ctx, options.explain ? &result.explanation : nullptr);
   ev.outcomes = &result.decisions;
   RP_RETURN_IF_ERROR(ResolveInputs(set, inputs, &ev));
   internal::ScopedEvalEnv guard(&ev.env);
   result.value = ev.Decision(d);
+  RP_RETURN_IF_ERROR(OverLimit(ctx, "decision", d->name));
   result.messages = ctx.warnings();
   return result;
 }
@@ -207,7 +219,7 @@ Result<EvaluationResult> Model::EvaluateService(std::string_view service, std::s
     return Status::NotFound("model '" + name() + "' has no decision service '" + std::string(service) + "'");
   }
   EvaluationResult result;
-  feel::EvalContext ctx(options.clock);
+  feel::EvalContext ctx(options.clock, options.limits);
   internal::EvalEnv env = MakeEnv(&ctx, options.explain ? &result.explanation : nullptr);
   std::vector<std::string> params = internal::ServiceParameters(s);
   std::vector<feel::Value> args(params.size());
@@ -219,6 +231,7 @@ Result<EvaluationResult> Model::EvaluateService(std::string_view service, std::s
   internal::ScopedEvalEnv guard(&env);
   env.depth = 0;
   result.value = internal::EvaluateServiceCall(&set, s, args, &env, &result.decisions, ctx);
+  RP_RETURN_IF_ERROR(OverLimit(ctx, "decision service", s->name));
   result.messages = ctx.warnings();
   return result;
 }

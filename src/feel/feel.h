@@ -4,6 +4,8 @@
 // Expression or UnaryTests is immutable and safe to evaluate from many threads
 // at once. Scope and EvalContext are per-evaluation and not thread-safe.
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -277,22 +279,109 @@ class Scope {
   std::vector<std::pair<std::string, Value>> vars_;
 };
 
-// Per-evaluation state: diagnostics and the clock for now()/today(). Not
-// thread-safe; one per evaluating thread.
+// The budget of one evaluation, so that no expression a request or a stored
+// rule brings can hold a core or the memory: steps (node evaluations and loop
+// iterations) and bytes of values built (list elements, string sizes; an
+// estimate) count per evaluation, the deadline and the cancellation flag are
+// the caller's (a request's). The defaults suit real rules by far.
+struct EvalLimits {
+  static constexpr uint64_t kDefaultSteps = 1'000'000;
+  static constexpr uint64_t kDefaultBytes = uint64_t{64} << 20;
+  using TimePoint = std::chrono::steady_clock::time_point;
+
+  uint64_t max_steps = kDefaultSteps;
+  uint64_t max_bytes = kDefaultBytes;
+  TimePoint deadline = TimePoint::max();          // max(): no deadline
+  const std::atomic<bool>* cancelled = nullptr;  // true: stop (client gone, server stopping)
+  uint64_t time_limit_ms = 0;                    // what the deadline stands for, in messages
+
+  // These limits with a deadline `timeout` from now.
+  EvalLimits WithTimeout(std::chrono::milliseconds timeout) const {
+    EvalLimits l = *this;
+    l.deadline = std::chrono::steady_clock::now() + timeout;
+    l.time_limit_ms = static_cast<uint64_t>(timeout.count());
+    return l;
+  }
+};
+
+// Which limit stopped an evaluation.
+enum class LimitExceeded : uint8_t { kNone, kSteps, kMemory, kDepth, kTime, kCancelled };
+
+// Per-evaluation state: diagnostics, the clock for now()/today() and the
+// budget. Once a limit is exceeded every further step yields null, so the
+// evaluation unwinds at once; the caller asks exceeded() and answers with
+// LimitStatus() instead of the (meaningless) value. Not thread-safe; one per
+// evaluating thread.
 class EvalContext {
  public:
-  EvalContext() = default;
-  explicit EvalContext(const Clock* clock) : clock_(clock) {}
+  // Nesting of evaluations (recursion through FEEL functions and BKMs
+  // included) past which an evaluation stops: kept well inside a thread's
+  // stack, also under AddressSanitizer.
+  static constexpr int kMaxNesting = 800;
+  // How often (in steps) the clock and the cancellation flag are read.
+  static constexpr uint64_t kPollEvery = 1024;
+
+  EvalContext() : EvalContext(nullptr, EvalLimits{}) {}
+  explicit EvalContext(const Clock* clock) : EvalContext(clock, EvalLimits{}) {}
+  EvalContext(const Clock* clock, const EvalLimits& limits);
 
   void Warn(std::string message) { warnings_.push_back(std::move(message)); }
   const std::vector<std::string>& warnings() const { return warnings_; }
   void ClearWarnings() { warnings_.clear(); }
   const Clock& clock() const;
 
+  // Counts n steps; false once a limit is exceeded.
+  bool Step(uint64_t n = 1) { return (steps_ += n) <= poll_at_ || Poll(); }
+  // Counts bytes of values built; false once a limit is exceeded.
+  bool Charge(uint64_t bytes) {
+    return (bytes_ += bytes) <= limits_.max_bytes ? exceeded_ == LimitExceeded::kNone : Exceed(LimitExceeded::kMemory);
+  }
+  // One level deeper (a step too); false, without entering, once a limit is
+  // exceeded. Every true is matched by a Leave().
+  bool Enter() {
+    if (++nesting_ > kMaxNesting) {
+      --nesting_;
+      return Exceed(LimitExceeded::kDepth);
+    }
+    if (Step()) return true;
+    --nesting_;
+    return false;
+  }
+  void Leave() { --nesting_; }
+
+  bool stopped() const { return exceeded_ != LimitExceeded::kNone; }
+  LimitExceeded exceeded() const { return exceeded_; }
+  // The problem for an exceeded limit, naming field ("/condition"): 422 for
+  // steps, memory and nesting (the expression itself is too costly), 503 for
+  // the deadline and cancellation (try again later, or less at once).
+  // Ok when no limit was exceeded.
+  Status LimitStatus(std::string field) const;
+  // Counts steps and bytes from zero again (the next row of a scan); the
+  // deadline, the flag and an exceeded limit stay.
+  void ResetUsage() {
+    poll_at_ = poll_at_ > steps_ ? poll_at_ - steps_ : 0;  // the next poll stays as near
+    steps_ = bytes_ = 0;
+  }
+  const EvalLimits& limits() const { return limits_; }
+  uint64_t steps() const { return steps_; }
+  uint64_t bytes() const { return bytes_; }
+
  private:
+  bool Poll();
+  bool Exceed(LimitExceeded what);
+
   const Clock* clock_ = nullptr;  // nullptr: system clock
   std::vector<std::string> warnings_;
+  EvalLimits limits_;
+  uint64_t steps_ = 0;
+  uint64_t bytes_ = 0;
+  uint64_t poll_at_ = 0;  // Poll() when steps_ passes it
+  int nesting_ = 0;
+  LimitExceeded exceeded_ = LimitExceeded::kNone;
 };
+
+// The Status LimitStatus() gives, for callers that keep only the kind.
+Status LimitStatus(LimitExceeded what, const EvalLimits& limits, std::string field);
 
 // ---------------------------------------------------------------------------
 // Compilation.
@@ -307,6 +396,15 @@ struct CompileOptions {
   // nullopt (or no resolver) makes the name an unknown type, a compile
   // error. Called only while compiling.
   std::function<std::optional<FeelType>(std::string_view name)> resolve_type = nullptr;
+  // Longest text compiled, and deepest tree (nesting of brackets, calls and
+  // operators; a left-associative chain `1 + 2 + ... ` counts each operator,
+  // and/or chains and lists count once). Beyond either the compile fails
+  // naming the position and the limit, so evaluation never recurses deeper.
+  size_t max_text_bytes = kDefaultMaxTextBytes;
+  int max_depth = kDefaultMaxDepth;
+
+  static constexpr size_t kDefaultMaxTextBytes = size_t{1} << 20;
+  static constexpr int kDefaultMaxDepth = 400;
 };
 
 class Program;  // internal compiled form

@@ -409,4 +409,57 @@ const Value* Scope::Find(std::string_view name) const {
 
 const Clock& EvalContext::clock() const { return clock_ ? *clock_ : *SystemClock::Default(); }
 
+EvalContext::EvalContext(const Clock* clock, const EvalLimits& limits) : clock_(clock), limits_(limits) {}
+
+bool EvalContext::Poll() {
+  if (exceeded_ != LimitExceeded::kNone) return false;
+  if (steps_ > limits_.max_steps) return Exceed(LimitExceeded::kSteps);
+  if (limits_.cancelled && limits_.cancelled->load(std::memory_order_relaxed)) {
+    return Exceed(LimitExceeded::kCancelled);
+  }
+  if (limits_.deadline != EvalLimits::TimePoint::max() && std::chrono::steady_clock::now() >= limits_.deadline) {
+    return Exceed(LimitExceeded::kTime);
+  }
+  poll_at_ = std::min(steps_ + kPollEvery, limits_.max_steps);
+  return true;
+}
+
+bool EvalContext::Exceed(LimitExceeded what) {
+  if (exceeded_ == LimitExceeded::kNone) exceeded_ = what;
+  poll_at_ = 0;  // every further step ends up in Poll(), which says stop
+  return false;
+}
+
+Status EvalContext::LimitStatus(std::string field) const {
+  return feel::LimitStatus(exceeded_, limits_, std::move(field));
+}
+
+Status LimitStatus(LimitExceeded what, const EvalLimits& limits, std::string field) {
+  switch (what) {
+    case LimitExceeded::kNone: return Status::Ok();
+    case LimitExceeded::kSteps:
+      return Status::Unprocessable("the evaluation took more than " + std::to_string(limits.max_steps) +
+                                       " steps (the step limit); simplify the expression",
+                                   std::move(field));
+    case LimitExceeded::kMemory:
+      return Status::Unprocessable("the evaluation built more than " + std::to_string(limits.max_bytes) +
+                                       " bytes of values (the memory limit); simplify the expression",
+                                   std::move(field));
+    case LimitExceeded::kDepth:
+      return Status::Unprocessable("the evaluation nested deeper than " + std::to_string(EvalContext::kMaxNesting) +
+                                       " levels (the nesting limit), e.g. by recursion",
+                                   std::move(field));
+    case LimitExceeded::kTime:
+      return Status(StatusCode::kUnavailable,
+                    "the evaluation ran longer than its time limit" +
+                        (limits.time_limit_ms ? " of " + std::to_string(limits.time_limit_ms) + " ms" : std::string()) +
+                        "; try a cheaper expression or a smaller selection",
+                    std::move(field));
+    case LimitExceeded::kCancelled:
+      return Status(StatusCode::kUnavailable, "the evaluation was cancelled (the client went away or the server is stopping)",
+                    std::move(field));
+  }
+  return Status::Ok();
+}
+
 }  // namespace rapport::feel

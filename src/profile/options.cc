@@ -78,6 +78,21 @@ Result<ProfileOptions> ParseProfileOptions(std::string_view json_text, Timestamp
       o.aggregates.push_back(std::move(g));
     }
   }
+  if (const rapidjson::Value* limits = root.Find("limits")) {
+    RP_ASSIGN_OR_RETURN(auto r, json::ObjectReader::Of(*limits, "/limits"));
+    auto steps = static_cast<int64_t>(o.limits.max_steps), bytes = static_cast<int64_t>(o.limits.max_bytes);
+    int64_t timeout = o.eval_timeout.count();
+    RP_RETURN_IF_ERROR(r.Int64("maxSteps", &steps));
+    RP_RETURN_IF_ERROR(r.Int64("maxMemoryBytes", &bytes));
+    RP_RETURN_IF_ERROR(r.Int64("timeoutMs", &timeout));
+    RP_RETURN_IF_ERROR(r.Finish());
+    if (steps < 1000) return Status::InvalidArgument("maxSteps is at least 1000", "/limits/maxSteps");
+    if (bytes < 65536) return Status::InvalidArgument("maxMemoryBytes is at least 65536", "/limits/maxMemoryBytes");
+    if (timeout < 1 || timeout > 600'000) return Status::InvalidArgument("timeoutMs is 1..600000", "/limits/timeoutMs");
+    o.limits.max_steps = static_cast<uint64_t>(steps);
+    o.limits.max_bytes = static_cast<uint64_t>(bytes);
+    o.eval_timeout = std::chrono::milliseconds(timeout);
+  }
   RP_RETURN_IF_ERROR(root.Finish());
   return o;
 }

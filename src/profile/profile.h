@@ -6,6 +6,8 @@
 // maintained incrementally. Slice-and-dice queries group measures by
 // dimensions over the same columns.
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -70,6 +72,12 @@ struct ProfileOptions {
   // "Now" for rolling windows and ages. Windows are taken at build and at
   // each Apply; a nightly rebuild moves them on.
   Timestamp as_of{};
+  // The budget of a request's condition (segment preview, count, create,
+  // analytics filter): steps and bytes as feel::EvalLimits counts them,
+  // and its wall time. profile.json: "limits": {"maxSteps", "maxMemoryBytes",
+  // "timeoutMs"}.
+  feel::EvalLimits limits;
+  std::chrono::milliseconds eval_timeout{2'000};
 };
 
 // The columns an analyst gets on the demo data: attributes (kind, region,
@@ -113,6 +121,7 @@ struct QuerySpec {
   std::string filter;                   // FEEL condition; "" = everyone
   int64_t segment_id = 0;               // > 0: only members of that segment
   int limit = 1000;
+  feel::EvalLimits limits;              // the filter's budget (feel.h)
 };
 
 struct Segment {
@@ -184,9 +193,12 @@ class ProfileStore {
 
   // Segments -------------------------------------------------------------
   // Errors: kInvalidArgument with field "/condition" and a message naming
-  // the position ("position 12: unknown column 'regoin'").
-  Result<int64_t> Count(std::string_view condition) const;
-  Result<Segment> CreateSegment(std::string name, std::string description, std::string condition);
+  // the position ("position 12: unknown column 'regoin'"); over a limit of
+  // the budget (steps and bytes per block of rows and per row, the deadline
+  // and cancellation per call) feel::LimitStatus: 422 or 503.
+  Result<int64_t> Count(std::string_view condition, const feel::EvalLimits& limits = {}) const;
+  Result<Segment> CreateSegment(std::string name, std::string description, std::string condition,
+                                const feel::EvalLimits& limits = {});
   // A segment holding the union/intersection/difference of two others,
   // kept as a condition over both ("segment(1) and not segment(2)").
   Result<Segment> CombineSegments(std::string name, SetOperation op, int64_t left, int64_t right);
@@ -213,6 +225,9 @@ class ProfileStore {
   // ageBand from birthDate, the aggregates, the customer kind) or does not
   // exist. Roles that may not see an attribute may not read its column.
   std::string StoredAttributeOf(std::string_view column) const;
+  // The configured budget for one request's condition, its deadline from
+  // now, stopped early when *cancelled turns true (may be null).
+  feel::EvalLimits RequestLimits(const std::atomic<bool>* cancelled) const;
 
   // For the benchmark: a store built directly from rows, without SQL.
   class Builder;

@@ -136,9 +136,11 @@ Result<QueryResult> ProfileStore::Query(const QuerySpec& spec) const {
   std::vector<uint64_t> rows(words, ~uint64_t{0});
   if (table.rows() % 64) rows.back() = (uint64_t{1} << (table.rows() % 64)) - 1;
   if (!spec.filter.empty()) {
-    auto c = impl_->CompileLocked(spec.filter);
-    if (!c.ok()) return Status::InvalidArgument(c.status().message(), "/filter");
-    rows = (*c)->Scan(table);
+    auto c = impl_->CompileLocked(spec.filter, spec.limits);
+    if (!c.ok()) return Status(c.status().code(), c.status().message(), "/filter");
+    auto bits = (*c)->Scan(table, spec.limits);
+    if (!bits.ok()) return Status(bits.status().code(), bits.status().message(), "/filter");
+    rows = std::move(*bits);
   }
   if (spec.segment_id > 0) {
     auto it = impl_->segments.find(spec.segment_id);

@@ -115,11 +115,12 @@ Status LoadSegments(ProfileStore::Impl& impl) {
   });
 }
 
-Result<int64_t> ProfileStore::Count(std::string_view condition) const {
+Result<int64_t> ProfileStore::Count(std::string_view condition, const feel::EvalLimits& limits) const {
   std::shared_lock lock(impl_->mu);
-  RP_ASSIGN_OR_RETURN(auto c, impl_->CompileLocked(condition));
+  RP_ASSIGN_OR_RETURN(auto c, impl_->CompileLocked(condition, limits));
+  RP_ASSIGN_OR_RETURN(auto bits, c->Scan(impl_->table, limits));
   int64_t n = 0;
-  for (uint64_t w : c->Scan(impl_->table)) n += std::popcount(w);
+  for (uint64_t w : bits) n += std::popcount(w);
   return n;
 }
 
@@ -150,10 +151,13 @@ Status CheckName(const std::string& name) {
 }
 }  // namespace
 
-Result<Segment> ProfileStore::CreateSegment(std::string name, std::string description, std::string condition) {
+Result<Segment> ProfileStore::CreateSegment(std::string name, std::string description, std::string condition,
+                                            const feel::EvalLimits& limits) {
   RP_RETURN_IF_ERROR(CheckName(name));
   std::unique_lock lock(impl_->mu);
-  RP_ASSIGN_OR_RETURN(auto c, impl_->CompileLocked(condition));
+  RP_ASSIGN_OR_RETURN(auto c, impl_->CompileLocked(condition, limits));
+  // Within the request's budget first: the exclusive lock is held meanwhile.
+  RP_ASSIGN_OR_RETURN(auto bits, c->Scan(impl_->table, limits));
   SegmentState s;
   s.meta.id = impl_->segments.empty() ? 1 : impl_->segments.rbegin()->first + 1;
   s.meta.name = std::move(name);
@@ -161,7 +165,7 @@ Result<Segment> ProfileStore::CreateSegment(std::string name, std::string descri
   s.meta.condition = std::move(condition);
   s.meta.created_at = SystemClock().Now();
   s.condition = std::move(c);
-  s.members = impl_->Evaluate(s);
+  s.members = BitsToRoaring(bits);
   RP_RETURN_IF_ERROR(Persist(impl_->db, s));
   Segment out = Described(s);
   impl_->segments.emplace(out.id, std::move(s));

@@ -457,6 +457,12 @@ Result<std::unique_ptr<ProfileStore>> ProfileStore::Open(storage::Database* db, 
   return std::unique_ptr<ProfileStore>(new ProfileStore(std::move(impl)));
 }
 
+feel::EvalLimits ProfileStore::RequestLimits(const std::atomic<bool>* cancelled) const {
+  feel::EvalLimits l = impl_->options.limits.WithTimeout(impl_->options.eval_timeout);
+  l.cancelled = cancelled;
+  return l;
+}
+
 int64_t ProfileStore::size() const {
   std::shared_lock lock(impl_->mu);
   return static_cast<int64_t>(impl_->table.rows());

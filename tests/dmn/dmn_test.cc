@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -407,6 +410,54 @@ TEST(TckReaderTest, KeepsStringsMadeOfSpaces) {
   ASSERT_EQ(f->cases[0].results.size(), 2u);
   EXPECT_EQ(f->cases[0].results[0].expected.ToString(), "\" \"");
   EXPECT_EQ(f->cases[0].results[1].expected.ToString(), "2");
+}
+
+// A decision that would run away stops at the evaluation's budget and
+// answers the limit's Status naming the decision; deep FEEL in a model is a
+// load error.
+std::string Literal(const std::string& feel) {
+  return R"(<definitions namespace="n"><decision id="d" name="D"><literalExpression><text>)" + feel +
+         "</text></literalExpression></decision></definitions>";
+}
+
+TEST(LimitsTest, RunawayDecisionStopsAtTheStepLimit) {
+  auto model = LoadModel(Literal("count(for i in 1..100000000 return i)"), "t.dmn");
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  auto r = (*model)->Evaluate("D", feel::Value());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnprocessable);
+  EXPECT_NE(r.status().message().find("decision 'D'"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("step limit"), std::string::npos) << r.status().message();
+}
+
+TEST(LimitsTest, DeadlineAndCancellationAre503) {
+  auto model = LoadModel(Literal("count(for i in 1..1000, j in 1..1000, k in 1..1000 return i)"), "t.dmn");
+  ASSERT_TRUE(model.ok());
+  EvaluateOptions o;
+  o.limits.max_steps = uint64_t{1} << 40;
+  o.limits = o.limits.WithTimeout(std::chrono::milliseconds(50));
+  auto r = (*model)->Evaluate("D", feel::Value(), o);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable);
+  std::atomic<bool> cancelled{true};
+  EvaluateOptions c;
+  c.limits.cancelled = &cancelled;
+  auto rc = (*model)->Evaluate("D", feel::Value(), c);
+  ASSERT_FALSE(rc.ok());
+  EXPECT_EQ(rc.status().code(), StatusCode::kUnavailable);
+}
+
+TEST(LimitsTest, RecursiveBkmStopsAndDeepFeelIsALoadError) {
+  auto ok = LoadModel(Literal("{f: function(n) if n = 0 then 0 else 1 + f(n - 1), r: f(100000)}.r"), "t.dmn");
+  ASSERT_TRUE(ok.ok());
+  auto r = (*ok)->Evaluate("D", feel::Value());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnprocessable);
+  std::string deep = "1";
+  for (int i = 0; i < 20000; ++i) deep += " + 1";
+  auto bad = LoadModel(Literal(deep), "t.dmn");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("nested too deeply"), std::string::npos) << bad.status().message();
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <thread>
@@ -229,6 +230,82 @@ TEST_F(SegmentApiTest, TrackedOrderEntersASegmentWithItsFeedEvent) {
   }
   ASSERT_EQ(feed.size(), 2u);
   EXPECT_EQ(feed[1].rfind("segment.exited " + std::to_string(customer), 0), 0u) << feed[1];
+}
+
+// The findings of issue #12 against the real server: conditions that
+// overflowed the evaluator's stack, and a runaway preview, under a short
+// time limit from profile.json.
+class SegmentLimitsApiTest : public SegmentApiTest {
+ protected:
+  void Configure(ServerOptions& o) override {
+    SegmentApiTest::Configure(o);
+    o.max_body_bytes = 1 << 20;  // the server's default: the findings fit well under it
+    std::ofstream(o.data_dir + "/profile.json") << R"({"defaults": true, "limits": {"timeoutMs": 1000}})";
+  }
+
+  static std::string AndChain(int terms) {
+    std::string s = "age > 1";
+    for (int i = 1; i < terms; ++i) s += " and age > 1";
+    return s;
+  }
+};
+
+TEST_F(SegmentLimitsApiTest, FifteenThousandTermConditionAnswersPreviewAndAnalytics) {
+  std::string chain = AndChain(15000);
+  ASSERT_GT(chain.size(), 170'000u);
+  auto simple = admin().Post("/v1/segments/preview", R"({"condition": "age > 1"})");
+  ASSERT_EQ(simple.status, 200) << simple.body;
+  auto preview = admin().Post("/v1/segments/preview", "{\"condition\": \"" + chain + "\"}");
+  ASSERT_EQ(preview.status, 200) << preview.body.substr(0, 300);
+  EXPECT_EQ(preview.json["size"].GetInt64(), simple.json["size"].GetInt64());
+  auto query = admin().Post("/v1/analytics/query", "{\"measures\": [\"count\"], \"filter\": \"" + chain + "\"}");
+  ASSERT_EQ(query.status, 200) << query.body.substr(0, 300);
+  EXPECT_EQ(query.json["rows"][0]["count"].GetInt64(), simple.json["size"].GetInt64());
+  EXPECT_EQ(admin().Get("/healthz").status, 200);
+}
+
+TEST_F(SegmentLimitsApiTest, PostcodeInFiftyThousandItemsAnswers) {
+  std::string list = "\\\"00000\\\"";
+  for (int i = 1; i < 50000; ++i) list += ", \\\"" + std::to_string(10000 + i) + "\\\"";
+  auto preview = admin().Post("/v1/segments/preview", "{\"condition\": \"postcode in (" + list + ")\"}");
+  ASSERT_EQ(preview.status, 200) << preview.body.substr(0, 300);
+  EXPECT_GE(preview.json["size"].GetInt64(), 0);
+  auto query = admin().Post("/v1/analytics/query",
+                            "{\"measures\": [\"count\"], \"filter\": \"postcode in (" + list + ")\"}");
+  ASSERT_EQ(query.status, 200) << query.body.substr(0, 300);
+  EXPECT_EQ(admin().Get("/healthz").status, 200);
+}
+
+TEST_F(SegmentLimitsApiTest, DeepNestingIs400NamingTheCondition) {
+  auto r = admin().Post("/v1/segments/preview",
+                        "{\"condition\": \"" + std::string(5000, '(') + "age > 1" + std::string(5000, ')') + "\"}");
+  ASSERT_EQ(r.status, 400) << r.body;
+  EXPECT_STREQ(r.json["errors"][0]["field"].GetString(), "/condition");
+  EXPECT_NE(r.body.find("nested too deeply"), std::string::npos) << r.body;
+}
+
+TEST_F(SegmentLimitsApiTest, RunawayPreviewAnswers503WithinItsTimeLimit) {
+  auto start = std::chrono::steady_clock::now();
+  auto r = admin().Post("/v1/segments/preview", R"({"condition": "count(for i in 1..100000 return i + age) > 0"})");
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(r.status, 503) << r.body;
+  EXPECT_STREQ(r.json["errors"][0]["field"].GetString(), "/condition");
+  EXPECT_NE(r.body.find("1000 ms"), std::string::npos) << r.body;
+  EXPECT_LT(took, std::chrono::milliseconds(3000));
+  // Far past the step limit: a 422 at once, for preview, create and analytics.
+  const std::string runaway = R"("condition": "count(for i in 1..100000000 return i) > 0")";
+  for (auto [target, body] : {std::pair{"/v1/segments/preview", "{" + runaway + "}"},
+                              std::pair{"/v1/segments", R"({"name": "x", )" + runaway + "}"}}) {
+    auto big = As("marketing").Post(target, body);
+    ASSERT_EQ(big.status, 422) << target << " " << big.body;
+    EXPECT_STREQ(big.json["errors"][0]["field"].GetString(), "/condition");
+    EXPECT_NE(big.body.find("step limit"), std::string::npos) << big.body;
+  }
+  auto q = admin().Post("/v1/analytics/query",
+                        R"({"measures": ["count"], "filter": "count(for i in 1..100000 return i + age) > 0"})");
+  ASSERT_EQ(q.status, 503) << q.body;
+  EXPECT_STREQ(q.json["errors"][0]["field"].GetString(), "/filter");
+  EXPECT_EQ(admin().Get("/healthz").status, 200);
 }
 
 }  // namespace

@@ -49,11 +49,18 @@ enum class NodeKind : uint8_t {
 enum class Cmp : uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };
 
 struct Node {
+  Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  // Frees the subtree without recursion, however deep it got before the
+  // parser refused it.
+  ~Node();
+
   NodeKind kind = NodeKind::kLiteral;
   Cmp cmp = Cmp::kEq;
   bool low_closed = false;
   bool high_closed = false;
-  bool uses_input = false;  // kUtExpr: the expression mentions ?
+  bool uses_input = false;  // kUtExpr: the expression mentions ?; kFor: the body names `partial`
   int pos = 0;
   Value value;
   std::string name;

@@ -426,6 +426,19 @@ std::vector<Value> AsList(const Value& v) {
   return {v};
 }
 
+// Room for the integers a..b of an iteration domain, counted against the
+// budget first (each is a step and a value), so that `for i in 1..1e9` stops
+// at the limit instead of allocating.
+bool Reserve(int64_t a, int64_t b, const Env& env, std::vector<Value>* out) {
+  uint64_t distance = a > b ? static_cast<uint64_t>(a) - static_cast<uint64_t>(b)
+                            : static_cast<uint64_t>(b) - static_cast<uint64_t>(a);
+  // Past the step limit the exact count does not matter (and must not overflow).
+  uint64_t count = std::min(distance, std::min<uint64_t>(env.ctx->limits().max_steps, uint64_t{1} << 40)) + 1;
+  if (!env.ctx->Step(count) || !env.ctx->Charge(count * sizeof(Value))) return false;
+  out->reserve(count);
+  return true;
+}
+
 // Domain of a for/some/every variable.
 bool IterationDomain(const Node& n, const Env& env, std::vector<Value>* out) {
   // "for i in 3..1": an iteration range, which may descend.
@@ -434,7 +447,7 @@ bool IterationDomain(const Node& n, const Env& env, std::vector<Value>* out) {
     if (lo.is(Type::kNumber) && hi.is(Type::kNumber)) {
       bool e1, e2;
       int64_t a = lo.number().ToInt64(&e1), b = hi.number().ToInt64(&e2);
-      if (!e1 || !e2 || (a > b ? a - b : b - a) > 10'000'000) return false;
+      if (!e1 || !e2 || !Reserve(a, b, env, out)) return false;
       int64_t step = a <= b ? 1 : -1;
       for (int64_t i = a;; i += step) {
         out->push_back(Value::Number(i));
@@ -444,7 +457,7 @@ bool IterationDomain(const Node& n, const Env& env, std::vector<Value>* out) {
     }
     if (lo.is(Type::kDate) && hi.is(Type::kDate)) {
       int64_t a = lo.epoch_days(), b = hi.epoch_days();
-      if ((a > b ? a - b : b - a) > 10'000'000) return false;
+      if (!Reserve(a, b, env, out)) return false;
       int64_t step = a <= b ? 1 : -1;
       for (int64_t i = a;; i += step) {
         out->push_back(Value::Date(i));
@@ -474,9 +487,9 @@ bool IterationDomain(const Node& n, const Env& env, std::vector<Value>* out) {
     } else {
       return false;
     }
-    if (b - a > 10'000'000) return false;
     if (!r.low_closed) ++a;
     if (!r.high_closed) --b;
+    if (a <= b && !Reserve(a, b, env, out)) return false;
     for (int64_t i = a; i <= b; ++i) out->push_back(numbers ? Value::Number(i) : Value::Date(i));
     return true;
   }
@@ -488,7 +501,15 @@ bool IterationDomain(const Node& n, const Env& env, std::vector<Value>* out) {
 void ForLoop(const Node& n, size_t level, Scope* scope, const Env& env, std::vector<Value>* results, bool* ok) {
   size_t vars = n.names.size();
   if (level == vars) {
-    scope->Set("partial", Value::List(*results));
+    // `partial` (the results so far) is a copy each time: only for a body
+    // that reads it.
+    if (n.uses_input) {
+      if (!env.ctx->Charge(results->size() * sizeof(Value))) {
+        *ok = false;
+        return;
+      }
+      scope->Set("partial", Value::List(*results));
+    }
     Env inner = env;
     inner.scope = scope;
     results->push_back(Eval(*n.kids[vars], inner));
@@ -506,6 +527,10 @@ void ForLoop(const Node& n, size_t level, Scope* scope, const Env& env, std::vec
     child.Set(n.names[level], v);
     ForLoop(n, level + 1, &child, env, results, ok);
     if (!*ok) return;
+    if (env.ctx->stopped()) {
+      *ok = false;
+      return;
+    }
   }
 }
 
@@ -534,6 +559,10 @@ void Quantify(const Node& n, size_t level, Scope* scope, const Env& env, bool so
     child.Set(n.names[level], v);
     Quantify(n, level + 1, &child, env, some, state);
     if (*state & 5) return;
+    if (env.ctx->stopped()) {
+      *state |= 4;
+      return;
+    }
   }
 }
 
@@ -568,6 +597,7 @@ Value Filter(const Value& target, const Node& f, const Env& env) {
     Env inner = env;
     inner.scope = &s;
     Value r = Eval(f, inner);
+    if (env.ctx->stopped()) return Value();
     if (k == 0 && r.is(Type::kNumber)) {
       bool exact;
       int64_t i = r.number().ToInt64(&exact);
@@ -639,7 +669,34 @@ Value EvalTest(const Node& n, const Env& env) {
   }
 }
 
+namespace {
+
+// The bytes a value built by a node holds itself (its elements were counted
+// when they were built): what the memory limit counts.
+uint64_t BuiltBytes(const Value& v) {
+  switch (v.type()) {
+    case Type::kString: return v.string().size();
+    case Type::kList: return v.list().size() * sizeof(Value);
+    case Type::kContext: return v.context().size() * (sizeof(Value) + sizeof(std::string));
+    default: return 0;
+  }
+}
+
+Value EvalNode(const Node& n, const Env& env);
+
+}  // namespace
+
 Value Eval(const Node& n, const Env& env) {
+  EvalContext& ctx = *env.ctx;
+  if (!ctx.Enter()) return Value();
+  Value v = EvalNode(n, env);
+  ctx.Leave();
+  return v;
+}
+
+namespace {
+
+Value EvalNode(const Node& n, const Env& env) {
   EvalContext& ctx = *env.ctx;
   switch (n.kind) {
     case NodeKind::kLiteral: return n.value;
@@ -659,7 +716,11 @@ Value Eval(const Node& n, const Env& env) {
       if (!v.is_null()) Warn(ctx, n, "cannot negate " + std::string(TypeName(v.type())));
       return Value();
     }
-    case NodeKind::kAdd: return Add(Eval(*n.kids[0], env), Eval(*n.kids[1], env), ctx);
+    case NodeKind::kAdd: {
+      Value v = Add(Eval(*n.kids[0], env), Eval(*n.kids[1], env), ctx);
+      if (v.is(Type::kString) && !ctx.Charge(BuiltBytes(v))) return Value();
+      return v;
+    }
     case NodeKind::kSub: return Sub(Eval(*n.kids[0], env), Eval(*n.kids[1], env), ctx);
     case NodeKind::kMul: return Mul(Eval(*n.kids[0], env), Eval(*n.kids[1], env), ctx);
     case NodeKind::kDiv: return Div(Eval(*n.kids[0], env), Eval(*n.kids[1], env), ctx);
@@ -682,7 +743,10 @@ Value Eval(const Node& n, const Env& env) {
       bool saw_null = false;
       for (const auto& k : n.kids) {
         Value v = Truth(Eval(*k, env));
-        if (v.is_null()) saw_null = true;
+        if (v.is_null()) {
+          if (ctx.stopped()) return Value();
+          saw_null = true;
+        }
         else if (!v.boolean()) return v;
       }
       return saw_null ? Value() : Value::Boolean(true);
@@ -691,7 +755,10 @@ Value Eval(const Node& n, const Env& env) {
       bool saw_null = false;
       for (const auto& k : n.kids) {
         Value v = Truth(Eval(*k, env));
-        if (v.is_null()) saw_null = true;
+        if (v.is_null()) {
+          if (ctx.stopped()) return Value();
+          saw_null = true;
+        }
         else if (v.boolean()) return v;
       }
       return saw_null ? Value() : Value::Boolean(false);
@@ -711,7 +778,10 @@ Value Eval(const Node& n, const Env& env) {
       for (size_t i = 1; i < n.kids.size(); ++i) {
         Value r = EvalTest(*n.kids[i], inner);
         if (r.is(Type::kBoolean) && r.boolean()) return r;
-        if (!r.is(Type::kBoolean)) saw_null = true;
+        if (!r.is(Type::kBoolean)) {
+          if (ctx.stopped()) return Value();
+          saw_null = true;
+        }
       }
       return saw_null ? Value() : Value::Boolean(false);
     }
@@ -725,7 +795,11 @@ Value Eval(const Node& n, const Env& env) {
     case NodeKind::kList: {
       std::vector<Value> items;
       items.reserve(n.kids.size());
-      for (const auto& k : n.kids) items.push_back(Eval(*k, env));
+      if (!ctx.Charge(n.kids.size() * sizeof(Value))) return Value();
+      for (const auto& k : n.kids) {
+        items.push_back(Eval(*k, env));
+        if (ctx.stopped()) return Value();
+      }
       return Value::List(std::move(items));
     }
     case NodeKind::kContext: {
@@ -734,8 +808,10 @@ Value Eval(const Node& n, const Env& env) {
       inner.scope = &s;
       ContextEntries entries;
       entries.reserve(n.kids.size());
+      if (!ctx.Charge(n.kids.size() * (sizeof(Value) + sizeof(std::string)))) return Value();
       for (size_t i = 0; i < n.kids.size(); ++i) {
         Value v = Eval(*n.kids[i], inner);
+        if (ctx.stopped()) return Value();
         if (v.is(Type::kFunction)) {
           if (auto* ff = dynamic_cast<const FeelFunction*>(v.function().get())) {
             ff->BindSelf(n.names[i], std::static_pointer_cast<const FeelFunction>(v.function()));
@@ -780,6 +856,7 @@ Value Eval(const Node& n, const Env& env) {
       std::vector<Value> results;
       bool ok = true;
       ForLoop(n, 0, &s, env, &results, &ok);
+      if (ctx.stopped()) return Value();
       if (!ok) return Warn(ctx, n, "'for' over something that is not a list or integer range");
       return Value::List(std::move(results));
     }
@@ -789,6 +866,7 @@ Value Eval(const Node& n, const Env& env) {
       Scope s(env.scope);
       int state = 0;
       Quantify(n, 0, &s, env, some, &state);
+      if (ctx.stopped()) return Value();
       if (state & 4) return Warn(ctx, n, "quantifier over something that is not a list");
       if (state & 1) return Value::Boolean(some);
       return Value::Boolean(!some);
@@ -799,7 +877,9 @@ Value Eval(const Node& n, const Env& env) {
     }
     case NodeKind::kFilter: {
       Value v = Eval(*n.kids[0], env);
-      return Filter(v, *n.kids[1], env);
+      Value r = Filter(v, *n.kids[1], env);
+      if (!ctx.Charge(BuiltBytes(r))) return Value();
+      return r;
     }
     case NodeKind::kCall: {
       const Node& callee = *n.kids[0];
@@ -812,12 +892,20 @@ Value Eval(const Node& n, const Env& env) {
         args = big.data();
       }
       for (size_t i = 0; i < argc; ++i) args[i] = Eval(*n.kids[i + 1], env);
+      if (ctx.stopped()) return Value();
       std::span<const Value> span(args, argc);
-      if (callee.kind == NodeKind::kName && callee.builtin && !env.scope->Find(callee.name))
-        return CallBuiltin(*callee.builtin, span, n.names, ctx);
-      Value fn = Eval(callee, env);
-      if (!fn.is(Type::kFunction)) return Warn(ctx, n, "not a function");
-      return Invoke(fn, span, n.names, ctx);
+      Value r;
+      if (callee.kind == NodeKind::kName && callee.builtin && !env.scope->Find(callee.name)) {
+        r = CallBuiltin(*callee.builtin, span, n.names, ctx);
+      } else {
+        Value fn = Eval(callee, env);
+        if (!fn.is(Type::kFunction)) return Warn(ctx, n, "not a function");
+        r = Invoke(fn, span, n.names, ctx);
+      }
+      // What built-ins build (concatenate, string join, ...) counts here,
+      // once, instead of inside each of them.
+      if (!ctx.Charge(BuiltBytes(r))) return Value();
+      return r;
     }
     case NodeKind::kFunctionDef: {
       if (n.name == "external") return Warn(ctx, n, "external functions are not supported");
@@ -831,5 +919,7 @@ Value Eval(const Node& n, const Env& env) {
     }
   }
 }
+
+}  // namespace
 
 }  // namespace rapport::feel::internal

@@ -54,7 +54,8 @@ void AppendUtf8(std::string* out, uint32_t cp) {
 
 class Parser {
  public:
-  Parser(std::string_view src, const CompileOptions& options) : src_(src), resolve_type_(options.resolve_type) {
+  Parser(std::string_view src, const CompileOptions& options)
+      : src_(src), resolve_type_(options.resolve_type), max_depth_(options.max_depth) {
     for (const auto& n : options.known_names) AddKnown(n);
     for (const auto& n : BuiltinNames()) AddKnown(n);
   }
@@ -63,7 +64,27 @@ class Parser {
     RP_ASSIGN_OR_RETURN(auto node, Expression());
     if (Peek().kind != Tok::kEnd) return Error(Peek().pos, "unexpected '" + Peek().text + "'");
     if (!error_.ok()) return error_;
+    RP_RETURN_IF_ERROR(CheckDepth(*node));
     return node;
+  }
+
+  // The tree's height (what evaluation recurses through) within max_depth_,
+  // measured without recursion. Brackets are bounded while parsing; this
+  // catches left-associative chains (`1 + 1 + ...`, `a.b.c...`).
+  Status CheckDepth(const Node& root) const {
+    std::vector<std::pair<const Node*, int>> stack{{&root, 1}};
+    while (!stack.empty()) {
+      auto [n, depth] = stack.back();
+      stack.pop_back();
+      if (depth > max_depth_) {
+        return Error(n->pos, "expression nested too deeply (more than " + std::to_string(max_depth_) +
+                                 " levels of brackets, calls and operators)");
+      }
+      for (const auto& k : n->kids) {
+        if (k) stack.emplace_back(k.get(), depth + 1);
+      }
+    }
+    return Status::Ok();
   }
 
   Result<std::unique_ptr<Node>> ParseWholeUnaryTests() {
@@ -89,7 +110,10 @@ class Parser {
         auto n = MakeNode(NodeKind::kUtNot, nt.pos);
         RP_RETURN_IF_ERROR(PositiveUnaryTests(n.get()));
         RP_RETURN_IF_ERROR(Expect(")"));
-        if (Peek().kind == Tok::kEnd) return n;
+        if (Peek().kind == Tok::kEnd) {
+          RP_RETURN_IF_ERROR(CheckDepth(*n));
+          return n;
+        }
       }
       pos_ = save_pos;
       peeked_ = false;
@@ -97,6 +121,7 @@ class Parser {
     auto n = MakeNode(NodeKind::kUtOr, Peek().pos);
     RP_RETURN_IF_ERROR(PositiveUnaryTests(n.get()));
     if (Peek().kind != Tok::kEnd) return Error(Peek().pos, "unexpected '" + Peek().text + "' in unary tests");
+    RP_RETURN_IF_ERROR(CheckDepth(*n));
     if (n->kids.size() == 1) return std::move(n->kids[0]);
     return n;
   }
@@ -277,7 +302,7 @@ class Parser {
     peeked_ = false;
   }
 
-  Status Error(int pos, std::string msg) {
+  Status Error(int pos, std::string msg) const {
     return Status::InvalidArgument("FEEL syntax error at position " + std::to_string(pos) + ": " + msg,
                                    "position " + std::to_string(pos));
   }
@@ -388,7 +413,7 @@ class Parser {
 
   // ---- grammar ----
   Result<std::unique_ptr<Node>> Expression() {
-    if (++depth_ > 200) return Error(Peek().pos, "expression nested too deeply");
+    if (++depth_ > kMaxBrackets) return Error(Peek().pos, kTooDeep);
     auto r = ExpressionInner();
     --depth_;
     return r;
@@ -458,6 +483,7 @@ class Parser {
     RP_RETURN_IF_ERROR(IterationContexts(n.get(), true));
     RP_RETURN_IF_ERROR(ExpectWord("return"));
     RP_ASSIGN_OR_RETURN(auto body, Expression());
+    n->uses_input = Names(*body, "partial");
     n->kids.push_back(std::move(body));
     return n;
   }
@@ -644,7 +670,7 @@ class Parser {
   Result<std::unique_ptr<Node>> Unary() {
     if (IsPunct("-")) {
       int pos = Next().pos;
-      if (++depth_ > 200) return Error(pos, "expression nested too deeply");
+      if (++depth_ > kMaxBrackets) return Error(pos, kTooDeep);
       auto inner = Unary();
       --depth_;
       if (!inner.ok()) return inner.status();
@@ -957,6 +983,13 @@ class Parser {
 
   // ---- types ----
   Result<FeelType> Type() {
+    if (++depth_ > kMaxBrackets) return Error(Peek().pos, kTooDeep);
+    auto t = TypeInner();
+    --depth_;
+    return t;
+  }
+
+  Result<FeelType> TypeInner() {
     FeelType t;
     if (Peek().kind != Tok::kName) return Error(Peek().pos, "expected a type name");
     int pos = Peek().pos;
@@ -1042,8 +1075,28 @@ class Parser {
     return t;
   }
 
+  // Whether the tree mentions the variable `name`.
+  static bool Names(const Node& root, std::string_view name) {
+    std::vector<const Node*> stack{&root};
+    while (!stack.empty()) {
+      const Node* n = stack.back();
+      stack.pop_back();
+      if (n->kind == NodeKind::kName && n->name == name) return true;
+      for (const auto& k : n->kids) {
+        if (k) stack.push_back(k.get());
+      }
+    }
+    return false;
+  }
+
+  // Recursion of the parser itself (brackets, unary minus, nested types);
+  // far below what the stack holds, also under AddressSanitizer.
+  static constexpr int kMaxBrackets = 200;
+  static constexpr const char* kTooDeep = "expression nested too deeply (more than 200 levels of brackets)";
+
   std::string_view src_;
   std::function<std::optional<FeelType>(std::string_view)> resolve_type_;
+  int max_depth_;
   size_t pos_ = 0;
   bool peeked_ = false;
   Token peek_;
@@ -1057,14 +1110,40 @@ class Parser {
 
 }  // namespace
 
+namespace {
+
+Status CheckSize(std::string_view text, const CompileOptions& options) {
+  if (text.size() <= options.max_text_bytes) return Status::Ok();
+  std::string pos = std::to_string(options.max_text_bytes);
+  return Status::InvalidArgument("FEEL syntax error at position " + pos + ": the expression is longer than " + pos +
+                                     " bytes (the size limit)",
+                                 "position " + pos);
+}
+
+}  // namespace
+
 Result<std::unique_ptr<Node>> ParseExpression(std::string_view text, const CompileOptions& options) {
+  RP_RETURN_IF_ERROR(CheckSize(text, options));
   Parser p(text, options);
   return p.ParseWholeExpression();
 }
 
 Result<std::unique_ptr<Node>> ParseUnaryTests(std::string_view text, const CompileOptions& options) {
+  RP_RETURN_IF_ERROR(CheckSize(text, options));
   Parser p(text, options);
   return p.ParseWholeUnaryTests();
+}
+
+Node::~Node() {
+  if (kids.empty()) return;
+  std::vector<std::unique_ptr<Node>> pending = std::move(kids);
+  while (!pending.empty()) {
+    std::unique_ptr<Node> n = std::move(pending.back());
+    pending.pop_back();
+    if (!n) continue;
+    for (auto& k : n->kids) pending.push_back(std::move(k));
+    n->kids.clear();
+  }  // each n is freed with no kids left, so no destructor recurses
 }
 
 Result<FeelType> ParseTypeText(std::string_view text, int base_pos) {

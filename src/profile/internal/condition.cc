@@ -106,8 +106,8 @@ bool IsKeyword(std::string_view n) {
 
 class Compiler {
  public:
-  Compiler(std::string_view text, const Table& table, Timestamp as_of)
-      : text_(text), table_(table), clock_(as_of), toks_(Tokenize(text)) {
+  Compiler(std::string_view text, const Table& table, Timestamp as_of, const feel::EvalLimits& limits)
+      : text_(text), table_(table), clock_(as_of), limits_(limits), toks_(Tokenize(text)) {
     for (size_t i = 0; i < table.column_count(); ++i) known_.push_back(table.column(i).name());
   }
 
@@ -124,6 +124,7 @@ class Compiler {
     RP_RETURN_IF_ERROR(CheckNames());
     size_t i = 0;
     RP_ASSIGN_OR_RETURN(auto root, ParseOr(&i));
+    RP_RETURN_IF_ERROR(limit_);
     if (toks_[i].kind != Tok::kEnd) {
       // Something at the top level the scan compiler does not model.
       return FeelNode(0, toks_.size() - 1);
@@ -263,13 +264,22 @@ class Compiler {
     return false;
   }
 
-  // A constant operand evaluated once by FEEL (today() is as_of).
-  std::optional<feel::Value> Constant(size_t from, size_t to) const {
+  // A constant operand evaluated once by FEEL (today() is as_of), under the
+  // request's budget (a limit reached fails the compile).
+  std::optional<feel::Value> Constant(size_t from, size_t to) {
     if (from >= to || SpanHasColumns(from, to)) return std::nullopt;
-    auto e = feel::Compile(Span(from, to));
+    return Evaluated(Span(from, to));
+  }
+  std::optional<feel::Value> Evaluated(std::string_view text) {
+    auto e = feel::Compile(text);
     if (!e.ok()) return std::nullopt;
-    feel::EvalContext ctx(&clock_);
-    return e->Evaluate(feel::Scope(), ctx);
+    feel::EvalContext ctx(&clock_, limits_);
+    feel::Value v = e->Evaluate(feel::Scope(), ctx);
+    if (ctx.stopped()) {
+      if (limit_.ok()) limit_ = ctx.LimitStatus("/condition");
+      return std::nullopt;
+    }
+    return v;
   }
 
   Result<std::unique_ptr<CondNode>> FeelNode(size_t from, size_t to) {
@@ -297,24 +307,37 @@ class Compiler {
     return node;
   }
 
+  // Chains of `or` and `and` become one n-ary node each, read in a loop:
+  // a condition of 15,000 terms is as deep as one of two.
   Result<std::unique_ptr<CondNode>> ParseOr(size_t* i) {
     RP_ASSIGN_OR_RETURN(auto left, ParseAnd(i));
-    while (!whole_fallback_ && IsW(*i, "or")) {
+    if (whole_fallback_ || !IsW(*i, "or")) return left;
+    auto n = Nary(NodeKind::kOr, std::move(left));
+    while (!whole_fallback_ && limit_.ok() && IsW(*i, "or")) {
       ++*i;
       RP_ASSIGN_OR_RETURN(auto right, ParseAnd(i));
-      left = Binary(NodeKind::kOr, std::move(left), std::move(right));
+      n->kids.push_back(std::move(right));
     }
-    return left;
+    return n;
   }
 
   Result<std::unique_ptr<CondNode>> ParseAnd(size_t* i) {
     RP_ASSIGN_OR_RETURN(auto left, ParseUnary(i));
-    while (!whole_fallback_ && IsW(*i, "and")) {
+    if (whole_fallback_ || !IsW(*i, "and")) return left;
+    auto n = Nary(NodeKind::kAnd, std::move(left));
+    while (!whole_fallback_ && limit_.ok() && IsW(*i, "and")) {
       ++*i;
       RP_ASSIGN_OR_RETURN(auto right, ParseUnary(i));
-      left = Binary(NodeKind::kAnd, std::move(left), std::move(right));
+      n->kids.push_back(std::move(right));
     }
-    return left;
+    return n;
+  }
+
+  static std::unique_ptr<CondNode> Nary(NodeKind kind, std::unique_ptr<CondNode> first) {
+    auto n = std::make_unique<CondNode>();
+    n->kind = kind;
+    n->kids.push_back(std::move(first));
+    return n;
   }
 
   static std::unique_ptr<CondNode> Binary(NodeKind kind, std::unique_ptr<CondNode> a, std::unique_ptr<CondNode> b) {
@@ -427,18 +450,15 @@ class Compiler {
       std::optional<feel::Value> v;
       if (IsP(list_start, "(") && IsP(list_end - 1, ")") && !SpanHasColumns(list_start, list_end)) {
         // Positive unary tests "(a, b)": the same items as a list.
-        std::string as_list = "[" + std::string(Span(list_start + 1, list_end - 1)) + "]";
-        auto e = feel::Compile(as_list);
-        if (e.ok()) {
-          feel::EvalContext ctx(&clock_);
-          v = e->Evaluate(feel::Scope(), ctx);
-        }
+        v = Evaluated("[" + std::string(Span(list_start + 1, list_end - 1)) + "]");
       } else {
         v = Constant(list_start, list_end);
       }
       if (!v) return Parsed{start, nullptr};
       std::vector<feel::Value> items = v->is(feel::Type::kList) ? v->list() : std::vector<feel::Value>{*v};
-      std::unique_ptr<CondNode> any;
+      // One n-ary `or` over the items (50,000 postcodes are one level).
+      auto any = std::make_unique<CondNode>();
+      any->kind = NodeKind::kOr;
       for (const auto& item : items) {
         std::unique_ptr<CondNode> test;
         if (item.is(feel::Type::kRange)) {
@@ -447,12 +467,13 @@ class Compiler {
         } else {
           RP_ASSIGN_OR_RETURN(test, Compare(T(start), Op::kEq, item, T(list_start).pos));
         }
-        any = any ? Binary(NodeKind::kOr, std::move(any), std::move(test)) : std::move(test);
+        any->kids.push_back(std::move(test));
       }
-      if (!any) {
-        any = std::make_unique<CondNode>();
+      if (any->kids.empty()) {
         any->kind = NodeKind::kConst;
         any->constant = false;
+      } else if (any->kids.size() == 1) {
+        any = std::move(any->kids[0]);
       }
       return Parsed{list_end, std::move(any)};
     }
@@ -545,6 +566,8 @@ class Compiler {
   std::string_view text_;
   const Table& table_;
   ManualClock clock_;
+  const feel::EvalLimits& limits_;
+  Status limit_;  // a limit reached while evaluating a constant
   std::vector<Token> toks_;
   std::vector<std::string> known_;
   int feel_nodes_ = 0;
@@ -595,8 +618,8 @@ bool Holds(Op op, int cmp) {
 // dictionaries once per scan.
 struct EvalState {
   const Table& table;
-  const Clock* clock;
-  int64_t only_row;  // >= 0: FEEL nodes evaluate just this row
+  feel::EvalContext& ctx;  // the budget: a step per node and block, FEEL's own per row
+  int64_t only_row;        // >= 0: FEEL nodes evaluate just this row
   std::unordered_map<const CondNode*, std::vector<uint8_t>> string_match;
 };
 
@@ -633,19 +656,26 @@ void EvalCompare(const CondNode& n, EvalState& st, size_t w0, size_t nw, uint64_
 
 void Eval(const CondNode& n, EvalState& st, size_t w0, size_t nw, uint64_t* t, uint64_t* f) {
   const Table& table = st.table;
+  if (!st.ctx.Step()) {  // over budget: the scan is abandoned
+    std::fill(t, t + nw, 0);
+    std::fill(f, f + nw, 0);
+    return;
+  }
   switch (n.kind) {
     case NodeKind::kAnd:
     case NodeKind::kOr: {
       uint64_t t2[kBlockWords], f2[kBlockWords];
       Eval(*n.kids[0], st, w0, nw, t, f);
-      Eval(*n.kids[1], st, w0, nw, t2, f2);
-      for (size_t w = 0; w < nw; ++w) {
-        if (n.kind == NodeKind::kAnd) {
-          t[w] &= t2[w];
-          f[w] |= f2[w];
-        } else {
-          t[w] |= t2[w];
-          f[w] &= f2[w];
+      for (size_t k = 1; k < n.kids.size(); ++k) {
+        Eval(*n.kids[k], st, w0, nw, t2, f2);
+        for (size_t w = 0; w < nw; ++w) {
+          if (n.kind == NodeKind::kAnd) {
+            t[w] &= t2[w];
+            f[w] |= f2[w];
+          } else {
+            t[w] |= t2[w];
+            f[w] &= f2[w];
+          }
         }
       }
       return;
@@ -684,7 +714,7 @@ void Eval(const CondNode& n, EvalState& st, size_t w0, size_t nw, uint64_t* t, u
       return;
     }
     case NodeKind::kFeel: {
-      feel::EvalContext ctx(st.clock);
+      feel::EvalContext& ctx = st.ctx;
       for (size_t w = 0; w < nw; ++w) {
         t[w] = f[w] = 0;
         for (int j = 0; j < 64; ++j) {
@@ -693,8 +723,10 @@ void Eval(const CondNode& n, EvalState& st, size_t w0, size_t nw, uint64_t* t, u
           if (st.only_row >= 0 && static_cast<size_t>(st.only_row) != row) continue;
           feel::Scope scope;
           for (const auto& [name, col] : n.refs) scope.Set(name, table.column(col).FeelValue(static_cast<uint32_t>(row)));
+          ctx.ResetUsage();  // steps and bytes count per row; the deadline per scan
           feel::Value v = n.expr->Evaluate(scope, ctx);
           ctx.ClearWarnings();
+          if (ctx.stopped()) return;
           if (v.is(feel::Type::kBoolean)) (v.boolean() ? t[w] : f[w]) |= uint64_t{1} << j;
         }
       }
@@ -712,24 +744,28 @@ CompiledCondition::CompiledCondition(std::string text, std::unique_ptr<CondNode>
 CompiledCondition::~CompiledCondition() = default;
 
 Result<std::shared_ptr<const CompiledCondition>> CompiledCondition::Compile(std::string_view text,
-                                                                            const Table& table, Timestamp as_of) {
+                                                                            const Table& table, Timestamp as_of,
+                                                                            const feel::EvalLimits& limits) {
   if (text.find_first_not_of(" \t\r\n") == std::string_view::npos) {
     return Status::InvalidArgument("position 0: the condition is empty", "/condition");
   }
-  Compiler c(text, table, as_of);
+  Compiler c(text, table, as_of, limits);
   RP_ASSIGN_OR_RETURN(auto root, c.Run());
   return std::shared_ptr<const CompiledCondition>(
       std::make_shared<CompiledCondition>(std::string(text), std::move(root), c.feel_nodes(), as_of));
 }
 
-std::vector<uint64_t> CompiledCondition::Scan(const Table& table) const {
+Result<std::vector<uint64_t>> CompiledCondition::Scan(const Table& table, const feel::EvalLimits& limits) const {
   size_t words = (table.rows() + 63) / 64;
   std::vector<uint64_t> out(words, 0);
-  EvalState st{table, &clock_, -1, {}};
+  feel::EvalContext ctx(&clock_, limits);
+  EvalState st{table, ctx, -1, {}};
   uint64_t f[kBlockWords];
   for (size_t w0 = 0; w0 < words; w0 += kBlockWords) {
     size_t nw = std::min(kBlockWords, words - w0);
+    ctx.ResetUsage();  // steps count per block of rows; the deadline per scan
     Eval(*root_, st, w0, nw, out.data() + w0, f);
+    if (ctx.stopped()) return ctx.LimitStatus("/condition");
   }
   if (table.rows() % 64 != 0) out.back() &= (uint64_t{1} << (table.rows() % 64)) - 1;
   return out;
@@ -751,8 +787,15 @@ std::vector<int> CompiledCondition::Columns() const {
   return out;
 }
 
+std::vector<uint64_t> CompiledCondition::Scan(const Table& table) const {
+  auto bits = Scan(table, feel::EvalLimits{});
+  if (bits.ok()) return std::move(*bits);
+  return std::vector<uint64_t>((table.rows() + 63) / 64, 0);
+}
+
 bool CompiledCondition::Matches(const Table& table, uint32_t row) const {
-  EvalState st{table, &clock_, row, {}};
+  feel::EvalContext ctx(&clock_);
+  EvalState st{table, ctx, row, {}};
   uint64_t t[1], f[1];
   Eval(*root_, st, row / 64, 1, t, f);
   return (t[0] >> (row % 64)) & 1;

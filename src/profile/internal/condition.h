@@ -16,6 +16,7 @@
 
 #include "common/status.h"
 #include "common/time.h"
+#include "feel/feel.h"
 #include "profile/internal/table.h"
 
 namespace rapport::profile::internal {
@@ -26,14 +27,23 @@ class CompiledCondition {
  public:
   // Errors are kInvalidArgument, field "/condition", message
   // "position N: ..." with N the 0-based byte offset into text.
+  // Constants in the text are evaluated under limits (a limit reached is its
+  // LimitStatus, field "/condition").
   static Result<std::shared_ptr<const CompiledCondition>> Compile(std::string_view text, const Table& table,
-                                                                  Timestamp as_of);
+                                                                  Timestamp as_of,
+                                                                  const feel::EvalLimits& limits = {});
   ~CompiledCondition();
 
   // Rows where the condition is true, as bits (bit r%64 of word r/64), over
-  // the whole table.
+  // the whole table, within limits: steps and bytes count per block of 2048
+  // rows (and FEEL's per row), the deadline and cancellation per scan. Over
+  // a limit: its feel::LimitStatus, field "/condition".
+  Result<std::vector<uint64_t>> Scan(const Table& table, const feel::EvalLimits& limits) const;
+  // The same within the default limits, for stored segments: rows past a
+  // limit are not members.
   std::vector<uint64_t> Scan(const Table& table) const;
-  // The condition for one row: true only when FEEL says true.
+  // The condition for one row: true only when FEEL says true (false past a
+  // default limit).
   bool Matches(const Table& table, uint32_t row) const;
   const std::string& text() const { return text_; }
   // How many nodes fell back to per-row FEEL evaluation (0: fully vectorized).

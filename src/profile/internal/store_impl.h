@@ -38,8 +38,9 @@ struct ProfileStore::Impl {
   std::unordered_map<int64_t, std::vector<int64_t>> groups_of;   // GUARDED_BY(mu)
   std::unordered_map<int64_t, std::vector<int64_t>> members_of;  // GUARDED_BY(mu)
 
-  Result<std::shared_ptr<const internal::CompiledCondition>> CompileLocked(std::string_view text) const {
-    return internal::CompiledCondition::Compile(text, table, options.as_of);
+  Result<std::shared_ptr<const internal::CompiledCondition>> CompileLocked(
+      std::string_view text, const feel::EvalLimits& limits = {}) const {
+    return internal::CompiledCondition::Compile(text, table, options.as_of, limits);
   }
   // The full membership of a segment from the current columns.
   Roaring Evaluate(const SegmentState& s) const;

@@ -1,5 +1,7 @@
 #include "server/internal/segment_routes.h"
 
+#include "server/internal/segment_codec.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -126,13 +128,10 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile, 
   r.Post("/v1/segments/preview", Heavy(must(P::kCustomersRead, [privacy](Call& c, profile::ProfileStore& p) -> Result<Response> {
            RP_RETURN_IF_ERROR(c.AllowQuery({}));
            RP_ASSIGN_OR_RETURN(auto body, c.Body());
-           RP_ASSIGN_OR_RETURN(auto reader, json::ObjectReader::Of(*body, ""));
-           std::string condition;
-           RP_RETURN_IF_ERROR(reader.String("condition", &condition, json::Need::kRequired));
-           RP_RETURN_IF_ERROR(reader.Finish());
+           RP_ASSIGN_OR_RETURN(std::string condition, DecodePreview(*body));
            RP_ASSIGN_OR_RETURN(Mask mask, privacy.mask_for(c.who()));
            RP_RETURN_IF_ERROR(CheckCondition(p, mask, condition, "/condition"));
-           RP_ASSIGN_OR_RETURN(int64_t n, p.Count(condition));
+           RP_ASSIGN_OR_RETURN(int64_t n, p.Count(condition, p.RequestLimits(c.cancelled())));
            json::Writer w;
            w.StartObject().Field("condition", condition);
            if (mask.active && n < privacy.min_group_size) {
@@ -149,36 +148,15 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile, 
   r.Post("/v1/segments", Heavy(must(P::kCustomersWrite, [privacy](Call& c, profile::ProfileStore& p) -> Result<Response> {
            RP_RETURN_IF_ERROR(c.AllowQuery({}));
            RP_ASSIGN_OR_RETURN(auto body, c.Body());
-           RP_ASSIGN_OR_RETURN(auto reader, json::ObjectReader::Of(*body, ""));
-           std::string name, description, condition, operation;
-           RP_RETURN_IF_ERROR(reader.String("name", &name, json::Need::kRequired));
-           RP_RETURN_IF_ERROR(reader.String("description", &description));
-           RP_RETURN_IF_ERROR(reader.String("condition", &condition));
-           RP_RETURN_IF_ERROR(reader.String("operation", &operation));
-           const rapidjson::Value* segments = reader.Find("segments");
-           RP_RETURN_IF_ERROR(reader.Finish());
+           RP_ASSIGN_OR_RETURN(SegmentRequest s, DecodeSegmentRequest(*body));
            profile::Segment created;
-           if (!operation.empty()) {
-             if (!condition.empty()) {
-               return Status::InvalidArgument("give either a condition or an operation, not both", "/operation");
-             }
-             profile::SetOperation op;
-             if (operation == "union") op = profile::SetOperation::kUnion;
-             else if (operation == "intersection") op = profile::SetOperation::kIntersection;
-             else if (operation == "difference") op = profile::SetOperation::kDifference;
-             else return Status::InvalidArgument("operation is union, intersection or difference", "/operation");
-             if (!segments || !segments->IsArray() || segments->Size() != 2 || !(*segments)[0].IsInt64() ||
-                 !(*segments)[1].IsInt64()) {
-               return Status::InvalidArgument("expected two segment ids [left, right]", "/segments");
-             }
-             RP_ASSIGN_OR_RETURN(created, p.CombineSegments(name, op, (*segments)[0].GetInt64(),
-                                                            (*segments)[1].GetInt64()));
+           if (s.operation) {
+             RP_ASSIGN_OR_RETURN(created, p.CombineSegments(s.name, *s.operation, s.left, s.right));
            } else {
-             if (segments) return Status::InvalidArgument("segments go with an operation", "/segments");
-             if (condition.empty()) return Status::InvalidArgument("required field is missing", "/condition");
              RP_ASSIGN_OR_RETURN(Mask mask, privacy.mask_for(c.who()));
-             RP_RETURN_IF_ERROR(CheckCondition(p, mask, condition, "/condition"));
-             RP_ASSIGN_OR_RETURN(created, p.CreateSegment(name, description, condition));
+             RP_RETURN_IF_ERROR(CheckCondition(p, mask, s.condition, "/condition"));
+             RP_ASSIGN_OR_RETURN(created, p.CreateSegment(s.name, s.description, s.condition,
+                                                          p.RequestLimits(c.cancelled())));
            }
            json::Writer w;
            WriteSegment(w, created, created.condition);
@@ -305,17 +283,8 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile, 
            RP_RETURN_IF_ERROR(c.AllowQuery({"format"}));
            RP_RETURN_IF_ERROR(CheckFormat(c));
            RP_ASSIGN_OR_RETURN(auto body, c.Body());
-           RP_ASSIGN_OR_RETURN(auto reader, json::ObjectReader::Of(*body, ""));
-           profile::QuerySpec q;
-           int64_t limit = 1000;
-           RP_RETURN_IF_ERROR(reader.Strings("measures", &q.measures, json::Need::kRequired));
-           RP_RETURN_IF_ERROR(reader.Strings("dimensions", &q.dimensions));
-           RP_RETURN_IF_ERROR(reader.String("filter", &q.filter));
-           RP_RETURN_IF_ERROR(reader.Int64("segment", &q.segment_id));
-           RP_RETURN_IF_ERROR(reader.Int64("limit", &limit));
-           RP_RETURN_IF_ERROR(reader.Finish());
-           if (limit < 1 || limit > 100000) return Status::InvalidArgument("limit must be 1..100000", "/limit");
-           q.limit = static_cast<int>(limit);
+           RP_ASSIGN_OR_RETURN(profile::QuerySpec q, DecodeAnalyticsQuery(*body));
+           q.limits = p.RequestLimits(c.cancelled());
            RP_ASSIGN_OR_RETURN(Mask mask, privacy.mask_for(c.who()));
            RP_RETURN_IF_ERROR(CheckQuery(p, mask, q));
            auto count_it = std::find(q.measures.begin(), q.measures.end(), "count");
