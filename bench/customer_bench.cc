@@ -283,7 +283,7 @@ void BuildViewStore(BenchStore& bs, int64_t n) {
       t.sku = "SKU-" + std::to_string(sku);
       t.item = "Item " + std::to_string(sku);
       t.channel = channels[k % 3];
-      t.amount = std::round(amount(rng) * 100) / 100;
+      t.amount = Money::FromUnits(std::llround(amount(rng) * 100) * 100);
       txs.push_back({{}, t});
     }
     int64_t ni = static_cast<int64_t>(it_count(rng));

@@ -43,6 +43,7 @@ struct ServeArgs {
   server::ServerOptions options;  // the defaults documented in docs/configuration.md
   int64_t request_timeout_ms = 30000, idle_timeout_ms = 60000, drain_timeout_ms = 10000;
   std::string log_level = "info";
+  std::string accepted_years = "1900..2200";
 };
 
 struct KeyArgs {
@@ -96,7 +97,14 @@ void AddServerCommands(CLI::App& app, CLI::App* demo, std::vector<Command>* out)
       ->default_val(so.access_log);
   s->add_option("--log-level", serve->log_level, "Log level on standard error")
       ->default_val("info")->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}));
+  s->add_option("--accepted-years", serve->accepted_years,
+                "Years every timestamp and date given to the server must fall in, MIN..MAX")
+      ->default_val(serve->accepted_years)
+      ->check(CLI::Validator(
+          [](std::string& v) { return ParseYearRange(v).ok() ? std::string() : "expected MIN..MAX, e.g. 1900..2200"; },
+          "MIN..MAX"));
   out->push_back({s, [serve] {
+                    SetAcceptedYears(*ParseYearRange(serve->accepted_years));
                     server::ServerOptions o = serve->options;
                     o.data_dir = serve->data;
                     o.request_timeout = std::chrono::milliseconds(serve->request_timeout_ms);

@@ -5,9 +5,12 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "common/text.h"
 
 namespace rapport::json {
 namespace {
@@ -20,7 +23,20 @@ namespace {
 struct Unsafe {
   enum class What { kNone, kTooDeep, kNumberTooLong } what = What::kNone;
   size_t offset = 0;
+  // A "\u0000" or a surrogate escape ("\ud83d"): the strings are checked
+  // after parsing, since rapidjson lets both through (a lone surrogate
+  // becomes ill-formed UTF-8). Rare, so the common document is not walked.
+  bool suspicious_escape = false;
 };
+
+bool IsSuspiciousEscape(std::string_view text, size_t backslash) {
+  if (backslash + 5 >= text.size() || text[backslash + 1] != 'u') return false;
+  std::string_view hex = text.substr(backslash + 2, 4);
+  if (hex == "0000") return true;
+  char lead = hex[1];
+  return (hex[0] == 'd' || hex[0] == 'D') &&
+         ((lead >= '8' && lead <= '9') || (lead >= 'a' && lead <= 'f') || (lead >= 'A' && lead <= 'F'));
+}
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
@@ -60,6 +76,7 @@ size_t ZeroLiteralLength(std::string_view text) {
 // to rewrite (see ZeroLiteralLength), as (offset, length).
 Unsafe FindUnsafe(std::string_view text, int max_depth, size_t max_number_chars,
                   std::vector<std::pair<size_t, size_t>>* zeros) {
+  Unsafe found;
   int depth = 0;
   bool in_string = false;
   size_t run = 0;  // characters of the number literal being read
@@ -67,6 +84,7 @@ Unsafe FindUnsafe(std::string_view text, int max_depth, size_t max_number_chars,
     char c = text[i];
     if (in_string) {
       if (c == '\\') {
+        if (IsSuspiciousEscape(text, i)) found.suspicious_escape = true;
         ++i;
       } else if (c == '"') {
         in_string = false;
@@ -77,19 +95,38 @@ Unsafe FindUnsafe(std::string_view text, int max_depth, size_t max_number_chars,
       if (run == 0 && (c == '-' || c == '0')) {
         if (size_t n = ZeroLiteralLength(text.substr(i, max_number_chars + 1)); n > 3) zeros->emplace_back(i, n);
       }
-      if (++run > max_number_chars) return {Unsafe::What::kNumberTooLong, i + 1 - run};
+      if (++run > max_number_chars) return {Unsafe::What::kNumberTooLong, i + 1 - run, false};
       continue;
     }
     run = 0;
     if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return {Unsafe::What::kTooDeep, i};
+      if (++depth > max_depth) return {Unsafe::What::kTooDeep, i, false};
     } else if (c == ']' || c == '}') {
       --depth;
     }
   }
-  return {};
+  return found;
+}
+
+// The first string (value or member name) in v that is not valid UTF-8 or
+// holds a NUL, as InvalidArgument naming it; Ok when there is none. Depth is
+// bounded by the parse limit already checked.
+Status CheckStrings(const rapidjson::Value& v, const std::string& pointer) {
+  if (v.IsString()) return text::CheckText(std::string_view(v.GetString(), v.GetStringLength()), pointer);
+  if (v.IsArray()) {
+    for (rapidjson::SizeType i = 0; i < v.Size(); ++i) RP_RETURN_IF_ERROR(CheckStrings(v[i], Child(pointer, i)));
+  } else if (v.IsObject()) {
+    for (auto m = v.MemberBegin(); m != v.MemberEnd(); ++m) {
+      std::string_view name(m->name.GetString(), m->name.GetStringLength());
+      if (Status s = text::CheckText(name, pointer); !s.ok()) {
+        return Status::InvalidArgument("a member name: " + s.message(), pointer);
+      }
+      RP_RETURN_IF_ERROR(CheckStrings(m->value, Child(pointer, name)));
+    }
+  }
+  return Status::Ok();
 }
 
 std::string Lowercase(std::string s) {
@@ -132,10 +169,21 @@ Result<std::unique_ptr<rapidjson::Document>> Parse(std::string_view text, const 
     text = rewritten;
   }
   doc->Parse<kFlags>(text.data(), text.size());
+  if (doc->HasParseError() && doc->GetParseError() == rapidjson::kParseErrorStringInvalidEncoding) {
+    // Name the string: parsed again without the check, the first bad
+    // string is found by walking the document.
+    rapidjson::Document lax;
+    lax.Parse<kFlags & ~rapidjson::kParseValidateEncodingFlag>(text.data(), text.size());
+    if (!lax.HasParseError()) {
+      Status bad = CheckStrings(lax, "");
+      if (!bad.ok()) return bad;
+    }
+  }
   if (doc->HasParseError()) {
     return Status::InvalidArgument("malformed JSON at offset " + std::to_string(doc->GetErrorOffset()) + ": " +
                                    Lowercase(rapidjson::GetParseError_En(doc->GetParseError())));
   }
+  if (unsafe.suspicious_escape) RP_RETURN_IF_ERROR(CheckStrings(*doc, ""));
   return doc;
 }
 
@@ -246,6 +294,19 @@ Status ObjectReader::Double(std::string_view key, double* out, Need need) {
   return Status::Ok();
 }
 
+Status ObjectReader::Money(std::string_view key, rapport::Money* out, Need need) {
+  const rapidjson::Value* v = Find(key);
+  if (v == nullptr) return need == Need::kRequired ? Missing(*this, key) : Status::Ok();
+  if (!v->IsNumber()) return Expected(*this, key, "a decimal number", *v);
+  // Integers exactly as sent; other numbers through the shortest text of
+  // their double, which is their own digits for every amount within range.
+  Result<rapport::Money> m = v->IsInt64() ? rapport::Money::Parse(std::to_string(v->GetInt64()))
+                                          : rapport::Money::FromDouble(v->GetDouble());
+  if (!m.ok()) return Status::InvalidArgument(m.status().message(), Pointer(key));
+  *out = *m;
+  return Status::Ok();
+}
+
 Status ObjectReader::Bool(std::string_view key, bool* out, Need need) {
   const rapidjson::Value* v = Find(key);
   if (v == nullptr) return need == Need::kRequired ? Missing(*this, key) : Status::Ok();
@@ -324,11 +385,26 @@ Writer& Writer::EndArray() {
   return *this;
 }
 Writer& Writer::Key(std::string_view key) {
+  if (!text::IsValidUtf8(key)) {
+    std::string valid = text::ToValidUtf8(key);
+    writer_.Key(valid.data(), static_cast<rapidjson::SizeType>(valid.size()));
+    return *this;
+  }
   writer_.Key(key.data(), static_cast<rapidjson::SizeType>(key.size()));
   return *this;
 }
 Writer& Writer::String(std::string_view s) {
+  if (!text::IsValidUtf8(s)) {
+    std::string valid = text::ToValidUtf8(s);
+    writer_.String(valid.data(), static_cast<rapidjson::SizeType>(valid.size()));
+    return *this;
+  }
   writer_.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  return *this;
+}
+Writer& Writer::Money(rapport::Money m) {
+  std::string digits = m.ToString();
+  writer_.RawValue(digits.data(), digits.size(), rapidjson::kNumberType);
   return *this;
 }
 Writer& Writer::Int(int64_t v) {
@@ -341,6 +417,15 @@ Writer& Writer::Double(double v) {
   } else {
     writer_.Null();
   }
+  return *this;
+}
+Writer& Writer::DecimalDouble(double v) {
+  if (!std::isfinite(v)) return Null();
+  char buf[40];
+  int n = std::snprintf(buf, sizeof buf, "%.15g", v);
+  std::string_view text(buf, static_cast<size_t>(n));
+  // %g writes "1e+20" and "-0": both valid JSON numbers.
+  writer_.RawValue(text.data(), text.size(), rapidjson::kNumberType);
   return *this;
 }
 Writer& Writer::Bool(bool b) {

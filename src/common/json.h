@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/money.h"
 #include "common/status.h"
 #include "common/time.h"
 
@@ -29,7 +30,9 @@ struct ParseLimits {
 
 // Parses text as one JSON value. Errors are InvalidArgument with the byte
 // offset in the message ("malformed JSON at offset 17: missing a comma ..."),
-// or PayloadTooLarge when text exceeds limits.max_bytes.
+// or PayloadTooLarge when text exceeds limits.max_bytes. Every string is
+// valid UTF-8 without NUL: a string that is not (raw bytes, "\u0000", a lone
+// surrogate escape) is InvalidArgument naming it as a JSON pointer.
 Result<std::unique_ptr<rapidjson::Document>> Parse(std::string_view text, const ParseLimits& limits = {});
 
 // "a/b" -> "a~1b", "m~n" -> "m~0n" (RFC 6901).
@@ -62,6 +65,9 @@ class ObjectReader {
   Status Int64(std::string_view key, int64_t* out, Need need = Need::kOptional);
   Status Int64(std::string_view key, std::optional<int64_t>* out);
   Status Double(std::string_view key, double* out, Need need = Need::kOptional);
+  // A JSON number that is an amount of money (see Money: at most four
+  // decimal places, |amount| <= 10^11), read exactly.
+  Status Money(std::string_view key, rapport::Money* out, Need need = Need::kOptional);
   Status Bool(std::string_view key, bool* out, Need need = Need::kOptional);
   // An RFC 3339 timestamp string.
   Status Time(std::string_view key, Timestamp* out, Need need = Need::kOptional);
@@ -85,7 +91,9 @@ class ObjectReader {
 };
 
 // Builds a compact JSON document. Non-finite doubles are written as null
-// (JSON has no NaN).
+// (JSON has no NaN). Strings and keys that are not valid UTF-8 (data stored
+// before it was checked) are written with U+FFFD for each bad byte, so the
+// document is always valid JSON.
 class Writer {
  public:
   Writer();
@@ -97,6 +105,13 @@ class Writer {
   Writer& String(std::string_view s);
   Writer& Int(int64_t v);
   Writer& Double(double v);
+  // An exact decimal number: 753811.93, never 753811.9299999997.
+  Writer& Money(rapport::Money m);
+  // A double that stands for a decimal (a sum or mean of amounts over many
+  // rows), with the 15 significant digits a double holds, so float noise
+  // from adding does not show (753811.93, not 753811.9299999997); null when
+  // not finite.
+  Writer& DecimalDouble(double v);
   Writer& Bool(bool b);
   Writer& Null();
   // Inserts already-serialized JSON (a value provided by another module).
@@ -111,6 +126,7 @@ class Writer {
   Writer& Field(std::string_view key, int64_t v) { return Key(key).Int(v); }
   Writer& Field(std::string_view key, int v) { return Key(key).Int(v); }
   Writer& Field(std::string_view key, double v) { return Key(key).Double(v); }
+  Writer& Field(std::string_view key, rapport::Money m) { return Key(key).Money(m); }
   Writer& Field(std::string_view key, bool v) { return Key(key).Bool(v); }
   Writer& TimeField(std::string_view key, Timestamp t);
   Writer& TimeField(std::string_view key, const std::optional<Timestamp>& t);

@@ -1,5 +1,6 @@
 #include "common/time.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 
@@ -28,7 +29,35 @@ unsigned DaysInMonth(int64_t y, unsigned m) {
   return m == 2 && leap ? 29 : kDays[m - 1];
 }
 
+std::atomic<int> accepted_min_year{YearRange{}.min};
+std::atomic<int> accepted_max_year{YearRange{}.max};
+
 }  // namespace
+
+void SetAcceptedYears(YearRange years) {
+  accepted_min_year.store(years.min);
+  accepted_max_year.store(years.max);
+}
+
+YearRange AcceptedYears() { return {accepted_min_year.load(), accepted_max_year.load()}; }
+
+Status CheckYear(int64_t year) {
+  YearRange r = AcceptedYears();
+  if (year >= r.min && year <= r.max) return Status::Ok();
+  return Status::InvalidArgument("the year " + std::to_string(year) + " is outside the accepted years " +
+                                 std::to_string(r.min) + ".." + std::to_string(r.max));
+}
+
+Result<YearRange> ParseYearRange(std::string_view text) {
+  size_t dots = text.find("..");
+  int64_t lo = 0, hi = 0;
+  if (dots == std::string_view::npos || dots == 0 || dots > 4 || text.size() - dots - 2 == 0 ||
+      text.size() - dots - 2 > 4 || !ReadDigits(text, 0, dots, &lo) ||
+      !ReadDigits(text, dots + 2, text.size() - dots - 2, &hi) || lo > hi) {
+    return Status::InvalidArgument("accepted years are written MIN..MAX, e.g. 1900..2200");
+  }
+  return YearRange{static_cast<int>(lo), static_cast<int>(hi)};
+}
 
 // Howard Hinnant's days_from_civil, the algorithm behind std::chrono's calendar.
 int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
@@ -61,6 +90,7 @@ Result<Timestamp> ParseRfc3339(std::string_view s) {
       s[7] != '-' || !ReadDigits(s, 8, 2, &d)) {
     return Bad(s, "expected YYYY-MM-DD");
   }
+  if (Status year = CheckYear(y); !year.ok()) return Bad(s, year.message());
   if (mo < 1 || mo > 12) return Bad(s, "month out of range");
   if (d < 1 || d > DaysInMonth(y, static_cast<unsigned>(mo))) return Bad(s, "day out of range");
   size_t pos = 10;

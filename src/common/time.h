@@ -25,9 +25,24 @@ struct Timestamp {
 constexpr int64_t kMicrosPerSecond = 1'000'000;
 constexpr int64_t kMicrosPerDay = 86'400LL * kMicrosPerSecond;
 
+// The years a timestamp or date given to Rapport may fall in, 1900..2200
+// unless configured (rapport serve --accepted-years): outside them a value is
+// a typo or an attack (year 0000), not an instant. Thread-safe; set at startup.
+struct YearRange {
+  int min = 1900;
+  int max = 2200;
+};
+void SetAcceptedYears(YearRange years);
+YearRange AcceptedYears();
+// InvalidArgument (without a field) unless year is within AcceptedYears().
+Status CheckYear(int64_t year);
+// "1900..2200" -> {1900, 2200}; InvalidArgument unless min <= max, both in 0..9999.
+Result<YearRange> ParseYearRange(std::string_view text);
+
 // Accepts "2026-03-01T12:30:00Z", fractional seconds up to microseconds,
 // numeric offsets ("+02:00", "-0500"), lower-case 't'/'z', a space instead of
-// 'T', and a bare date ("2026-03-01", midnight UTC).
+// 'T', and a bare date ("2026-03-01", midnight UTC). The year must be
+// within AcceptedYears().
 Result<Timestamp> ParseRfc3339(std::string_view text);
 
 // "2026-03-01T12:30:00Z", with ".123" or ".123456" when there is a fraction.

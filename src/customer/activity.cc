@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "common/text.h"
 #include "customer/customer.h"
 #include "customer/internal/codec.h"
 #include "customer/internal/queries.h"
@@ -24,16 +25,44 @@ bool IsSnakeName(std::string_view s) {
          s.front() >= 'a' && s.front() <= 'z';
 }
 
-Status CheckCurrency(const std::string& c) {
-  if (c.size() != 3 || !std::all_of(c.begin(), c.end(), [](char ch) { return ch >= 'A' && ch <= 'Z'; })) {
-    return Status::InvalidArgument("currency is an ISO 4217 code such as EUR, got '" + c + "'", "/currency");
-  }
+std::string Field(std::string_view at, std::string_view name) { return std::string(at) + "/" + std::string(name); }
+
+Status CheckCurrency(std::string& c, std::string_view at) {
+  auto code = NormalizeCurrency(c);
+  if (!code.ok()) return Status::InvalidArgument(code.status().message(), Field(at, "currency"));
+  c = std::move(*code);
   return Status::Ok();
 }
 
-Status CheckSource(const std::string& source) {
-  if (source.empty()) return Status::InvalidArgument("a source is required", "/source");
-  if (source.size() > 64) return Status::InvalidArgument("a source is at most 64 bytes", "/source");
+Status CheckSource(const std::string& source, std::string_view at = "") {
+  if (source.empty()) return Status::InvalidArgument("a source is required", Field(at, "source"));
+  if (source.size() > 64) return Status::InvalidArgument("a source is at most 64 bytes", Field(at, "source"));
+  return text::CheckIdentifier(source, Field(at, "source"));
+}
+
+Status CheckKey(const std::string& key, std::string_view at) {
+  if (key.size() > 256) return Status::InvalidArgument("a source key is at most 256 bytes", Field(at, "sourceKey"));
+  return text::CheckIdentifier(key, Field(at, "sourceKey"));
+}
+
+// Free text fields, each with the name the API gives it.
+Status CheckTexts(std::initializer_list<std::pair<std::string_view, const std::string*>> fields, std::string_view at) {
+  for (const auto& [name, value] : fields) RP_RETURN_IF_ERROR(text::CheckText(*value, Field(at, name)));
+  return Status::Ok();
+}
+
+Status CheckTime(Timestamp t, std::string_view field) {
+  int64_t year;
+  unsigned month, day;
+  CivilFromDays(t.micros / kMicrosPerDay, &year, &month, &day);
+  Status s = CheckYear(year);
+  return s.ok() ? s : Status::InvalidArgument(s.message(), std::string(field));
+}
+
+Status CheckMoney(Money m, std::string_view field) {
+  if (m.units() > Money::kMaxUnits || m.units() < -Money::kMaxUnits) {
+    return Status::InvalidArgument("amounts are at most 100000000000 in magnitude", std::string(field));
+  }
   return Status::Ok();
 }
 
@@ -66,7 +95,7 @@ Account AccountFromRow(const storage::Row& row) {
   a.status = row[5].AsText();
   a.opened_at = {row[6].AsInt()};
   a.closed_at = TimeOrNone(row[7]);
-  a.balance = row[8].AsDouble();
+  a.balance = Money::FromUnits(row[8].AsInt());
   a.currency = row[9].AsText();
   return a;
 }
@@ -85,7 +114,7 @@ Transaction TransactionFromRow(const storage::Row& row) {
   t.item = row[9].AsText();
   t.category = row[10].AsText();
   t.quantity = row[11].AsDouble();
-  t.amount = row[12].AsDouble();
+  t.amount = Money::FromUnits(row[12].AsInt());
   t.currency = row[13].AsText();
   return t;
 }
@@ -143,10 +172,13 @@ Result<Relationship> CustomerStore::AddRelationship(Relationship r) {
     return Status::InvalidArgument("relationship types are lower-case words joined by '_' (member_of)", "/type");
   }
   if (r.role.size() > 128) return Status::InvalidArgument("a role is at most 128 bytes", "/role");
+  RP_RETURN_IF_ERROR(text::CheckText(r.role, "/role"));
   if (r.source.empty()) r.source = "api";
   RP_RETURN_IF_ERROR(CheckSource(r.source));
   Timestamp now = impl_->clock->Now();
   if (r.valid_from.micros == 0) r.valid_from = now;
+  RP_RETURN_IF_ERROR(CheckTime(r.valid_from, "/validFrom"));
+  if (r.valid_to) RP_RETURN_IF_ERROR(CheckTime(*r.valid_to, "/validTo"));
   if (r.valid_to && *r.valid_to <= r.valid_from) {
     return Status::InvalidArgument("validTo must be after validFrom", "/validTo");
   }
@@ -224,10 +256,14 @@ namespace {
 Status ValidateAccount(Account& a, Timestamp now) {
   RP_RETURN_IF_ERROR(CheckSource(a.source));
   if (a.source_key.empty()) return Status::InvalidArgument("an account needs the source's key", "/sourceKey");
+  RP_RETURN_IF_ERROR(CheckKey(a.source_key, ""));
   if (a.status.empty()) return Status::InvalidArgument("an account needs a status", "/status");
-  RP_RETURN_IF_ERROR(CheckCurrency(a.currency));
-  if (!std::isfinite(a.balance)) return Status::InvalidArgument("balance must be a finite number", "/balance");
+  RP_RETURN_IF_ERROR(CheckTexts({{"product", &a.product}, {"status", &a.status}}, ""));
+  RP_RETURN_IF_ERROR(CheckCurrency(a.currency, ""));
+  RP_RETURN_IF_ERROR(CheckMoney(a.balance, "/balance"));
   if (a.opened_at.micros == 0) a.opened_at = now;
+  RP_RETURN_IF_ERROR(CheckTime(a.opened_at, "/openedAt"));
+  if (a.closed_at) RP_RETURN_IF_ERROR(CheckTime(*a.closed_at, "/closedAt"));
   if (a.closed_at && *a.closed_at < a.opened_at) {
     return Status::InvalidArgument("an account cannot close before it opens", "/closedAt");
   }
@@ -248,7 +284,7 @@ Result<UpsertOutcome::Action> WriteAccount(Connection& c, Account& a, Timestamp 
     RP_RETURN_IF_ERROR(c.Execute("UPDATE customer_accounts SET customer_id = ?, product = ?, status = ?, "
                                  "opened_at = ?, closed_at = ?, balance = ?, currency = ?, updated_at = ? WHERE id = ?",
                                  {a.customer_id, a.product, a.status, a.opened_at.micros, OptionalTime(a.closed_at),
-                                  a.balance, a.currency, now.micros, a.id})
+                                  a.balance.units(), a.currency, now.micros, a.id})
                            .status());
     return UpsertOutcome::Action::kUpdated;
   }
@@ -257,21 +293,40 @@ Result<UpsertOutcome::Action> WriteAccount(Connection& c, Account& a, Timestamp 
                               "opened_at, closed_at, balance, currency, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                               "RETURNING id",
                               {a.customer_id, a.source, a.source_key, a.product, a.status, a.opened_at.micros,
-                               OptionalTime(a.closed_at), a.balance, a.currency, now.micros}));
+                               OptionalTime(a.closed_at), a.balance.units(), a.currency, now.micros}));
   a.id = ins.rows.at(0)[0].AsInt();
   return UpsertOutcome::Action::kCreated;
 }
 
 // ---- transactions and interactions ---------------------------------------------
 
-Status ValidateTransaction(Transaction& t, Timestamp now) {
-  RP_RETURN_IF_ERROR(CheckSource(t.source));
-  RP_RETURN_IF_ERROR(CheckCurrency(t.currency));
-  if (!std::isfinite(t.amount)) return Status::InvalidArgument("amount must be a finite number", "/amount");
-  if (!std::isfinite(t.quantity)) return Status::InvalidArgument("quantity must be a finite number", "/quantity");
+}  // namespace
+
+Status ValidateTransaction(Transaction& t, Timestamp now, std::string_view at) {
+  RP_RETURN_IF_ERROR(CheckSource(t.source, at));
+  RP_RETURN_IF_ERROR(CheckKey(t.source_key, at));
+  RP_RETURN_IF_ERROR(CheckTexts({{"channel", &t.channel},
+                                 {"location", &t.location},
+                                 {"sku", &t.sku},
+                                 {"item", &t.item},
+                                 {"category", &t.category}},
+                                at));
+  RP_RETURN_IF_ERROR(CheckCurrency(t.currency, at));
+  RP_RETURN_IF_ERROR(CheckMoney(t.amount, Field(at, "amount")));
+  // A count of items: a purchase (amount >= 0) buys more than none; a
+  // refund (a negative amount) may count its returned items either way
+  // (the demo's files say -2, Segment's Order Refunded says 2).
+  if (!std::isfinite(t.quantity) || std::fabs(t.quantity) > 1e9 || t.quantity == 0 ||
+      (t.quantity < 0 && t.amount.units() >= 0)) {
+    return Status::InvalidArgument("quantity must be above 0 and at most 1000000000 (only a refund, a negative "
+                                   "amount, may have a negative quantity)",
+                                   Field(at, "quantity"));
+  }
   if (t.occurred_at.micros == 0) t.occurred_at = now;
-  return Status::Ok();
+  return CheckTime(t.occurred_at, Field(at, "occurredAt"));
 }
+
+namespace {
 
 Result<UpsertOutcome::Action> WriteTransaction(Connection& c, Transaction& t, Timestamp now) {
   if (t.account_id) {
@@ -288,7 +343,7 @@ Result<UpsertOutcome::Action> WriteTransaction(Connection& c, Transaction& t, Ti
               "location, sku, item, category, quantity, amount, currency, recorded_at) VALUES "
               "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, source_key) DO NOTHING RETURNING id",
               {t.customer_id, t.account_id ? Value(*t.account_id) : Value(), t.source, OptionalKey(t.source_key),
-               t.occurred_at.micros, t.channel, t.location, t.sku, t.item, t.category, t.quantity, t.amount,
+               t.occurred_at.micros, t.channel, t.location, t.sku, t.item, t.category, t.quantity, t.amount.units(),
                t.currency, now.micros}));
   if (!ins.empty()) {
     t.id = ins.rows[0][0].AsInt();
@@ -309,12 +364,24 @@ Result<UpsertOutcome::Action> WriteTransaction(Connection& c, Transaction& t, Ti
 
 Status ValidateInteraction(Interaction& i, Timestamp now) {
   RP_RETURN_IF_ERROR(CheckSource(i.source));
+  RP_RETURN_IF_ERROR(CheckKey(i.source_key, ""));
+  RP_RETURN_IF_ERROR(CheckTexts({{"agent", &i.agent},
+                                 {"department", &i.department},
+                                 {"type", &i.type},
+                                 {"purpose", &i.purpose},
+                                 {"channel", &i.channel},
+                                 {"touchPoint", &i.touch_point},
+                                 {"direction", &i.direction},
+                                 {"reason", &i.reason},
+                                 {"campaign", &i.campaign},
+                                 {"outcome", &i.outcome}},
+                                ""));
   if (i.properties_json.empty()) i.properties_json = "{}";
   if (!internal::IsJsonObject(i.properties_json)) {
     return Status::InvalidArgument("properties must be a JSON object", "/properties");
   }
   if (i.occurred_at.micros == 0) i.occurred_at = now;
-  return Status::Ok();
+  return CheckTime(i.occurred_at, "/occurredAt");
 }
 
 Result<UpsertOutcome::Action> WriteInteraction(Connection& c, Interaction& i, Timestamp now) {
@@ -386,7 +453,7 @@ Result<Account> CustomerStore::UpsertAccount(Account a) {
 
 Result<Transaction> CustomerStore::AddTransaction(Transaction t) {
   Timestamp now = impl_->clock->Now();
-  RP_RETURN_IF_ERROR(ValidateTransaction(t, now));
+  RP_RETURN_IF_ERROR(ValidateTransaction(t, now, ""));
   RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
     RP_RETURN_IF_ERROR(impl_->CheckCustomerExists(c, t.customer_id, "/customerId"));
     return WriteTransaction(c, t, now).status();
@@ -415,6 +482,7 @@ Result<Consent> CustomerStore::SetConsent(Consent consent) {
   RP_RETURN_IF_ERROR(CheckSource(consent.source));
   Timestamp now = impl_->clock->Now();
   if (consent.at.micros == 0) consent.at = now;
+  RP_RETURN_IF_ERROR(CheckTime(consent.at, "/at"));
   RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
     RP_RETURN_IF_ERROR(impl_->CheckCustomerExists(c, consent.customer_id, "/customerId"));
     return c.Execute("INSERT INTO customer_consents (customer_id, channel, purpose, granted, at, source, recorded_at) "
@@ -443,7 +511,7 @@ Result<CustomerStore::BatchResult> CustomerStore::AddTransactions(
   return RunBatch(*impl_->db, rows, [&](Connection& c, const std::pair<Identifier, Transaction>& row)
                                         -> Result<UpsertOutcome::Action> {
     Transaction t = row.second;
-    RP_RETURN_IF_ERROR(ValidateTransaction(t, now));
+    RP_RETURN_IF_ERROR(ValidateTransaction(t, now, ""));
     RP_ASSIGN_OR_RETURN(t.customer_id, impl_->ResolveCustomer(c, t.customer_id, row.first));
     return WriteTransaction(c, t, now);
   });

@@ -61,21 +61,16 @@ Result<CustomerStore::BatchResult> CustomerStore::UpdateAttributes(
   return out;
 }
 
-Result<int64_t> CustomerStore::AppendTransactions(const std::vector<Transaction>& rows) {
+Result<int64_t> CustomerStore::AppendTransactions(const std::vector<Transaction>& given) {
+  Timestamp now = impl_->clock->Now();
+  std::vector<Transaction> rows = given;  // validation normalizes (currency case)
   for (size_t i = 0; i < rows.size(); ++i) {
-    const Transaction& t = rows[i];
+    Transaction& t = rows[i];
     std::string at = "/" + std::to_string(i);
     if (t.customer_id <= 0) return Status::InvalidArgument("a known customer id is required", at + "/customerId");
-    if (t.source.empty() || t.source.size() > 64) return Status::InvalidArgument("a source of 1 to 64 bytes is required", at + "/source");
     if (t.source_key.empty()) return Status::InvalidArgument("a source key is required", at + "/sourceKey");
-    if (t.currency.size() != 3 || !std::all_of(t.currency.begin(), t.currency.end(), [](char c) { return c >= 'A' && c <= 'Z'; })) {
-      return Status::InvalidArgument("currency is an ISO 4217 code such as EUR, got '" + t.currency + "'", at + "/currency");
-    }
-    if (!std::isfinite(t.amount) || !std::isfinite(t.quantity)) {
-      return Status::InvalidArgument("amount and quantity must be finite numbers", at + "/amount");
-    }
+    RP_RETURN_IF_ERROR(ValidateTransaction(t, now, at));
   }
-  Timestamp now = impl_->clock->Now();
   int64_t written = 0;
   RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
     written = 0;
@@ -86,7 +81,7 @@ Result<int64_t> CustomerStore::AppendTransactions(const std::vector<Transaction>
                                     "recorded_at) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                                     "ON CONFLICT (source, source_key) DO NOTHING",
                                     {t.customer_id, t.source, t.source_key, t.occurred_at.micros, t.channel,
-                                     t.location, t.sku, t.item, t.category, t.quantity, t.amount, t.currency,
+                                     t.location, t.sku, t.item, t.category, t.quantity, t.amount.units(), t.currency,
                                      now.micros}));
       written += n;
     }

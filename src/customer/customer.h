@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "common/money.h"
 #include "common/status.h"
 #include "common/time.h"
 #include "storage/storage.h"
@@ -128,6 +129,12 @@ struct Relationship {
 
 // ---- accounts, transactions, interactions, consents -----------------------
 
+// Rules every record below is held to on write (each error names its field):
+// text is valid UTF-8 without NUL; source and source_key, like identifier
+// values, hold no control characters; times lie within AcceptedYears();
+// currencies are active ISO 4217 codes (upper-cased: "eur" is EUR); money is
+// an exact Money (at most 4 decimal places, |amount| <= 10^11).
+
 // A product or contract a customer holds. (source, source_key) is unique:
 // writing the same key again updates the account (idempotent import).
 struct Account {
@@ -139,7 +146,7 @@ struct Account {
   std::string status = "active";  // active, closed, suspended, ...
   Timestamp opened_at;
   std::optional<Timestamp> closed_at;
-  double balance = 0;  // balance or contract value
+  Money balance;  // balance or contract value; may be negative (an overdraft, a debt)
   std::string currency = "EUR";
 };
 
@@ -157,8 +164,8 @@ struct Transaction {
   std::string sku;
   std::string item;      // product name
   std::string category;
-  double quantity = 1;
-  double amount = 0;     // total, in currency; negative for refunds
+  double quantity = 1;   // > 0, at most 10^9; a refund has a positive quantity too
+  Money amount;          // total, in currency; negative for refunds
   std::string currency = "EUR";
 };
 
@@ -229,16 +236,17 @@ struct SearchQuery {
 // someone is a customer.
 bool SearchReadsPii(std::string_view q);
 
+// Sums are exact (see MoneySum) over transactions of every currency alike.
 struct TransactionSummary {
   int64_t count = 0;
-  double revenue = 0;
+  Money revenue;
   std::optional<Timestamp> first_purchase;
   std::optional<Timestamp> last_purchase;
   struct TopItem {
     std::string sku;
     std::string item;
     double quantity = 0;
-    double revenue = 0;
+    Money revenue;
   };
   std::vector<TopItem> top_items;  // by revenue, at most 5
 };

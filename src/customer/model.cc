@@ -6,6 +6,7 @@
 #include <cmath>
 #include <limits>
 
+#include "common/text.h"
 #include "customer/customer.h"
 
 namespace rapport::customer {
@@ -37,6 +38,7 @@ Result<std::string> NormalizeEmail(std::string_view raw) {
       return Status::InvalidArgument("an email address cannot contain spaces");
     }
   }
+  if (!text::IsValidUtf8(e)) return Status::InvalidArgument("an email address must be valid UTF-8");
   std::string_view domain = std::string_view(e).substr(at + 1);
   size_t dot = domain.find('.');
   if (dot == std::string_view::npos || domain.front() == '.' || domain.back() == '.' ||
@@ -90,6 +92,7 @@ bool ValidDate(std::string_view s) {
     if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
   }
   int64_t y = std::stoll(std::string(s.substr(0, 4)));
+  if (!CheckYear(y).ok()) return false;
   unsigned m = static_cast<unsigned>(std::stoi(std::string(s.substr(5, 2))));
   unsigned d = static_cast<unsigned>(std::stoi(std::string(s.substr(8, 2))));
   if (m < 1 || m > 12 || d < 1 || d > 31) return false;
@@ -160,6 +163,7 @@ Result<AttributeValue> CoerceAttribute(const AttributeDefinition& def, const Att
       auto* s = std::get_if<std::string>(&v);
       if (!s) return wrong();
       if (s->size() > 4096) return Status::InvalidArgument(def.name + " is longer than 4096 bytes");
+      if (Status t = text::CheckText(*s, ""); !t.ok()) return Status::InvalidArgument(def.name + ": " + t.message());
       if (def.name == "email") {
         auto e = NormalizeEmail(*s);
         if (!e.ok()) return Status::InvalidArgument(e.status().message());
@@ -193,14 +197,19 @@ Result<AttributeValue> CoerceAttribute(const AttributeDefinition& def, const Att
     case AttributeType::kDate: {
       auto* s = std::get_if<std::string>(&v);
       if (!s) return wrong();
-      if (!ValidDate(*s)) return Status::InvalidArgument(def.name + " must be a date YYYY-MM-DD, got '" + *s + "'");
+      if (!ValidDate(*s)) {
+        YearRange years = AcceptedYears();
+        return Status::InvalidArgument(def.name + " must be a date YYYY-MM-DD in the years " +
+                                       std::to_string(years.min) + ".." + std::to_string(years.max) + ", got '" +
+                                       text::ToValidUtf8(s->substr(0, 64)) + "'");
+      }
       return v;
     }
     case AttributeType::kTimestamp: {
       auto* s = std::get_if<std::string>(&v);
       if (!s) return wrong();
       auto t = ParseRfc3339(*s);
-      if (!t.ok()) return Status::InvalidArgument(def.name + " must be an RFC 3339 timestamp, got '" + *s + "'");
+      if (!t.ok()) return Status::InvalidArgument(def.name + ": " + t.status().message());
       return AttributeValue(FormatRfc3339(*t));
     }
   }
@@ -229,6 +238,10 @@ Result<Identifier> NormalizeIdentifier(Identifier id) {
   } else {
     out.value = std::string(Trim(id.value));
     if (out.value.empty()) return Status::InvalidArgument("identifier " + scheme + " has an empty value");
+    // CR/LF or NUL in an id reach logs, CSV exports and other systems' keys.
+    if (Status t = text::CheckIdentifier(out.value, ""); !t.ok()) {
+      return Status::InvalidArgument("identifier " + scheme + ": " + t.message());
+    }
   }
   if (out.value.size() > kMaxIdentifierLength) {
     return Status::InvalidArgument("identifier values are at most 256 bytes");

@@ -3,6 +3,7 @@
 // bounded by a LIMIT where the list can grow, so the view stays within its
 // latency budget on large stores.
 
+#include <limits>
 #include <map>
 
 #include "customer/customer.h"
@@ -23,6 +24,21 @@ constexpr int64_t kRecentInteractions = 20;
 constexpr int64_t kTopItems = 5;
 
 bool HasMembers(Kind k) { return k == Kind::kHousehold || k == Kind::kOrganization; }
+
+// A sum read as whole currency units and the rest (RP_MONEY_SUM), exact,
+// saturating beyond what Money holds.
+Money TotalOf(const storage::Value& whole, const storage::Value& rest) {
+  MoneySum sum;
+  int64_t w = whole.AsInt();
+  int64_t units = 0;
+  if (__builtin_mul_overflow(w, Money::kUnitsPerWhole, &units)) {
+    sum.AddUnits(w > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min());
+  } else {
+    sum.AddUnits(units);
+  }
+  sum.AddUnits(rest.AsInt());
+  return sum.total();
+}
 
 }  // namespace
 
@@ -65,14 +81,14 @@ Result<CustomerView> CustomerStore::View(CustomerId id, const ReadOptions& opt) 
                         c.Query(sql::kTransactionTotals, {id, at.micros}));
     TransactionSummary& ts = view.transaction_summary;
     ts.count = sum.rows.at(0)[0].AsInt();
-    ts.revenue = sum.rows[0][1].AsDouble();
-    if (!sum.rows[0][2].is_null()) ts.first_purchase = Timestamp{sum.rows[0][2].AsInt()};
-    if (!sum.rows[0][3].is_null()) ts.last_purchase = Timestamp{sum.rows[0][3].AsInt()};
+    ts.revenue = TotalOf(sum.rows[0][1], sum.rows[0][2]);
+    if (!sum.rows[0][3].is_null()) ts.first_purchase = Timestamp{sum.rows[0][3].AsInt()};
+    if (!sum.rows[0][4].is_null()) ts.last_purchase = Timestamp{sum.rows[0][4].AsInt()};
     if (ts.count > 0) {
       RP_ASSIGN_OR_RETURN(QueryResult top,
                           c.Query(sql::kTopItems, {id, at.micros, kTopItems}));
       for (const auto& row : top.rows) {
-        ts.top_items.push_back({row[0].AsText(), row[1].AsText(), row[2].AsDouble(), row[3].AsDouble()});
+        ts.top_items.push_back({row[0].AsText(), row[1].AsText(), row[2].AsDouble(), TotalOf(row[3], row[4])});
       }
       RP_ASSIGN_OR_RETURN(view.recent_transactions, LoadRecentTransactions(c, id, at, kRecentTransactions));
     }

@@ -398,7 +398,9 @@ struct Generator::State {
       a.source_key = "A" + key.substr(1) + "-" + std::to_string(++k);
       a.product = plans[i].product;
       a.opened_at = RandomTime(rng, since, std::max(since, Timestamp{opt.end.micros - 60 * kDay}));
-      a.balance = plans[i].value > 0 ? std::round(plans[i].value * (0.5 + rng.Uniform()) * 100) / 100 : 0;
+      // Whole cents, as Money (10^-4 units): the same draws as when it was a double.
+      a.balance = Money::FromUnits(
+          plans[i].value > 0 ? std::llround(plans[i].value * (0.5 + rng.Uniform()) * 100) * 100 : 0);
       if (rng.Chance(0.1)) {
         a.status = "closed";
         a.closed_at = RandomTime(rng, a.opened_at, opt.end);
@@ -432,9 +434,9 @@ struct Generator::State {
       t.sku = std::string(prod.sku);
       t.item = std::string(prod.item);
       t.category = std::string(prod.category);
-      t.amount = std::round(prod.price * t.quantity * 100) / 100;
+      t.amount = Money::FromUnits(std::llround(prod.price * t.quantity * 100) * 100);
       if (rng.Chance(0.03)) {
-        t.amount = -t.amount;  // a refund
+        t.amount = Money::FromUnits(-t.amount.units());  // a refund
         t.quantity = -t.quantity;
       }
       out->transactions.emplace_back(Identifier{std::string(kCustomerSource), key}, std::move(t));

@@ -125,7 +125,7 @@ class TableFile {
   // One value of a row. (A plain struct: GCC 12 warns falsely about
   // std::variant in brace-initialized rows.)
   struct Cell {
-    enum class Type { kNone, kText, kInt, kDouble, kBool } type = Type::kNone;
+    enum class Type { kNone, kText, kInt, kDouble, kBool, kMoney } type = Type::kNone;
     std::string text;
     int64_t i = 0;
     double d = 0;
@@ -136,6 +136,7 @@ class TableFile {
     Cell(int64_t v) : type(Type::kInt), i(v) {}                     // NOLINT
     Cell(double v) : type(Type::kDouble), d(v) {}                   // NOLINT
     Cell(bool v) : type(Type::kBool), b(v) {}                       // NOLINT
+    Cell(Money m) : type(Type::kMoney), text(m.ToString()) {}        // NOLINT: its exact digits
   };
 
   static Result<std::unique_ptr<TableFile>> Open(const std::filesystem::path& path, FileFormat format,
@@ -205,6 +206,7 @@ class TableFile {
     if (c.type == Cell::Type::kInt) out_ += std::to_string(c.i);
     if (c.type == Cell::Type::kDouble) Number(c.d);
     if (c.type == Cell::Type::kBool) out_ += c.b ? "true" : "false";
+    if (c.type == Cell::Type::kMoney) out_ += c.text;
   }
 
   void Csv(const Cell& c) {

@@ -95,38 +95,52 @@ bool CsvReader::Next(std::vector<std::string_view>* fields) {
   }
 }
 
-Result<double> ParseNumber(std::string_view text, bool decimal_comma) {
+namespace {
+
+// The number in text without thousands separators, with '.' as the decimal
+// mark and without a leading '+': what from_chars and Money::Parse read.
+Result<std::string> PlainNumber(std::string_view text, bool decimal_comma) {
   // Trim spaces.
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
   if (text.empty()) return Status::InvalidArgument("empty number");
-  char buf[64];
-  size_t len = 0;
+  std::string out;
   const char decimal = decimal_comma ? ',' : '.';
   const char thousands = decimal_comma ? '.' : ',';
   bool seen_decimal = false;
   for (char c : text) {
-    if (len + 1 >= sizeof buf) return Status::InvalidArgument("number too long: " + std::string(text.substr(0, 40)));
+    if (out.size() + 1 >= 64) return Status::InvalidArgument("number too long: " + std::string(text.substr(0, 40)));
     if (c == decimal) {
       if (seen_decimal) return Status::InvalidArgument("not a number: " + std::string(text));
       seen_decimal = true;
-      buf[len++] = '.';
+      out.push_back('.');
     } else if (c == thousands || (decimal_comma && c == ' ') || c == '\'') {
       if (seen_decimal) return Status::InvalidArgument("not a number: " + std::string(text));
     } else if ((c >= '0' && c <= '9') || c == '-' || c == '+' || c == 'e' || c == 'E') {
-      buf[len++] = c;
+      out.push_back(c);
     } else {
       return Status::InvalidArgument("not a number: " + std::string(text));
     }
   }
-  const char* first = buf;
-  if (len > 0 && buf[0] == '+') ++first;
+  if (out[0] == '+') out.erase(0, 1);
+  return out;
+}
+
+}  // namespace
+
+Result<double> ParseNumber(std::string_view text, bool decimal_comma) {
+  RP_ASSIGN_OR_RETURN(std::string plain, PlainNumber(text, decimal_comma));
   double v = 0;
-  auto [ptr, ec] = std::from_chars(first, buf + len, v);
-  if (ec != std::errc() || ptr != buf + len || !std::isfinite(v)) {
+  auto [ptr, ec] = std::from_chars(plain.data(), plain.data() + plain.size(), v);
+  if (ec != std::errc() || ptr != plain.data() + plain.size() || !std::isfinite(v)) {
     return Status::InvalidArgument("not a number: " + std::string(text));
   }
   return v;
+}
+
+Result<Money> ParseMoney(std::string_view text, bool decimal_comma) {
+  RP_ASSIGN_OR_RETURN(std::string plain, PlainNumber(text, decimal_comma));
+  return Money::Parse(plain);
 }
 
 namespace {
@@ -162,7 +176,12 @@ Result<Timestamp> ParseTime(std::string_view text, std::string_view pattern) {
     if (v > limit || v < -limit) {
       return Status::InvalidArgument("Unix time out of range: " + std::string(text));
     }
-    return pattern == "epoch" ? Timestamp::FromSeconds(v) : Timestamp::FromMillis(v);
+    Timestamp t = pattern == "epoch" ? Timestamp::FromSeconds(v) : Timestamp::FromMillis(v);
+    int64_t y;
+    unsigned m, d;
+    CivilFromDays(t.seconds() / 86'400, &y, &m, &d);
+    RP_RETURN_IF_ERROR(CheckYear(y));
+    return t;
   }
   int64_t year = 1970, month = 1, day = 1, hour = 0, minute = 0, second = 0, micros = 0;
   size_t i = 0;
@@ -225,6 +244,7 @@ Result<Timestamp> ParseTime(std::string_view text, std::string_view pattern) {
   static constexpr int kDays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
   if (day > kDays[month - 1] || (month == 2 && day == 29 && !leap)) return fail();
+  RP_RETURN_IF_ERROR(CheckYear(year));
   int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   return Timestamp{days * kMicrosPerDay + ((hour * 60 + minute) * 60 + second) * kMicrosPerSecond + micros};
 }

@@ -23,6 +23,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include "common/text.h"
 #include "ingest/import.h"
 
 namespace rapport::ingest {
@@ -223,7 +224,7 @@ enum class Target {
   kAgent, kDepartment, kType, kPurpose, kTouchPoint, kDirection, kReason, kCampaign, kOutcome, kProperties,
 };
 
-enum class ValueKind { kText, kNumber, kInteger, kBoolean, kDate, kTimestamp };
+enum class ValueKind { kText, kNumber, kInteger, kBoolean, kDate, kTimestamp, kMoney };
 
 struct FieldSpec {
   std::string_view name;
@@ -246,7 +247,7 @@ constexpr FieldSpec kAccountFields[] = {
     {"status", Target::kStatus, ValueKind::kText},
     {"openedAt", Target::kOpenedAt, ValueKind::kTimestamp},
     {"closedAt", Target::kClosedAt, ValueKind::kTimestamp},
-    {"balance", Target::kBalance, ValueKind::kNumber},
+    {"balance", Target::kBalance, ValueKind::kMoney},
     {"currency", Target::kCurrency, ValueKind::kText},
 };
 constexpr FieldSpec kTransactionFields[] = {
@@ -261,7 +262,7 @@ constexpr FieldSpec kTransactionFields[] = {
     {"item", Target::kItem, ValueKind::kText},
     {"category", Target::kCategory, ValueKind::kText},
     {"quantity", Target::kQuantity, ValueKind::kNumber},
-    {"amount", Target::kAmount, ValueKind::kNumber},
+    {"amount", Target::kAmount, ValueKind::kMoney},
     {"currency", Target::kCurrency, ValueKind::kText},
 };
 constexpr FieldSpec kInteractionFields[] = {
@@ -386,6 +387,14 @@ class Mapper {
   // Maps one row into out; a bad value is a RowError.
   std::optional<RowError> Map(const Row& row, MappedRows* out) {
     if (!row.error.empty()) return RowError{row.line, "", row.error};
+    // Every value is text that may end up stored or in properties: valid
+    // UTF-8 without NUL, as for the API.
+    for (size_t c = 0; c < row.values.size(); ++c) {
+      if (c >= row.present.size() || !row.present[c]) continue;
+      if (Status s = text::CheckText(row.values[c], ""); !s.ok()) {
+        return RowError{row.line, table_->name(static_cast<int>(c)), s.message()};
+      }
+    }
     if (!unknown_.empty()) {
       for (int c : unknown_) {
         if (static_cast<size_t>(c) < row.present.size() && row.present[static_cast<size_t>(c)]) {
@@ -569,6 +578,13 @@ class Mapper {
 
   // Converts text per the rule and stores it; returns why it cannot.
   std::optional<std::string> Apply(const Rule& rule, std::string_view text, Record* r) {
+    if (rule.target == Target::kAmount || rule.target == Target::kBalance) {
+      // Exactly from the digits, whatever type a mapping gives: never through a double.
+      auto m = ParseMoney(text, rule.decimal_comma);
+      if (!m.ok()) return m.status().message();
+      (rule.target == Target::kBalance ? r->account.balance : r->transaction.amount) = *m;
+      return std::nullopt;
+    }
     AttributeValue value;
     switch (rule.kind) {
       case ValueKind::kText:
@@ -580,6 +596,7 @@ class Mapper {
         value = *v;
         break;
       }
+      case ValueKind::kMoney: return "a money field is read before the switch";
       case ValueKind::kInteger: {
         auto v = ParseNumber(text, rule.decimal_comma);
         if (!v.ok()) return v.status().message();
@@ -645,7 +662,6 @@ class Mapper {
       }
       case Target::kProduct: r->account.product = text_of(); break;
       case Target::kStatus: r->account.status = text_of(); break;
-      case Target::kBalance: r->account.balance = number_of(); break;
       case Target::kCurrency:
         r->account.currency = r->transaction.currency = text_of();
         break;
@@ -658,7 +674,6 @@ class Mapper {
       case Target::kItem: r->transaction.item = text_of(); break;
       case Target::kCategory: r->transaction.category = text_of(); break;
       case Target::kQuantity: r->transaction.quantity = number_of(); break;
-      case Target::kAmount: r->transaction.amount = number_of(); break;
       case Target::kAgent: r->interaction.agent = text_of(); break;
       case Target::kDepartment: r->interaction.department = text_of(); break;
       case Target::kType: r->interaction.type = text_of(); break;

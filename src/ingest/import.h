@@ -17,6 +17,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/money.h"
 #include "common/status.h"
 #include "common/time.h"
 #include "customer/customer.h"
@@ -200,5 +201,7 @@ Result<Timestamp> ParseTime(std::string_view text, std::string_view pattern);
 // Parses a decimal number, with ',' as decimal separator when decimal_comma
 // (then '.' and ' ' are thousands separators; otherwise ',' is).
 Result<double> ParseNumber(std::string_view text, bool decimal_comma);
+// The same for an amount of money, read exactly from its digits (see Money).
+Result<Money> ParseMoney(std::string_view text, bool decimal_comma);
 
 }  // namespace rapport::ingest

@@ -230,19 +230,6 @@ std::map<std::string, customer::AttributeValue> TraitsToAttributes(
   return out;
 }
 
-double Num(const rapidjson::Value& o, const char* key, double fallback) {
-  auto it = o.FindMember(key);
-  if (it == o.MemberEnd()) return fallback;
-  if (it->value.IsNumber()) return it->value.GetDouble();
-  if (it->value.IsString()) {
-    char* end = nullptr;
-    std::string s(it->value.GetString(), it->value.GetStringLength());
-    double v = std::strtod(s.c_str(), &end);
-    if (end && *end == '\0' && !s.empty() && std::isfinite(v)) return v;
-  }
-  return fallback;
-}
-
 std::string IdText(const rapidjson::Value& o, const char* key) {
   auto it = o.FindMember(key);
   if (it == o.MemberEnd()) return "";
@@ -263,62 +250,122 @@ std::string ChannelOf(const TrackingEvent& e) {
   return "server";
 }
 
-// Segment e-commerce events that move money become transactions: one per
-// product (or one for the order when it lists none), keyed by messageId so
-// a replay adds nothing. "Order Refunded" is the negative of its order.
-// Cart and browsing events (Product Added, Product Viewed, Checkout
-// Started...) stay events: they are interest, not revenue.
+// TransactionsOf a stored event: its properties were checked by
+// OrderTransactions when the call was accepted.
 std::vector<customer::Transaction> TransactionsOf(const TrackingEvent& e, const std::string& source) {
-  std::vector<customer::Transaction> out;
-  if (e.type != EventType::kTrack) return out;
-  double sign = 0;
-  if (e.event == "Order Completed") sign = 1;
-  if (e.event == "Order Refunded") sign = -1;
-  if (sign == 0) return out;
+  if (e.type != EventType::kTrack || !IsOrderEvent(e.event)) return {};
   rapidjson::Document p;
-  p.Parse(e.properties_json.data(), e.properties_json.size());
-  if (p.HasParseError() || !p.IsObject()) return out;
-  std::string currency = Str(p, "currency");
-  std::transform(currency.begin(), currency.end(), currency.begin(), [](unsigned char c) { return std::toupper(c); });
-  if (currency.size() != 3) currency = "USD";
+  p.Parse<rapidjson::kParseFullPrecisionFlag>(e.properties_json.data(), e.properties_json.size());
+  if (p.HasParseError() || !p.IsObject()) return {};
+  auto out = OrderTransactions(e, p, source, "");
+  return out.ok() ? std::move(*out) : std::vector<customer::Transaction>{};
+}
+
+}  // namespace
+
+// ---- e-commerce --------------------------------------------------------------------
+
+namespace {
+
+// A number or numeric string member as Money; `fallback` when absent.
+Result<Money> MoneyMember(const rapidjson::Value& o, const char* key, Money fallback, const std::string& base) {
+  auto it = o.FindMember(key);
+  if (it == o.MemberEnd() || it->value.IsNull()) return fallback;
+  const rapidjson::Value& v = it->value;
+  Result<Money> m = Status::InvalidArgument("expected a decimal number, got " + std::string(json::TypeName(v)));
+  if (v.IsInt64()) {
+    m = Money::Parse(std::to_string(v.GetInt64()));
+  } else if (v.IsNumber()) {
+    m = Money::FromDouble(v.GetDouble());
+  } else if (v.IsString()) {
+    m = Money::Parse(std::string_view(v.GetString(), v.GetStringLength()));
+  }
+  if (!m.ok()) return Status::InvalidArgument(m.status().message(), json::Child(base, key));
+  return *m;
+}
+
+Result<double> QuantityMember(const rapidjson::Value& o, const std::string& base) {
+  auto it = o.FindMember("quantity");
+  if (it == o.MemberEnd() || it->value.IsNull()) return 1.0;
+  const rapidjson::Value& v = it->value;
+  double q = 0;
+  if (v.IsNumber()) {
+    q = v.GetDouble();
+  } else if (v.IsString()) {
+    char* end = nullptr;
+    std::string text(v.GetString(), v.GetStringLength());
+    q = std::strtod(text.c_str(), &end);
+    if (text.empty() || !end || *end != '\0') q = 0;
+  }
+  // A refund is "Order Refunded" with positive quantities, never a negative count.
+  if (!std::isfinite(q) || q <= 0 || q > 1e9) {
+    return Status::InvalidArgument("quantity must be a number above 0 and at most 1000000000",
+                                   json::Child(base, "quantity"));
+  }
+  return q;
+}
+
+}  // namespace
+
+bool IsOrderEvent(std::string_view event) { return event == "Order Completed" || event == "Order Refunded"; }
+
+Result<std::vector<customer::Transaction>> OrderTransactions(const TrackingEvent& e,
+                                                             const rapidjson::Value& properties,
+                                                             const std::string& source, const std::string& base) {
+  std::vector<customer::Transaction> out;
+  if (e.type != EventType::kTrack || !IsOrderEvent(e.event) || !properties.IsObject()) return out;
+  const rapidjson::Value& p = properties;
+  int sign = e.event == "Order Refunded" ? -1 : 1;
+  std::string currency = "USD";  // Segment's default when an order names none
+  if (auto c = p.FindMember("currency"); c != p.MemberEnd() && !c->value.IsNull()) {
+    auto code = c->value.IsString() ? NormalizeCurrency(std::string_view(c->value.GetString(), c->value.GetStringLength()))
+                                    : Result<std::string>(Status::InvalidArgument("currency must be an ISO 4217 code"));
+    if (!code.ok()) return Status::InvalidArgument(code.status().message(), json::Child(base, "currency"));
+    currency = std::move(*code);
+  }
   std::string order = IdText(p, "order_id");
   std::string channel = ChannelOf(e);
-  auto base = [&] {
+  auto with_base = [&] {
     customer::Transaction t;
     t.source = source;
     t.occurred_at = e.timestamp;
     t.channel = channel;
     t.currency = currency;
+    t.location = order;
     return t;
   };
   auto products = p.FindMember("products");
   if (products != p.MemberEnd() && products->value.IsArray() && !products->value.Empty()) {
     const auto& arr = products->value.GetArray();
+    std::string list = json::Child(base, "products");
     for (rapidjson::SizeType i = 0; i < arr.Size(); ++i) {
       if (!arr[i].IsObject()) continue;
-      customer::Transaction t = base();
+      std::string at = json::Child(list, i);
+      customer::Transaction t = with_base();
       t.source_key = e.message_id + "/" + std::to_string(i);
       t.sku = IdText(arr[i], "sku");
       if (t.sku.empty()) t.sku = IdText(arr[i], "product_id");
       t.item = Str(arr[i], "name");
       t.category = Str(arr[i], "category");
-      t.quantity = Num(arr[i], "quantity", 1);
-      t.amount = sign * Num(arr[i], "price", 0) * t.quantity;
-      t.location = order;
+      RP_ASSIGN_OR_RETURN(t.quantity, QuantityMember(arr[i], at));
+      RP_ASSIGN_OR_RETURN(Money price, MoneyMember(arr[i], "price", Money(), at));
+      auto amount = price.Times(sign * t.quantity);
+      if (!amount.ok()) return Status::InvalidArgument(amount.status().message(), json::Child(at, "price"));
+      t.amount = *amount;
       out.push_back(std::move(t));
     }
     return out;
   }
-  customer::Transaction t = base();
+  customer::Transaction t = with_base();
   t.source_key = e.message_id;
   t.item = order.empty() ? e.event : "order " + order;
-  t.amount = sign * Num(p, "revenue", Num(p, "total", Num(p, "value", 0)));
-  t.location = order;
+  RP_ASSIGN_OR_RETURN(Money value, MoneyMember(p, "value", Money(), base));
+  RP_ASSIGN_OR_RETURN(Money total, MoneyMember(p, "total", value, base));
+  RP_ASSIGN_OR_RETURN(Money revenue, MoneyMember(p, "revenue", total, base));
+  t.amount = Money::FromUnits(sign * revenue.units());
   out.push_back(std::move(t));
   return out;
 }
-
-}  // namespace
 
 // ---- sources ---------------------------------------------------------------------
 

@@ -17,6 +17,9 @@
 #include <string_view>
 #include <vector>
 
+#include <rapidjson/document.h>
+
+#include "common/money.h"
 #include "common/status.h"
 #include "common/time.h"
 #include "customer/customer.h"
@@ -64,6 +67,20 @@ struct TrackingEvent {
 // The event as Segment's JSON (camelCase, RFC 3339 times), as GET /v1/events
 // and the change feed's readers see it.
 std::string EventToJson(const TrackingEvent& e);
+
+// Segment e-commerce events that move money ("Order Completed", "Order
+// Refunded") become transactions: one per product (or one for the order when
+// it lists none), keyed by messageId so a replay adds nothing; a refund is
+// the negative of its order. Cart and browsing events (Product Added,
+// Checkout Started...) stay events: they are interest, not revenue.
+bool IsOrderEvent(std::string_view event);
+// The transactions of an order event from its properties object (the
+// customer id left 0). A bad amount, quantity or currency is
+// InvalidArgument naming it under `base` ("/properties/products/2/quantity"),
+// so the decoder refuses the call instead of the write failing later.
+Result<std::vector<customer::Transaction>> OrderTransactions(const TrackingEvent& e,
+                                                             const rapidjson::Value& properties,
+                                                             const std::string& source, const std::string& base);
 
 // A call rejected by the decoder: the index inside a batch (0 for a single
 // call) and why, with the JSON pointer of the field ("/batch/3/userId").

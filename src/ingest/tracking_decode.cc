@@ -6,6 +6,7 @@
 #include <random>
 
 #include "common/json.h"
+#include "common/text.h"
 #include "ingest/tracking.h"
 
 namespace rapport::ingest {
@@ -33,7 +34,8 @@ Status ReadId(const rapidjson::Value& obj, std::string_view key, std::string_vie
   if (out->size() > kMaxIdBytes) {
     return Status::InvalidArgument("ids are at most " + std::to_string(kMaxIdBytes) + " bytes", Ptr(base, key));
   }
-  return Status::Ok();
+  // Ids become identifiers and keys other systems match on: no CR/LF, TAB, NUL.
+  return text::CheckIdentifier(*out, Ptr(base, key));
 }
 
 Status ReadString(const rapidjson::Value& obj, std::string_view key, std::string_view base, std::string* out) {
@@ -192,6 +194,16 @@ Result<TrackingEvent> DecodeEvent(const rapidjson::Value& v, std::optional<Event
   } else {
     e.timestamp = received_at;
   }
+  {
+    // Corrected by the client's clock skew, the time can leave the accepted years.
+    int64_t year;
+    unsigned month, day;
+    CivilFromDays(e.timestamp.micros / kMicrosPerDay, &year, &month, &day);
+    if (Status s = CheckYear(year); !s.ok()) {
+      return Status::InvalidArgument("the event's time (timestamp corrected by sentAt): " + s.message(),
+                                     Ptr(base, original ? "originalTimestamp" : "timestamp"));
+    }
+  }
 
   switch (e.type) {
     case EventType::kIdentify:
@@ -203,7 +215,16 @@ Result<TrackingEvent> DecodeEvent(const rapidjson::Value& v, std::optional<Event
       if (e.event.size() > kMaxIdBytes) {
         return Status::InvalidArgument("event names are at most 256 bytes", Ptr(base, "event"));
       }
+      RP_RETURN_IF_ERROR(text::CheckIdentifier(e.event, Ptr(base, "event")));
       RP_RETURN_IF_ERROR(ReadObject(v, "properties", base, &e.properties_json));
+      if (IsOrderEvent(e.event)) {
+        // An order becomes transactions after the call is answered: its
+        // amounts, quantities and currency are checked now, while the client
+        // can still be told which one is wrong.
+        const rapidjson::Value* props = nullptr;
+        RP_RETURN_IF_ERROR(FindObject(v, "properties", base, &props));
+        if (props) RP_RETURN_IF_ERROR(OrderTransactions(e, *props, "", Ptr(base, "properties")).status());
+      }
       break;
     case EventType::kPage:
     case EventType::kScreen:

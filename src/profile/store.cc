@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/json.h"
+#include "common/money.h"
 #include "feel/feel.h"
 #include "profile/internal/store_impl.h"
 
@@ -72,6 +73,7 @@ namespace {
 
 constexpr const char* kTransactionColumns =
     "customer_id, occurred_at, channel, location, sku, item, category, quantity, amount, currency";
+constexpr int kAmountField = 8;  // in kTransactionColumns: Money units
 constexpr const char* kInteractionColumns =
     "customer_id, occurred_at, agent, department, type, purpose, channel, touch_point, direction, reason, "
     "campaign, outcome";
@@ -128,10 +130,13 @@ std::string AgeBand(int age) {
   return std::to_string(lo) + "-" + std::to_string(hi);
 }
 
-// Running values of the aggregates of one target row.
+// Running values of the aggregates of one target row. Sums of amounts
+// (Money, integers of 10^-4) add exactly; the column gets their nearest
+// double once, which prints as the exact decimal.
 struct Acc {
   double count = 0;
   double sum = 0;
+  MoneySum money;
   int32_t first = std::numeric_limits<int32_t>::max();
   int32_t last = std::numeric_limits<int32_t>::min();
   std::unordered_map<std::string, int64_t> top;
@@ -160,6 +165,7 @@ class Aggregation {
                                          "/aggregates/" + def.name + "/field");
         }
         d.field = static_cast<int>(it - names.begin());
+        d.money = src == 0 && d.field == kAmountField;
       }
       if (!def.filter.empty()) {
         feel::CompileOptions opts;
@@ -196,6 +202,8 @@ class Aggregation {
             const auto& v = row[i];
             if (i == 1) {
               scope.Set(names[i], feel::Value::FromTimestamp(Timestamp{v.AsInt()}));
+            } else if (src == 0 && i == static_cast<size_t>(kAmountField)) {
+              scope.Set(names[i], feel::Value::Number(feel::Decimal::FromDouble(Money::FromUnits(v.AsInt()).ToDouble())));
             } else if (v.is_null()) {
               scope.Set(names[i], feel::Value::Null());
             } else if (v.is_text()) {
@@ -224,7 +232,9 @@ class Aggregation {
       const Acc& a = acc[k];
       switch (d.def->measure) {
         case AggregateDef::Measure::kCount: c.SetNumber(row, a.count); break;
-        case AggregateDef::Measure::kSum: c.SetNumber(row, a.sum); break;
+        case AggregateDef::Measure::kSum:
+          c.SetNumber(row, d.money ? a.money.total().ToDouble() : a.sum);
+          break;
         case AggregateDef::Measure::kFirst:
           if (a.count > 0) c.SetInt(row, a.first); else c.SetNull(row);
           break;
@@ -253,13 +263,17 @@ class Aggregation {
     const AggregateDef* def;
     int column = -1;
     int field = -1;
+    bool money = false;  // sums the transactions' amount
     std::optional<feel::Expression> filter;
   };
 
   static void Fold(const Def& d, const storage::Row& row, int32_t day, Acc& a) {
     a.count += 1;
     switch (d.def->measure) {
-      case AggregateDef::Measure::kSum: a.sum += row[d.field].AsDouble(); break;
+      case AggregateDef::Measure::kSum:
+        if (d.money) a.money.AddUnits(row[d.field].AsInt());
+        else a.sum += row[d.field].AsDouble();
+        break;
       case AggregateDef::Measure::kFirst: a.first = std::min(a.first, day); break;
       case AggregateDef::Measure::kLast: a.last = std::max(a.last, day); break;
       case AggregateDef::Measure::kTop: ++a.top[row[d.field].AsText()]; break;

@@ -104,7 +104,7 @@ TEST_F(StoreTest, AccountsUpsertBySourceKey) {
   a.source = "billing";
   a.source_key = "C-1";
   a.product = "Mobile L";
-  a.balance = 29.9;
+  a.balance = *Money::Parse("29.9");
   auto first = store_->UpsertAccount(a);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_EQ(first->opened_at, clock_.Now());
@@ -119,7 +119,7 @@ TEST_F(StoreTest, AccountsUpsertBySourceKey) {
   ASSERT_EQ(view->accounts.size(), 1u);
   EXPECT_EQ(view->accounts[0].status, "closed");
   EXPECT_EQ(view->accounts[0].product, "Mobile L");
-  EXPECT_DOUBLE_EQ(view->accounts[0].balance, 29.9);
+  EXPECT_EQ(view->accounts[0].balance.ToString(), "29.9");
 
   struct Case {
     const char* name;
@@ -155,7 +155,7 @@ TEST_F(StoreTest, TransactionsAndInteractionsAreIdempotentBySourceKey) {
   t.occurred_at = T("2025-05-01T10:00:00Z");
   t.sku = "SKU-1";
   t.item = "Kettle";
-  t.amount = 49.5;
+  t.amount = *Money::Parse("49.5");
   auto a = store_->AddTransaction(t);
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   auto b = store_->AddTransaction(t);
@@ -170,7 +170,9 @@ TEST_F(StoreTest, TransactionsAndInteractionsAreIdempotentBySourceKey) {
   auto clash = store_->AddTransaction(t);
   EXPECT_EQ(clash.status().code(), StatusCode::kConflict);
   t.customer_id = anna;
-  t.currency = "eur";
+  t.currency = "DOGECOIN";
+  EXPECT_EQ(store_->AddTransaction(t).status().field(), "/currency");
+  t.currency = "XYZ";  // three letters, but no ISO 4217 code
   EXPECT_EQ(store_->AddTransaction(t).status().field(), "/currency");
   t.currency = "EUR";
   t.account_id = 777;
@@ -281,7 +283,7 @@ TEST_F(StoreTest, ViewOfHouseholdMember) {
     t.occurred_at = Timestamp{T("2025-03-01T12:00:00Z").micros + d * kMicrosPerDay};
     t.sku = "SKU-" + std::to_string(d % 3);
     t.item = "Item " + std::to_string(d % 3);
-    t.amount = 10.0 * (d % 3 + 1);
+    t.amount = Money::FromWhole(10 * (d % 3 + 1));
     ASSERT_TRUE(store_->AddTransaction(t).ok());
   }
   Transaction refund;
@@ -289,7 +291,7 @@ TEST_F(StoreTest, ViewOfHouseholdMember) {
   refund.source = "shop";
   refund.occurred_at = T("2025-03-20T12:00:00Z");
   refund.sku = "SKU-0";
-  refund.amount = -10;
+  refund.amount = Money::FromWhole(-10);
   ASSERT_TRUE(store_->AddTransaction(refund).ok());
   const char* channels[] = {"web", "email", "store", "call_centre", "field_sales"};
   for (int k = 0; k < 25; ++k) {
@@ -336,14 +338,14 @@ TEST_F(StoreTest, ViewOfHouseholdMember) {
   ASSERT_EQ(v->accounts.size(), 2u);
   const TransactionSummary& s = v->transaction_summary;
   EXPECT_EQ(s.count, 16);
-  EXPECT_DOUBLE_EQ(s.revenue, 5 * 10 + 5 * 20 + 5 * 30 - 10);
+  EXPECT_EQ(s.revenue, Money::FromWhole(5 * 10 + 5 * 20 + 5 * 30 - 10));
   EXPECT_EQ(s.first_purchase, T("2025-03-01T12:00:00Z"));
   EXPECT_EQ(s.last_purchase, T("2025-03-15T12:00:00Z"));
   ASSERT_EQ(s.top_items.size(), 3u);
   EXPECT_EQ(s.top_items[0].sku, "SKU-2");
-  EXPECT_DOUBLE_EQ(s.top_items[0].revenue, 150);
+  EXPECT_EQ(s.top_items[0].revenue, Money::FromWhole(150));
   EXPECT_EQ(s.top_items[2].sku, "SKU-0");
-  EXPECT_DOUBLE_EQ(s.top_items[2].revenue, 40);
+  EXPECT_EQ(s.top_items[2].revenue, Money::FromWhole(40));
   ASSERT_EQ(v->recent_transactions.size(), 10u);
   EXPECT_EQ(v->recent_transactions[0].occurred_at, T("2025-03-20T12:00:00Z"));
   EXPECT_GT(v->recent_transactions[0].occurred_at, v->recent_transactions[1].occurred_at);
@@ -377,6 +379,93 @@ TEST_F(StoreTest, ViewOfHouseholdMember) {
   EXPECT_EQ(past->transaction_summary.count, 10);
   EXPECT_EQ(past->transaction_summary.last_purchase, T("2025-03-10T12:00:00Z"));
   EXPECT_TRUE(past->recent_interactions.empty());
+}
+
+}  // namespace
+}  // namespace rapport::customer
+
+namespace rapport::customer {
+namespace {
+
+// Issue #12, "bad data is stored and served": each rule of the model, named.
+TEST_F(StoreTest, BadTransactionsAreRefusedNamingTheField) {
+  CustomerId anna = NewPerson("Anna", "Schmidt");
+  Transaction t;
+  t.customer_id = anna;
+  t.source = "shop";
+  t.occurred_at = T("2025-05-01T10:00:00Z");
+  t.amount = Money::FromWhole(10);
+  auto field_of = [&](Transaction bad) { return store_->AddTransaction(bad).status().field(); };
+  Transaction q = t;
+  q.quantity = -1'000'000;
+  EXPECT_EQ(field_of(q), "/quantity");
+  q.quantity = 0;
+  EXPECT_EQ(field_of(q), "/quantity");
+  Transaction refund = t;  // a refund may count its returned items negatively
+  refund.amount = Money::FromWhole(-10);
+  refund.quantity = -1;
+  EXPECT_TRUE(store_->AddTransaction(refund).ok());
+  Transaction key = t;
+  key.source_key = "order-1\r\nX-Injected: 1";
+  EXPECT_EQ(field_of(key), "/sourceKey");
+  Transaction nul = t;
+  nul.item = std::string("Kettle\0", 7);
+  EXPECT_EQ(field_of(nul), "/item");
+  Transaction utf = t;
+  utf.category = "K\xFC" "che";  // Latin-1, not UTF-8
+  EXPECT_EQ(field_of(utf), "/category");
+  Transaction year = t;
+  year.occurred_at = Timestamp{-62'167'219'200'000'000};  // 0000-01-01
+  EXPECT_EQ(field_of(year), "/occurredAt");
+  Transaction big = t;
+  big.amount = Money::FromUnits(Money::kMaxUnits + 1);
+  EXPECT_EQ(field_of(big), "/amount");
+  Transaction lower = t;
+  lower.currency = "eur";  // normalized, not refused
+  auto ok = store_->AddTransaction(lower);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->currency, "EUR");
+}
+
+TEST_F(StoreTest, RevenueOfManyCentsIsExact) {
+  CustomerId anna = NewPerson("Anna", "Schmidt");
+  // 753811.93 as 1,001 amounts that a double sum gets wrong.
+  std::vector<std::pair<Identifier, Transaction>> rows;
+  double as_double = 0;
+  for (int i = 0; i < 1000; ++i) {
+    Transaction t;
+    t.customer_id = anna;
+    t.source = "shop";
+    t.occurred_at = T("2025-05-01T10:00:00Z");
+    t.amount = *Money::Parse("753.81");
+    as_double += 753.81;
+    rows.emplace_back(Identifier{}, t);
+  }
+  Transaction rest = rows[0].second;
+  rest.amount = *Money::Parse("1.93");
+  as_double += 1.93;
+  rows.emplace_back(Identifier{}, rest);
+  ASSERT_NE(as_double, 753811.93);  // what the landed code summed
+  auto r = store_->AddTransactions(rows);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  auto v = store_->View(anna);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->transaction_summary.revenue.ToString(), "753811.93");
+}
+
+TEST_F(StoreTest, AccountBalancesAreMoney) {
+  CustomerId anna = NewPerson("Anna", "Schmidt");
+  Account a;
+  a.customer_id = anna;
+  a.source = "billing";
+  a.source_key = "A-1";
+  a.product = "Tariff";
+  a.balance = *Money::Parse("-1234.5678");
+  auto ok = store_->UpsertAccount(a);
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(store_->View(anna)->accounts[0].balance.ToString(), "-1234.5678");
+  a.currency = "DOGECOIN";
+  EXPECT_EQ(store_->UpsertAccount(a).status().field(), "/currency");
 }
 
 }  // namespace

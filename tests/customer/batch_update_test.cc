@@ -42,7 +42,7 @@ TEST_F(BatchUpdateTest, AppendTransactionsSkipsKnownKeys) {
   t.customer_id = a;
   t.source = "web";
   t.source_key = "m1/0";
-  t.amount = 19;
+  t.amount = Money::FromWhole(19);
   t.currency = "USD";
   t.occurred_at = T("2026-01-01T10:00:00Z");
   auto first = store_->AppendTransactions({t});
@@ -58,7 +58,7 @@ TEST_F(BatchUpdateTest, AppendTransactionsSkipsKnownKeys) {
   no_key.source_key.clear();
   EXPECT_EQ(store_->AppendTransactions({no_key}).status().field(), "/0/sourceKey");
   Transaction lower = u;
-  lower.currency = "usd";
+  lower.currency = "DOGECOIN";
   EXPECT_EQ(store_->AppendTransactions({u, lower}).status().field(), "/1/currency");
   Transaction nobody = u;
   nobody.customer_id = 424242;

@@ -227,7 +227,7 @@ TEST_F(StoreTest, ActivityBatchesResolveCustomersByIdentifier) {
     Transaction t;
     t.source = "shop";
     t.source_key = "o" + std::to_string(i);
-    t.amount = 10;
+    t.amount = Money::FromWhole(10);
     t.occurred_at = T("2025-01-01T00:00:00Z");
     txs.push_back({{"billing", "88231"}, t});
   }

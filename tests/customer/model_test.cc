@@ -121,3 +121,26 @@ TEST(KindTest, RoundTrips) {
 
 }  // namespace
 }  // namespace rapport::customer
+
+namespace rapport::customer {
+namespace {
+
+// Issue #12: NUL in names and CR/LF in identifiers were accepted.
+TEST(ModelTest, NamesHoldValidTextAndIdentifiersNoControlCharacters) {
+  AttributeDefinition name{"firstName", AttributeType::kString, true, ""};
+  EXPECT_FALSE(CoerceAttribute(name, AttributeValue(std::string("Ann\0e", 5))).ok());
+  EXPECT_FALSE(CoerceAttribute(name, AttributeValue(std::string("Ren\xE9"))).ok());  // Latin-1
+  EXPECT_TRUE(CoerceAttribute(name, AttributeValue(std::string("Ren\xC3\xA9"))).ok());
+  for (const char* bad : {"billing:88231\r\nSet-Cookie: a=1", "billing:88\t231", "shop:a\nb"}) {
+    EXPECT_FALSE(ParseIdentifier(bad).ok()) << bad;
+  }
+  EXPECT_TRUE(ParseIdentifier("billing:88231 A").ok());
+  AttributeDefinition birth{"birthDate", AttributeType::kDate, true, ""};
+  EXPECT_FALSE(CoerceAttribute(birth, AttributeValue(std::string("0000-01-01"))).ok());
+  EXPECT_TRUE(CoerceAttribute(birth, AttributeValue(std::string("1950-01-01"))).ok());
+  AttributeDefinition seen{"lastSeen", AttributeType::kTimestamp, false, ""};
+  EXPECT_FALSE(CoerceAttribute(seen, AttributeValue(std::string("0000-01-01T00:00:00Z"))).ok());
+}
+
+}  // namespace
+}  // namespace rapport::customer

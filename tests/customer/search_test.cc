@@ -217,7 +217,7 @@ TEST_P(SearchTest, PagesThroughARunOfOneTokenLongerThanABatch) {
 // that are identifiers, and search finds the same customers.
 TEST_P(SearchTest, MigrationDropsTokensThatDuplicateIdentifiers) {
   auto steps = internal::Migrations(db_->dialect());
-  ASSERT_EQ(steps.size(), 2u);
+  ASSERT_EQ(steps.size(), 3u);
   ASSERT_TRUE(storage::Migrate(*db_, "customer", {steps[0]}).ok());
   Status s = db_->WithTransaction([](storage::Connection& c) -> Status {
     // As version 1 wrote them: one with its email and phone as identifiers,
@@ -245,6 +245,30 @@ TEST_P(SearchTest, MigrationDropsTokensThatDuplicateIdentifiers) {
   EXPECT_EQ(Find("max@"), Ids{2});
   EXPECT_EQ(Find("roth"), (Ids{1, 2}));
   EXPECT_EQ(Find("m"), (Ids{2, 1}));  // "max" before "mia"
+}
+
+// Issue #12: amounts and balances were doubles; migration 3 turns them into
+// exact integers of 10^-4 currency units, rounding away the float noise and
+// clamping what was beyond the range now accepted.
+TEST_P(SearchTest, MigrationMakesMoneyExact) {
+  auto steps = internal::Migrations(db_->dialect());
+  ASSERT_TRUE(storage::Migrate(*db_, "customer", {steps[0], steps[1]}).ok());
+  Status s = db_->WithTransaction([](storage::Connection& c) -> Status {
+    return c.ExecuteScript(
+        "INSERT INTO customers (id, kind, attributes, valid_from, latest_valid_from, created_at, updated_at) VALUES "
+        "(1, 'person', '{}', 0, 0, 0, 0);"
+        "INSERT INTO customer_accounts (id, customer_id, source, source_key, status, opened_at, balance, currency, "
+        "updated_at) VALUES (1, 1, 'billing', 'A', 'active', 0, 120.55, 'EUR', 0);"
+        "INSERT INTO customer_transactions (customer_id, source, source_key, occurred_at, quantity, amount, currency, "
+        "recorded_at) VALUES (1, 'shop', 't1', 0, 1, 753811.9299999997, 'EUR', 0), "
+        "(1, 'shop', 't2', 0, 1, 1e308, 'EUR', 0), (1, 'shop', 't3', 0, 1, -0.1, 'EUR', 0);");
+  });
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  OpenStore();
+  auto v = store_->View(1);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->accounts[0].balance.ToString(), "120.55");
+  EXPECT_EQ(v->transaction_summary.revenue.ToString(), "100000753811.83");
 }
 
 INSTANTIATE_TEST_SUITE_P(Database, SearchTest, ::testing::Values(false, true),

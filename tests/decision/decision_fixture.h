@@ -72,7 +72,7 @@ class DecisionTest : public rapport::testing::TempStoreTest {
       t.customer_id = made->id;
       t.source = "test";
       t.occurred_at = Timestamp{kNoonUtc - kMicrosPerDay};
-      t.amount = revenue;
+      t.amount = *Money::FromDouble(revenue);
       t.channel = "web";
       EXPECT_TRUE(store_->AddTransaction(t).ok());
     }

@@ -211,7 +211,7 @@ TEST_F(TriggerTest, ConditionSeesTheEventsOwnEffect) {
   order.source = "web";
   order.source_key = "o-1";
   order.occurred_at = clock_.Now();
-  order.amount = 40;
+  order.amount = Money::FromWhole(40);
   ASSERT_TRUE(store_->AddTransaction(order).ok());
   ASSERT_EQ(*profile_->ValueOf(ada, "orders"), "0");  // the updater has not run
   engine_->Process({Track(1, ada, "Order Completed", R"({"total": 40})")});

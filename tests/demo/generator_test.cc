@@ -43,7 +43,7 @@ std::string Fingerprint(const std::vector<Chunk>& chunks) {
       }
       os << '\n';
     }
-    for (const auto& [who, t] : c.transactions) tx << who.ToString() << t.source_key << t.amount << t.occurred_at.micros;
+    for (const auto& [who, t] : c.transactions) tx << who.ToString() << t.source_key << t.amount.ToString() << t.occurred_at.micros;
     for (const auto& [who, x] : c.interactions) ix << x.source_key << x.channel << x.outcome << x.occurred_at.micros;
     for (const auto& r : c.relationships) rel << r.from_key << r.type << r.to_key;
     for (const auto& r : c.changes) chg << r.source_key << r.valid_from->micros;
@@ -120,7 +120,7 @@ TEST(GeneratorTest, SpendIsLongTailedAndSeasonal) {
   std::array<double, 12> by_month{};
   for (const auto& c : All(o)) {
     for (const auto& [who, t] : c.transactions) {
-      revenue[who.value] += t.amount;
+      revenue[who.value] += t.amount.ToDouble();
       int64_t y;
       unsigned m, d;
       CivilFromDays(t.occurred_at.micros / kMicrosPerDay, &y, &m, &d);

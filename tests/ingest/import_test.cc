@@ -138,7 +138,7 @@ TEST_F(ImportTest, NdjsonActivitiesReferenceCustomersAndReimportIsIdempotent) {
   auto view = store_->View(**ann);
   ASSERT_TRUE(view.ok()) << view.status().ToString();
   EXPECT_EQ(view->transaction_summary.count, 2);
-  EXPECT_DOUBLE_EQ(view->transaction_summary.revenue, 43.5);
+  EXPECT_EQ(view->transaction_summary.revenue.ToString(), "43.5");
 
   ImportOptions i;
   i.entity = Entity::kInteractions;
@@ -176,6 +176,59 @@ TEST_F(ImportTest, ImportFileReadsFromDiskAndGuessesTheFormat) {
   ASSERT_TRUE(s.ok()) << s.status().ToString();
   EXPECT_EQ(s->created, 1);
   EXPECT_FALSE(ImportFile(*store_, (dir_ / "missing.csv").string(), o).ok());
+}
+
+}  // namespace
+}  // namespace rapport::ingest
+
+namespace rapport::ingest {
+namespace {
+
+// Issue #12: the rules of the API hold for imports, one bad row per rule,
+// each reported by its line while the rest are imported.
+TEST_F(ImportTest, EveryDataRuleIsReportedByLineAndTheRestImported) {
+  ImportOptions c;
+  c.entity = Entity::kCustomers;
+  c.source = "billing";
+  c.format = Format::kNdjson;
+  auto cs = ImportText(*store_,
+                       "{\"sourceKey\":\"1\",\"firstName\":\"Ann\",\"lastName\":\"Lee\"}\n"
+                       "{\"sourceKey\":\"2\",\"firstName\":\"Nul\\u0000l\",\"lastName\":\"Lee\"}\n"
+                       "{\"sourceKey\":\"3\\r\\nX\",\"firstName\":\"Bo\",\"lastName\":\"Lee\"}\n"
+                       "{\"sourceKey\":\"4\",\"firstName\":\"Cy\",\"birthDate\":\"0000-01-01\"}\n",
+                       c);
+  ASSERT_TRUE(cs.ok()) << cs.status().ToString();
+  EXPECT_EQ(cs->created, 1);
+  ASSERT_EQ(cs->rejected, 3);
+  for (int k = 0; k < 3; ++k) EXPECT_EQ(cs->errors[k].line, k + 2) << cs->errors[k].message;
+
+  std::string tx =
+      "sourceKey,customer,occurredAt,item,quantity,amount,currency\n"
+      "t1,billing:1,2025-03-01,Tea,2,0.10,EUR\n"
+      "t2,billing:1,2025-03-01,Tea,-1000000,10,EUR\n"      // line 3: quantity
+      "t3,billing:1,2025-03-01,Tea,1,10,DOGECOIN\n"        // line 4: currency
+      "t4,billing:1,2025-03-01,Tea,1,1e308,EUR\n"          // line 5: amount beyond range
+      "t5,billing:1,0000-01-01,Tea,1,10,EUR\n"             // line 6: year 0000
+      "t6,billing:1,2025-03-01,T\xFF" "a,1,10,EUR\n"      // line 7: not UTF-8
+      "\"t7\r\nX\",billing:1,2025-03-01,Tea,1,10,EUR\n"   // line 8: CR/LF in the key
+      "t8,billing:1,2025-03-01,Tea,1,0.00001,EUR\n"        // line 10: more than 4 decimals
+      "t9,billing:1,2025-03-01,Tea,1,0.20,eur\n";
+  tx += std::string("t10,billing:1,2025-03-01,T\0a,1,10,EUR\n", 36);  // line 12: NUL
+  ImportOptions t;
+  t.entity = Entity::kTransactions;
+  t.source = "shop";
+  auto r = ImportText(*store_, tx, t);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->created, 2);
+  ASSERT_EQ(r->rejected, 8);
+  std::vector<int64_t> lines;
+  for (const auto& e : r->errors) lines.push_back(e.line);
+  EXPECT_EQ(lines, (std::vector<int64_t>{3, 4, 5, 6, 7, 8, 10, 12}));
+  EXPECT_EQ(r->errors[2].column, "amount");
+  EXPECT_EQ(r->errors[3].column, "occurredAt");
+  auto ann = store_->FindByIdentifier({"billing", "1"});
+  ASSERT_TRUE(ann.ok() && ann->has_value());
+  EXPECT_EQ(store_->View(**ann)->transaction_summary.revenue.ToString(), "0.3");
 }
 
 }  // namespace

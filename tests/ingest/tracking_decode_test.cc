@@ -210,3 +210,40 @@ TEST(TrackingDecodeTest, EventJsonRoundTrips) {
 
 }  // namespace
 }  // namespace rapport::ingest
+
+namespace rapport::ingest {
+namespace {
+
+// Issue #12: an order's money is checked when the call is accepted, each
+// bad item of a batch rejected with its pointer, the rest accepted.
+TEST(TrackingDecodeTest, BadOrdersAndIdsAreRejectedByIndex) {
+  auto r = DecodeBatch(R"({"batch":[
+    {"type":"track","userId":"u1","event":"Order Completed","properties":{"total":19.99,"currency":"eur"}},
+    {"type":"track","userId":"u1","event":"Order Completed","properties":{"total":10,"currency":"DOGECOIN"}},
+    {"type":"track","userId":"u1","event":"Order Completed","properties":{"products":[{"price":1,"quantity":-1000000}]}},
+    {"type":"track","userId":"u1","event":"Order Completed","properties":{"revenue":1e308}},
+    {"type":"identify","userId":"u1\r\nX: 1"},
+    {"type":"track","userId":"u1","event":"Sign\nup"},
+    {"type":"track","userId":"u1","event":"x","timestamp":"0000-01-01T00:00:00Z"},
+    {"type":"track","userId":"u1","event":"x","sentAt":"2026-03-01T12:00:00Z","originalTimestamp":"1900-01-01T00:00:00Z"}
+  ]})",
+                       kNow);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  ASSERT_EQ(r->events.size(), 2u);
+  ASSERT_EQ(r->rejected.size(), 6u);
+  std::vector<std::string> fields;
+  for (const auto& x : r->rejected) fields.push_back(x.status.field());
+  EXPECT_EQ(fields, (std::vector<std::string>{"/batch/1/properties/currency",
+                                              "/batch/2/properties/products/0/quantity",
+                                              "/batch/3/properties/revenue", "/batch/4/userId", "/batch/5/event",
+                                              "/batch/6/timestamp"}));
+  rapidjson::Document p;
+  p.Parse(r->events[0].properties_json.c_str());
+  auto tx = OrderTransactions(r->events[0], p, "web", "");
+  ASSERT_TRUE(tx.ok());
+  EXPECT_EQ((*tx)[0].amount.ToString(), "19.99");
+  EXPECT_EQ((*tx)[0].currency, "EUR");
+}
+
+}  // namespace
+}  // namespace rapport::ingest

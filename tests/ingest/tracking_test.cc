@@ -200,11 +200,11 @@ TEST_F(TrackerTest, OrderEventsBecomeTransactions) {
   ASSERT_TRUE(view.ok());
   ASSERT_EQ(view->recent_transactions.size(), 3u);
   EXPECT_EQ(view->transaction_summary.count, 3);
-  EXPECT_DOUBLE_EQ(view->transaction_summary.revenue, 19 + 6 - 6);
+  EXPECT_EQ(view->transaction_summary.revenue, Money::FromWhole(19 + 6 - 6));
   for (const auto& t : view->recent_transactions) {
     EXPECT_EQ(t.source, "web");
     if (t.sku == "46493-32") {
-      EXPECT_DOUBLE_EQ(t.amount, 6);
+      EXPECT_EQ(t.amount, Money::FromWhole(6));
       EXPECT_DOUBLE_EQ(t.quantity, 2);
       EXPECT_EQ(t.currency, "EUR");
     }

@@ -101,7 +101,7 @@ const char* kContributors =
     "WHERE r.related_id = c.id AND r.type = 'member_of' AND r.valid_to IS NULL)";
 
 std::string Revenue(const std::string& window_micros_min = "") {
-  return std::string("(SELECT COALESCE(SUM(t.amount), 0) FROM customer_transactions t WHERE t.customer_id IN ") +
+  return std::string("(SELECT COALESCE(SUM(t.amount), 0) / 10000.0 FROM customer_transactions t WHERE t.customer_id IN ") +
          kContributors + (window_micros_min.empty() ? "" : " AND t.occurred_at > " + window_micros_min) + ")";
 }
 
@@ -333,7 +333,7 @@ TEST_F(ProfileTest, AnEventMovesACustomerIntoASegmentWithoutRebuild) {
   t.occurred_at = Timestamp{kAsOf.micros - kMicrosPerDay};
   t.channel = "web";
   t.category = "furniture";
-  t.amount = 9000;
+  t.amount = Money::FromWhole(9000);
   ASSERT_TRUE(customers_->AddTransaction(t).ok());
   ASSERT_TRUE(profile_->Apply(id).ok());
 
@@ -382,7 +382,7 @@ TEST_F(ProfileTest, UpdaterAppliesQueuedCustomers) {
     t.source = "test";
     t.source_key = "updater-" + std::to_string(amount);
     t.occurred_at = Timestamp{kAsOf.micros - 2 * kMicrosPerDay};
-    t.amount = amount;
+    t.amount = *Money::FromDouble(amount);
     ASSERT_TRUE(customers_->AddTransaction(t).ok());
     updater.Enqueue({id, 0});
     updater.Flush();
@@ -411,9 +411,9 @@ TEST_F(ProfileTest, ConfiguredAggregatesMatchSql) {
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   EXPECT_EQ((*store)->columns().size(), 3u);
   int64_t since = kAsOf.micros - 365 * kMicrosPerDay;
-  int64_t want = SqlCount("SELECT COUNT(*) FROM customers c WHERE (SELECT COALESCE(SUM(amount), 0) FROM "
+  int64_t want = SqlCount("SELECT COUNT(*) FROM customers c WHERE (SELECT COALESCE(SUM(amount), 0) / 10000.0 FROM "
                           "customer_transactions t WHERE t.customer_id = c.id AND t.channel = 'store' AND "
-                          "t.amount > 20 AND t.occurred_at > " + std::to_string(since) + ") > 100");
+                          "t.amount > 200000 AND t.occurred_at > " + std::to_string(since) + ") > 100");
   EXPECT_GT(want, 0);
   EXPECT_EQ(*(*store)->Count("storeRevenue365d > 100"), want);
 

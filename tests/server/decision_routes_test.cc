@@ -321,3 +321,24 @@ TEST_F(DecisionRoutesTest, DecisionsStayWholeWhileVersionsArePublished) {
 
 }  // namespace
 }  // namespace rapport::server::testing
+
+namespace rapport::server::testing {
+namespace {
+
+// Issue #12: invalid UTF-8 in a model name made GET /v1/decision-models
+// answer invalid JSON. The upload is refused naming the body.
+TEST_F(DecisionRoutesTest, AModelThatIsNotUtf8IsRefused) {
+  std::string xml = Model("100");
+  xml.replace(xml.find("name=\"offers\""), 13, "name=\"offers\xFF\"");
+  ExpectProblem(As("marketing").Send("POST", "/v1/decision-models", xml, kXml), 400, "body");
+  std::string nul = Model("100");
+  nul.insert(nul.find("name=\"offers\"") + 7, std::string(1, '\0'));
+  ExpectProblem(As("marketing").Send("POST", "/v1/decision-models", nul, kXml), 400, "body");
+  auto list = admin().Get("/v1/decision-models");
+  ASSERT_EQ(list.status, 200) << list.body;
+  EXPECT_TRUE(list.json.IsObject()) << list.body;
+  EXPECT_EQ(list.json["items"].Size(), 0u);
+}
+
+}  // namespace
+}  // namespace rapport::server::testing

@@ -50,13 +50,20 @@ inline constexpr std::string_view kTransactionBySourceKey =
     RP_TRANSACTION_COLUMNS "WHERE source = ? AND source_key = ?";
 inline constexpr std::string_view kRecentTransactions =
     RP_TRANSACTION_COLUMNS "WHERE customer_id = ? AND occurred_at <= ? ORDER BY occurred_at DESC, id DESC LIMIT ?";
+// Amounts are integers of 10^-4 (Money). A sum is read in two exact parts,
+// whole currency units and the rest, so neither SQLite's integer SUM nor the
+// cast of PostgreSQL's numeric SUM can overflow before ~9 * 10^18 units of
+// currency; the caller adds them up (TotalOf in view.cc).
+#define RP_MONEY_SUM(column) \
+  "CAST(COALESCE(SUM(" column " / 10000), 0) AS BIGINT), CAST(COALESCE(SUM(" column " % 10000), 0) AS BIGINT)"
 inline constexpr std::string_view kTransactionTotals =
-    "SELECT COUNT(*), COALESCE(SUM(amount), 0), MIN(CASE WHEN amount > 0 THEN occurred_at END), "
+    "SELECT COUNT(*), " RP_MONEY_SUM("amount") ", MIN(CASE WHEN amount > 0 THEN occurred_at END), "
     "MAX(CASE WHEN amount > 0 THEN occurred_at END) FROM customer_transactions "
     "WHERE customer_id = ? AND occurred_at <= ?";
 inline constexpr std::string_view kTopItems =
-    "SELECT sku, MAX(item), SUM(quantity), SUM(amount) AS revenue FROM customer_transactions "
-    "WHERE customer_id = ? AND occurred_at <= ? GROUP BY sku ORDER BY revenue DESC, sku LIMIT ?";
+    "SELECT sku, MAX(item), SUM(quantity), " RP_MONEY_SUM("amount") " FROM customer_transactions "
+    "WHERE customer_id = ? AND occurred_at <= ? GROUP BY sku "
+    "ORDER BY SUM(CAST(amount AS DOUBLE PRECISION)) DESC, sku LIMIT ?";
 
 inline constexpr std::string_view kInteractionBySourceKey =
     RP_INTERACTION_COLUMNS "WHERE source = ? AND source_key = ?";

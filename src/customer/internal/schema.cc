@@ -194,6 +194,31 @@ DELETE FROM customer_search_tokens WHERE EXISTS (
 {VALUE_C}
 )sql";
 
+// Money becomes exact: amounts and balances were binary doubles (a sum of
+// cents showed 753811.9299999997, and 1e308 was storable); they are now
+// integers of 10^-4 currency units (common/money.h). Existing values are
+// rounded to 10^-4 and clamped to the range Money accepts (+-10^11), which
+// only values the new checks refuse ever exceeded. SQLite cannot change a
+// column's type, so it adds the integer column, fills it, and swaps names.
+constexpr const char* kV3Sqlite = R"sql(
+ALTER TABLE customer_transactions ADD COLUMN amount_units BIGINT NOT NULL DEFAULT 0;
+UPDATE customer_transactions SET amount_units = CAST(ROUND(MIN(MAX(amount, -1e11), 1e11) * 10000) AS INTEGER);
+ALTER TABLE customer_transactions DROP COLUMN amount;
+ALTER TABLE customer_transactions RENAME COLUMN amount_units TO amount;
+ALTER TABLE customer_accounts ADD COLUMN balance_units BIGINT NOT NULL DEFAULT 0;
+UPDATE customer_accounts SET balance_units = CAST(ROUND(MIN(MAX(balance, -1e11), 1e11) * 10000) AS INTEGER);
+ALTER TABLE customer_accounts DROP COLUMN balance;
+ALTER TABLE customer_accounts RENAME COLUMN balance_units TO balance;
+)sql";
+constexpr const char* kV3Postgres = R"sql(
+ALTER TABLE customer_transactions ALTER COLUMN amount TYPE BIGINT
+  USING ROUND(LEAST(GREATEST(amount, -1e11), 1e11) * 10000)::BIGINT;
+ALTER TABLE customer_accounts ALTER COLUMN balance DROP DEFAULT;
+ALTER TABLE customer_accounts ALTER COLUMN balance TYPE BIGINT
+  USING ROUND(LEAST(GREATEST(balance, -1e11), 1e11) * 10000)::BIGINT;
+ALTER TABLE customer_accounts ALTER COLUMN balance SET DEFAULT 0;
+)sql";
+
 }  // namespace
 
 std::vector<storage::Migration> Migrations(storage::Dialect dialect) {
@@ -210,7 +235,9 @@ std::vector<storage::Migration> Migrations(storage::Dialect dialect) {
               "accounts, transactions, interactions, consents",
            std::move(v1)},
           {2, "emails and phones are searched through the identifier index, not duplicate search tokens",
-           std::move(v2)}};
+           std::move(v2)},
+          {3, "amounts and balances are exact integers of 10^-4 currency units, not doubles",
+           sqlite ? kV3Sqlite : kV3Postgres}};
 }
 
 }  // namespace rapport::customer::internal

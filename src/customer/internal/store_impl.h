@@ -218,6 +218,11 @@ Result<std::vector<Interaction>> LoadRecentInteractions(storage::Connection& c, 
                                                         int64_t limit);
 
 // True for errors about one record of a batch; anything else aborts it.
+// Checks and normalizes a transaction before it is written (activity.cc):
+// every error names its field under `at` ("" or "/3"); a zero occurred_at
+// becomes now.
+Status ValidateTransaction(Transaction& t, Timestamp now, std::string_view at);
+
 inline bool IsRecordError(const Status& s) {
   switch (s.code()) {
     case StatusCode::kInvalidArgument:

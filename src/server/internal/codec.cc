@@ -163,7 +163,7 @@ Result<customer::Account> DecodeAccount(const rapidjson::Value& body, CustomerRe
   RP_RETURN_IF_ERROR(r.String("status", &a.status));
   RP_RETURN_IF_ERROR(r.Time("openedAt", &a.opened_at));
   RP_RETURN_IF_ERROR(r.Time("closedAt", &a.closed_at));
-  RP_RETURN_IF_ERROR(r.Double("balance", &a.balance));
+  RP_RETURN_IF_ERROR(r.Money("balance", &a.balance));
   RP_RETURN_IF_ERROR(r.String("currency", &a.currency));
   RP_RETURN_IF_ERROR(r.Finish());
   return a;
@@ -183,7 +183,7 @@ Result<customer::Transaction> DecodeTransaction(const rapidjson::Value& body, Cu
   RP_RETURN_IF_ERROR(r.String("item", &t.item));
   RP_RETURN_IF_ERROR(r.String("category", &t.category));
   RP_RETURN_IF_ERROR(r.Double("quantity", &t.quantity));
-  RP_RETURN_IF_ERROR(r.Double("amount", &t.amount, Need::kRequired));
+  RP_RETURN_IF_ERROR(r.Money("amount", &t.amount, Need::kRequired));
   RP_RETURN_IF_ERROR(r.String("currency", &t.currency));
   RP_RETURN_IF_ERROR(r.Finish());
   return t;

@@ -6,6 +6,7 @@
 
 #include <charconv>
 
+#include "common/text.h"
 #include "server/internal/app.h"
 
 namespace rapport::server::internal {
@@ -98,6 +99,9 @@ void App::RegisterDecisionRoutes() {
       return Status(StatusCode::kUnsupportedMedia, "a decision model is DMN XML: application/xml or text/xml",
                     "Content-Type");
     }
+    // Names in the model (the model's name above all) are served in JSON and
+    // headers: a body that is not UTF-8 (or holds NUL) never gets that far.
+    RP_RETURN_IF_ERROR(text::CheckText(c.request().body, "body"));
     RP_ASSIGN_OR_RETURN(auto v, e.UploadModel(c.request().body, ActorOf(c)));
     Response res = JsonOf(201, decision::ToJson(v, false));
     res.headers.emplace_back("Location", "/v1/decision-models/" + v.name + "/versions/" + std::to_string(v.version));

@@ -314,7 +314,7 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile, 
                w.Key(result.measure_names[i]);
                if (!row.measures[i]) w.Null();
                else if (result.measure_names[i] == "count") w.Int(static_cast<int64_t>(*row.measures[i]));
-               else w.Double(*row.measures[i]);
+               else w.DecimalDouble(*row.measures[i]);  // sums of amounts without float noise
              }
              w.EndObject();
            }
