@@ -113,7 +113,7 @@ const DemoEvents& Events(int64_t customers) {
       w.Field("messageId", "ev-" + std::to_string(n++));
       w.Key("properties").StartObject().Field("order_id", t.source_key).Field("currency", t.currency)
           .Field("revenue", t.amount).Key("products").StartArray().StartObject().Field("sku", t.sku)
-          .Field("name", t.item).Field("category", t.category).Field("price", t.quantity != 0 ? t.amount / t.quantity : t.amount)
+          .Field("name", t.item).Field("category", t.category).Field("price", t.quantity != 0 ? t.amount.ToDouble() / t.quantity : t.amount.ToDouble())
           .Field("quantity", t.quantity).EndObject().EndArray().EndObject();
       w.Field("timestamp", Iso(t.occurred_at)).EndObject();
       events.push_back(w.Take());
