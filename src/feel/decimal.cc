@@ -1,5 +1,5 @@
 // Decimal: IEEE 754-2008 decimal128 in BID encoding. Basic arithmetic runs on
-// GCC's native decimal float (libgcc, correctly rounded to 34 digits, half
+// libgcc's decimal float routines (correctly rounded to 34 digits, half
 // even); text conversion is done here; transcendental functions live in
 // internal/decmath.cc (decNumber).
 
@@ -13,8 +13,22 @@
 namespace rapport::feel {
 namespace {
 
-typedef float D128 __attribute__((mode(TD)));
 using u128 = unsigned __int128;
+
+// libgcc's BID decimal128 routines, which GCC calls for its native
+// _Decimal128. They are called by name so that clang (which has no decimal
+// float type) builds this file too: the fuzz targets are built with clang.
+// A _Decimal128 is passed and returned in one SSE register on x86-64, as a
+// 16-byte vector is.
+typedef float D128 __attribute__((vector_size(16)));
+extern "C" {
+D128 __bid_addtd3(D128, D128);
+D128 __bid_subtd3(D128, D128);
+D128 __bid_multd3(D128, D128);
+D128 __bid_divtd3(D128, D128);
+int __bid_lttd2(D128, D128);  // < 0 when a < b (not when unordered)
+int __bid_gttd2(D128, D128);  // > 0 when a > b (not when unordered)
+}
 
 constexpr int kBias = 6176;
 constexpr int kMaxExp = 6111;
@@ -255,10 +269,10 @@ bool Decimal::IsInteger() const {
 }
 bool Decimal::IsFinite() const { return ((hi_ >> 59) & 0xF) != 0xF; }
 
-Decimal operator+(Decimal a, Decimal b) { return FromNative(ToNative(a) + ToNative(b)); }
-Decimal operator-(Decimal a, Decimal b) { return FromNative(ToNative(a) - ToNative(b)); }
-Decimal operator*(Decimal a, Decimal b) { return FromNative(ToNative(a) * ToNative(b)); }
-Decimal operator/(Decimal a, Decimal b) { return FromNative(ToNative(a) / ToNative(b)); }
+Decimal operator+(Decimal a, Decimal b) { return FromNative(__bid_addtd3(ToNative(a), ToNative(b))); }
+Decimal operator-(Decimal a, Decimal b) { return FromNative(__bid_subtd3(ToNative(a), ToNative(b))); }
+Decimal operator*(Decimal a, Decimal b) { return FromNative(__bid_multd3(ToNative(a), ToNative(b))); }
+Decimal operator/(Decimal a, Decimal b) { return FromNative(__bid_divtd3(ToNative(a), ToNative(b))); }
 Decimal Decimal::operator-() const {
   if (IsZero()) return *this;
   return FromBits(hi_ ^ (1ULL << 63), lo_);
@@ -277,8 +291,8 @@ int Decimal::Compare(Decimal a, Decimal b) {
     return an ? -c : c;
   }
   D128 x = ToNative(a), y = ToNative(b);
-  if (x < y) return -1;
-  if (x > y) return 1;
+  if (__bid_lttd2(x, y) < 0) return -1;
+  if (__bid_gttd2(x, y) > 0) return 1;
   return 0;
 }
 

@@ -246,9 +246,17 @@ struct FeelType {
   };
   Kind kind = Kind::kAny;
   std::shared_ptr<const FeelType> element;  // list<T>, range<T>, function return
-  std::vector<std::pair<std::string, FeelType>> fields;  // context<a: T>; empty = any context
+  struct Field;
+  std::vector<Field> fields;  // context<a: T>; empty = any context
   std::vector<FeelType> parameters;  // function<T1, T2> -> R
   std::string ToString() const;
+};
+// A named field of a context type. A struct of its own, not a std::pair,
+// because a pair of an incomplete FeelType does not compile with libc++ or
+// clang (the fuzz build).
+struct FeelType::Field {
+  std::string name;
+  FeelType type;
 };
 // "number", "list<string>", "context<a: number, b: date>", "range<date>",
 // "function<number> -> string", "Any", "Null", "date and time".

@@ -26,7 +26,7 @@ std::string FeelType::ToString() const {
       std::string s = "context<";
       for (size_t i = 0; i < fields.size(); ++i) {
         if (i) s += ", ";
-        s += fields[i].first + ": " + fields[i].second.ToString();
+        s += fields[i].name + ": " + fields[i].type.ToString();
       }
       return s + ">";
     }

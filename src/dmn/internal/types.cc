@@ -211,7 +211,7 @@ feel::FeelType StructuralItem(const TypeDef* t, int depth) {
   if (t->builtin) return *t->builtin;
   if (t->is_structure) {
     out.kind = K::kContext;
-    for (const auto& [name, ct] : t->components) out.fields.emplace_back(name, StructuralTypeAt(ct, depth + 1));
+    for (const auto& [name, ct] : t->components) out.fields.push_back({name, StructuralTypeAt(ct, depth + 1)});
   } else if (t->is_function) {
     out.kind = K::kFunction;
   }

@@ -1013,7 +1013,7 @@ class Parser {
           std::string key = TakeWords();
           RP_RETURN_IF_ERROR(Expect(":"));
           RP_ASSIGN_OR_RETURN(FeelType ft, Type());
-          t.fields.emplace_back(key, std::move(ft));
+          t.fields.push_back({key, std::move(ft)});
           if (!IsPunct(",")) break;
           Next();
         }
