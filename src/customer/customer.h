@@ -204,6 +204,10 @@ struct Consent {
 
 struct ReadOptions {
   std::optional<Timestamp> as_of;  // valid time; default now
+  // The reader may see personal data. false: view sections mask free text
+  // that may hold it (case titles, alert messages). Attributes are masked by
+  // the caller, which knows which ones are PII.
+  bool pii = true;
 };
 
 // One result of a search: enough to show a list.

@@ -33,7 +33,7 @@ Result<int64_t> InsertAlert(storage::Connection& conn, const Alert& a) {
 
 void RegisterViewSections(customer::CustomerStore& store, TriggerEngine* engine) {
   // Open cases and tasks, newest first, with the count of open cases.
-  store.RegisterViewSection("cases", [engine](customer::CustomerId id, const customer::ReadOptions&) -> Result<std::string> {
+  store.RegisterViewSection("cases", [engine](customer::CustomerId id, const customer::ReadOptions& opt) -> Result<std::string> {
     std::vector<Case> active;
     for (const char* status : {"in_progress", "open"}) {
       CaseQuery q;
@@ -47,16 +47,16 @@ void RegisterViewSections(customer::CustomerStore& store, TriggerEngine* engine)
     if (active.size() > 20) active.resize(20);
     json::Writer w;
     w.StartObject().Field("openCases", engine->OpenCases(id)).Key("items").StartArray();
-    for (const Case& c : active) w.Raw(CaseToJson(c));
+    for (const Case& c : active) w.Raw(CaseToJson(c, !opt.pii));
     w.EndArray().EndObject();
     return w.Take();
   });
   // Alerts not yet acknowledged, newest first.
-  store.RegisterViewSection("alerts", [engine](customer::CustomerId id, const customer::ReadOptions&) -> Result<std::string> {
+  store.RegisterViewSection("alerts", [engine](customer::CustomerId id, const customer::ReadOptions& opt) -> Result<std::string> {
     RP_ASSIGN_OR_RETURN(auto page, engine->ListAlerts(id, true, 0, 20));
     json::Writer w;
     w.StartArray();
-    for (const Alert& a : page.items) w.Raw(AlertToJson(a));
+    for (const Alert& a : page.items) w.Raw(AlertToJson(a, !opt.pii));
     w.EndArray();
     return w.Take();
   });
@@ -110,13 +110,13 @@ Result<Alert> TriggerEngine::AcknowledgeAlert(int64_t id, std::string_view by) {
   return *out;
 }
 
-std::string AlertToJson(const Alert& a) {
+std::string AlertToJson(const Alert& a, bool mask_text) {
   json::Writer w;
   w.StartObject()
       .Field("id", a.id)
       .Field("customerId", a.customer_id)
       .Field("severity", a.severity)
-      .Field("message", a.message)
+      .Field("message", mask_text ? std::string(kMaskedText) : a.message)
       .Key("triggerId");
   if (a.trigger_id == 0) {
     w.Null();

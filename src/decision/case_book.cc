@@ -290,14 +290,14 @@ Result<CasePatch> ParseCasePatch(std::string_view json_text) {
   return p;
 }
 
-std::string CaseToJson(const Case& c) {
+std::string CaseToJson(const Case& c, bool mask_text) {
   json::Writer w;
   w.StartObject()
       .Field("id", c.id)
       .Field("customerId", c.customer_id)
       .Field("kind", c.kind)
       .Field("team", c.team)
-      .Field("title", c.title)
+      .Field("title", mask_text ? std::string(kMaskedText) : c.title)
       .Field("priority", c.priority)
       .Field("status", c.status)
       .Key("assignee");

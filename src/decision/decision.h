@@ -8,6 +8,8 @@
 // snapshot swapped atomically on every change, so a publish never tears a
 // decision and needs no restart.
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -219,6 +221,9 @@ struct DecideRequest {
   bool explain = false;
   // false: no decision log entry and no contact (the 360 view's preview).
   bool record = true;
+  // Raised when the client has gone away or the server is stopping: the
+  // decision stops and answers 503 (the listener's Request::cancelled).
+  const std::atomic<bool>* cancelled = nullptr;
 };
 
 struct ScoredAction {
@@ -323,6 +328,13 @@ struct EngineOptions {
   int64_t log_interval_micros = 20'000;
   // Decisions kept in memory to answer responses without a query.
   size_t remembered_decisions = 200'000;
+  // The budget of one decision: its model, the actions' conditions and the
+  // suppression policies each get these steps and bytes, and all of them
+  // share one deadline `decide_time_limit` after the decision starts. Over a
+  // limit, Decide answers the limit's Status naming /decisionPoint (422 for
+  // steps and memory, 503 for time and cancellation).
+  feel::EvalLimits limits;
+  std::chrono::milliseconds decide_time_limit{1'000};
 };
 
 class DecisionEngine {

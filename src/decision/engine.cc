@@ -678,11 +678,18 @@ Result<DecideResult> DecisionEngine::Decide(const DecideRequest& req) const {
     else if (plan.input_fact[i] >= 0) v = fact(plan.input_fact[i]);
     inputs.push_back({"", name, std::move(v)});
   }
+  feel::EvalLimits limits = impl.options.limits.WithTimeout(impl.options.decide_time_limit);
+  limits.cancelled = req.cancelled;
   dmn::EvaluateOptions eo;
   eo.explain = req.explain;
   eo.clock = impl.clock;
+  eo.limits = limits;
   auto evaluated = live.model->Evaluate(point.decision, inputs, eo);
-  if (!evaluated.ok()) return Status::Unprocessable(evaluated.status().message(), "/decisionPoint");
+  if (!evaluated.ok()) {
+    const Status& st = evaluated.status();
+    if (st.code() == StatusCode::kUnavailable) return Status(st.code(), st.message(), "/decisionPoint");  // time, cancel
+    return Status::Unprocessable(st.message(), "/decisionPoint");
+  }
 
   DecideResult out;
   out.customer_id = req.customer_id;
@@ -745,7 +752,7 @@ Result<DecideResult> DecisionEngine::Decide(const DecideRequest& req) const {
 
   // The scope of conditions and suppression policies, built only when needed.
   std::optional<feel::Scope> scope;
-  feel::EvalContext ectx(impl.clock);
+  feel::EvalContext ectx(impl.clock, limits);
   auto condition_scope = [&]() -> const feel::Scope& {
     if (scope) return *scope;
     scope.emplace();
@@ -781,6 +788,7 @@ Result<DecideResult> DecisionEngine::Decide(const DecideRequest& req) const {
     dmn::EvaluateOptions o;
     o.explain = false;
     o.clock = impl.clock;
+    o.limits = limits;
     auto r = m.model->Evaluate(cond.decision, in, o);
     if (r.ok() && Truthy(r->value)) return true;
     if (ex) {

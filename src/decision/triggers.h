@@ -219,7 +219,11 @@ struct CaseQuery {
 // priority, assignee, dueAt}) and PATCH /v1/cases/{id}.
 Result<Case> ParseNewCase(std::string_view json_text);
 Result<CasePatch> ParseCasePatch(std::string_view json_text);
-std::string CaseToJson(const Case& c);
+// Case and alert texts are free text that a trigger's title template or a
+// person may have filled with personal data ("Call Anna Schmidt on ..."),
+// so for a reader without PII access (mask_text) they are written as "***".
+inline constexpr std::string_view kMaskedText = "***";
+std::string CaseToJson(const Case& c, bool mask_text = false);
 
 // ---- alerts ------------------------------------------------------------------------
 
@@ -234,7 +238,7 @@ struct Alert {
   std::optional<Timestamp> acknowledged_at;
   std::string acknowledged_by;
 };
-std::string AlertToJson(const Alert& a);
+std::string AlertToJson(const Alert& a, bool mask_text = false);
 
 // ---- webhook deliveries --------------------------------------------------------------
 

@@ -118,6 +118,49 @@ TEST_F(NextBestAction, ErrorsNameTheField) {
   EXPECT_EQ(wrong.status().field(), "/channel");
 }
 
+// A stored rule cannot hold a worker: each decision runs under a step and
+// memory budget, one deadline, and the request's cancellation.
+TEST_F(NextBestAction, EveryDecisionRunsUnderItsBudget) {
+  auto north = AddCustomer("north", 150);
+  OpenEngine();
+  StandardSetup();
+  PutAction("gold-card", R"({"kind":"offer","name":"Gold card","value":100,
+                             "eligibility":"count(for i in 1..100000 return i) > 0"})");
+  ASSERT_TRUE(DecisionTest::Decide(north).ok());  // within the default budget
+
+  engine_options_.limits.max_steps = 50'000;
+  OpenEngine();
+  auto steps = DecisionTest::Decide(north);
+  ASSERT_FALSE(steps.ok());
+  EXPECT_EQ(steps.status().code(), StatusCode::kUnprocessable);
+  EXPECT_EQ(steps.status().field(), "/decisionPoint");
+  EXPECT_NE(steps.status().message().find("step limit"), std::string::npos) << steps.status().message();
+
+  engine_options_.limits = feel::EvalLimits{};
+  engine_options_.decide_time_limit = std::chrono::milliseconds(0);
+  OpenEngine();
+  auto late = DecisionTest::Decide(north);
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(late.status().field(), "/decisionPoint");
+  EXPECT_NE(late.status().message().find("time limit"), std::string::npos) << late.status().message();
+
+  engine_options_ = EngineOptions{};
+  OpenEngine();
+  std::atomic<bool> gone{true};
+  DecideRequest r;
+  r.customer_id = north;
+  r.channel = "web";
+  r.decision_point = "web-home";
+  r.cancelled = &gone;
+  auto cancelled = engine_->Decide(r);
+  ASSERT_FALSE(cancelled.ok());
+  EXPECT_EQ(cancelled.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(cancelled.status().message().find("cancelled"), std::string::npos) << cancelled.status().message();
+  gone = false;
+  EXPECT_TRUE(engine_->Decide(r).ok());
+}
+
 TEST_F(NextBestAction, WeightsAndContextWeightFromTheModel) {
   auto north = AddCustomer("north", 150);
   OpenEngine();

@@ -89,7 +89,7 @@ class DecisionTest : public rapport::testing::TempStoreTest {
       ASSERT_TRUE(p.ok()) << p.status().ToString();
       profile_ = std::move(*p);
     }
-    EngineOptions eo;
+    EngineOptions eo = engine_options_;
     eo.clock = &clock_;
     eo.log_interval_micros = 1000;
     auto e = DecisionEngine::Open(db_.get(), profile_.get(), store_.get(), eo);
@@ -166,6 +166,7 @@ class DecisionTest : public rapport::testing::TempStoreTest {
     return nullptr;
   }
 
+  EngineOptions engine_options_;  // OpenEngine sets the clock and log interval
   Actor author_{"rpk_author", false};
   Actor reviewer_{"rpk_reviewer", false};
   std::unique_ptr<profile::ProfileStore> profile_;

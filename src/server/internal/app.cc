@@ -463,6 +463,7 @@ void App::RegisterRoutes() {
           RP_RETURN_IF_ERROR(c.AllowQuery({"asOf"}));
           RP_ASSIGN_OR_RETURN(CustomerId id, c.PathId("id"));
           RP_ASSIGN_OR_RETURN(auto opt, c.AsOf());
+          opt.pii = c.who().Can(P::kPiiRead);
           auto view = store_->View(id, opt);
           if (!view.ok()) return FromQuery(FromPath(view.status(), "/id", "id"));
           RP_ASSIGN_OR_RETURN(Mask m, MaskFor(c.who()));

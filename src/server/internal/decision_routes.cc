@@ -280,6 +280,7 @@ void App::RegisterDecisionRoutes() {
            if (req.customer_id < 1) return Status::InvalidArgument("expected a customer id >= 1", "/customerId");
            if (limit < 1 || limit > 50) return Status::InvalidArgument("limit must be 1..50", "/limit");
            req.limit = static_cast<int>(limit);
+           req.cancelled = c.cancelled();
            RP_ASSIGN_OR_RETURN(auto result, e.Decide(req));
            return JsonOf(200, decision::ToJson(result));
          }));

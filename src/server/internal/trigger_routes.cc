@@ -193,7 +193,8 @@ void App::RegisterTriggerRoutes() {
           q.limit = static_cast<int>(limit);
           auto page = e.ListCases(q);
           if (!page.ok()) return FromQuery(page.status());
-          return PageJson(*page, decision::CaseToJson);
+          const bool mask = !c.who().Can(P::kPiiRead);
+          return PageJson(*page, [mask](const decision::Case& k) { return decision::CaseToJson(k, mask); });
         }));
   r.Post("/v1/cases", must(P::kCasesWrite, [](Call& c, Engine& e) -> Result<Response> {
            RP_RETURN_IF_ERROR(c.AllowQuery({}));
@@ -201,7 +202,7 @@ void App::RegisterTriggerRoutes() {
            RP_ASSIGN_OR_RETURN(auto k, decision::ParseNewCase(c.request().body));
            k.created_by = "key:" + c.who().key_prefix;
            RP_ASSIGN_OR_RETURN(auto created, e.CreateCase(std::move(k)));
-           Response res = JsonText(201, decision::CaseToJson(created));
+           Response res = JsonText(201, decision::CaseToJson(created, !c.who().Can(P::kPiiRead)));
            res.headers.emplace_back("Location", "/v1/cases/" + std::to_string(created.id));
            return res;
          }));
@@ -209,7 +210,7 @@ void App::RegisterTriggerRoutes() {
           RP_RETURN_IF_ERROR(c.AllowQuery({}));
           RP_ASSIGN_OR_RETURN(int64_t id, c.PathId("id"));
           RP_ASSIGN_OR_RETURN(auto k, e.GetCase(id));
-          return JsonText(200, decision::CaseToJson(k));
+          return JsonText(200, decision::CaseToJson(k, !c.who().Can(P::kPiiRead)));
         }));
   r.Patch("/v1/cases/{id}", must(P::kCasesWrite, [](Call& c, Engine& e) -> Result<Response> {
             RP_RETURN_IF_ERROR(c.AllowQuery({}));
@@ -217,7 +218,7 @@ void App::RegisterTriggerRoutes() {
             RP_RETURN_IF_ERROR(c.Body().status());
             RP_ASSIGN_OR_RETURN(auto patch, decision::ParseCasePatch(c.request().body));
             RP_ASSIGN_OR_RETURN(auto k, e.UpdateCase(id, patch));
-            return JsonText(200, decision::CaseToJson(k));
+            return JsonText(200, decision::CaseToJson(k, !c.who().Can(P::kPiiRead)));
           }));
 
   // ---- alerts ----
@@ -232,13 +233,14 @@ void App::RegisterTriggerRoutes() {
           RP_ASSIGN_OR_RETURN(int64_t after, c.CursorQuery());
           RP_ASSIGN_OR_RETURN(int64_t limit, c.IntQuery("limit", 1, 500, 50));
           RP_ASSIGN_OR_RETURN(auto page, e.ListAlerts(customer, open_only, after, static_cast<int>(limit)));
-          return PageJson(page, decision::AlertToJson);
+          const bool mask = !c.who().Can(P::kPiiRead);
+          return PageJson(page, [mask](const decision::Alert& a) { return decision::AlertToJson(a, mask); });
         }));
   r.Post("/v1/alerts/{id}/acknowledge", must(P::kCasesWrite, [](Call& c, Engine& e) -> Result<Response> {
            RP_RETURN_IF_ERROR(c.AllowQuery({}));
            RP_ASSIGN_OR_RETURN(int64_t id, c.PathId("id"));
            RP_ASSIGN_OR_RETURN(auto a, e.AcknowledgeAlert(id, "key:" + c.who().key_prefix));
-           return JsonText(200, decision::AlertToJson(a));
+           return JsonText(200, decision::AlertToJson(a, !c.who().Can(P::kPiiRead)));
          }));
 }
 
