@@ -206,13 +206,13 @@ std::vector<double> LogOf(std::initializer_list<double> v) {
 double Hypergeometric2F1(double a, double b, double c, double z) {
   if (!(z >= 0 && z < 1)) return NAN;
   double term = 1, sum = 1;
-  for (int n = 0; n < 1'000'000; ++n) {
+  for (int n = 0; n < 100'000; ++n) {
     term *= (a + n) * (b + n) / ((c + n) * (n + 1)) * z;
     sum += term;
     if (std::abs(term) <= 1e-16 * std::abs(sum)) return sum;
     if (!std::isfinite(sum)) return sum;
   }
-  return sum;
+  return NAN;  // z too close to 1 for the series: no value rather than a wrong one
 }
 
 // ---- summary ---------------------------------------------------------------

@@ -197,7 +197,9 @@ HoldoutReport ValidateHoldout(const BgNbdParams& p, const SummaryTable& table, i
 HoldoutReport ValidateHoldout(const ParetoNbdParams& p, const SummaryTable& table, int max_group = 7);
 
 // Gauss hypergeometric function 2F1(a, b; c; z) for 0 <= z < 1 by its power
-// series (the models need it only there). Exposed for tests.
+// series (the models need it only there); NaN outside, or when the series
+// has not converged after 100,000 terms (z within about 1e-4 of 1). Exposed
+// for tests.
 double Hypergeometric2F1(double a, double b, double c, double z);
 
 }  // namespace rapport::analytics

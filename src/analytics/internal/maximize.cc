@@ -8,6 +8,10 @@
 namespace rapport::analytics::internal {
 namespace {
 
+// exp(+-15): 3.3e6 and 3.1e-7, beyond any parameter of a real purchase or
+// spend process measured in periods and currency units.
+constexpr double kIdentifiedLogBound = 15;
+
 struct Context {
   const LogLikelihoodFn* f = nullptr;
   double scale = 1;  // the objective is -LL / scale, so its size does not depend on the customer count
@@ -97,6 +101,17 @@ Result<Maximum> Maximize(const std::string& model, const std::vector<std::string
     }
     msg += " (tolerance " + Number(options.gradient_tolerance) + "); nothing fitted";
     return Status::Unprocessable(msg, "fit");
+  }
+  // A likelihood still rising towards zero or infinity in some parameter
+  // has no maximum: the data do not identify the model.
+  for (unsigned i = 0; i < n; ++i) {
+    if (std::abs(theta[i]) > kIdentifiedLogBound) {
+      return Status::Unprocessable(model + " fit has no maximum: " + names[i] + " runs off to " +
+                                       Number(std::exp(theta[i])) +
+                                       " (the data do not identify the model: too few customers, or too regular ones); "
+                                       "nothing fitted",
+                                   "fit");
+    }
   }
   out.params.resize(n);
   for (unsigned i = 0; i < n; ++i) out.params[i] = std::exp(theta[i]);
