@@ -62,11 +62,13 @@ Result<BoostedModel> BoostedModel::Train(const FeatureMatrix& m, const std::vect
     std::copy_n(&m.values[rows[i] * p], p, &data[i * p]);
     labels[i] = m.labels[rows[i]];
   }
+  int threads = o.threads;
+  if (threads <= 0) threads = static_cast<int>(std::min<size_t>(2, 1 + rows.size() * p / 1'000'000));
   Matrix train;
-  RP_XGB(XGDMatrixCreateFromMat_omp(data.data(), rows.size(), p, NAN, &train.h, o.threads), "matrix");
+  RP_XGB(XGDMatrixCreateFromMat_omp(data.data(), rows.size(), p, NAN, &train.h, threads), "matrix");
   RP_XGB(XGDMatrixSetFloatInfo(train.h, "label", labels.data(), labels.size()), "labels");
   BoostedModel model;
-  model.threads_ = o.threads;
+  model.threads_ = threads;
   BoosterHandle b = nullptr;
   RP_XGB(XGBoosterCreate(&train.h, 1, &b), "booster");
   model.booster_ = b;
@@ -79,7 +81,7 @@ Result<BoostedModel> BoostedModel::Train(const FeatureMatrix& m, const std::vect
       {"colsample_bytree", Num(o.colsample)},
       {"min_child_weight", Num(o.min_child_weight)},
       {"lambda", Num(o.l2)},
-      {"nthread", std::to_string(o.threads)},
+      {"nthread", std::to_string(threads)},
       {"seed", std::to_string(o.seed)},
       {"verbosity", "0"},
   };
@@ -107,6 +109,14 @@ Result<BoostedModel> BoostedModel::Load(std::string_view json, int threads) {
   }
   RP_XGB(XGBoosterSetParam(b, "nthread", std::to_string(threads).c_str()), "nthread");
   return model;
+}
+
+Status BoostedModel::SetThreads(int threads) {
+  if (threads < 1) return Status::InvalidArgument("at least one thread", "threads");
+  RP_XGB(XGBoosterSetParam(static_cast<BoosterHandle>(booster_), "nthread", std::to_string(threads).c_str()),
+         "nthread");
+  threads_ = threads;
+  return Status::Ok();
 }
 
 Result<std::vector<double>> BoostedModel::Predict(const float* data, size_t rows, size_t cols) const {

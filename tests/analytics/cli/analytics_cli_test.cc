@@ -64,10 +64,51 @@ TEST_F(AnalyticsCliTest, ClvFitNamesTheBadColumnAndLine) {
   EXPECT_EQ(Rapport({"analytics", "clv", "fit", "bad.csv", "--customer", "customer"}).exit_code, 2);
 }
 
+TEST_F(AnalyticsCliTest, ModelEvaluateOnTelcoChurnPrintsBothAucs) {
+  const std::string telco = std::string(RAPPORT_SHARED_DIR) + "/data/telco_churn/WA_Fn-UseC_-Telco-Customer-Churn.csv";
+  Outcome r = Rapport({"analytics", "model", "evaluate", telco, "--target", "Churn", "--positive", "Yes", "--exclude",
+                       "customerID", "--test-fraction", "0.3", "--seed", "42"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("7,043 rows, target Churn = Yes for 1,869 (26.5%)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("split: 4,930 train, 2,113 test (stratified, seed 42)"), std::string::npos) << r.out;
+  size_t b = r.out.find("boosted trees (200, depth 3)");
+  size_t l = r.out.find("logistic regression (L2 1)");
+  ASSERT_NE(b, std::string::npos) << r.out;
+  ASSERT_NE(l, std::string::npos) << r.out;
+  double boosted_auc = std::stod(r.out.substr(b + 32, 6));
+  double logistic_auc = std::stod(r.out.substr(l + 32, 6));
+  EXPECT_GE(boosted_auc, 0.84) << r.out;
+  EXPECT_NEAR(logistic_auc, 0.84, 0.015) << r.out;
+  EXPECT_NE(r.out.find("gains and lift by decile"), std::string::npos);
+
+  Outcome nobody = Rapport({"analytics", "model", "evaluate", telco, "--target", "Churn", "--positive", "Maybe",
+                            "--exclude", "customerID"});
+  EXPECT_EQ(nobody.exit_code, 1);
+  EXPECT_NE(nobody.err.find("'Maybe' for 0 of 7,043 rows"), std::string::npos) << nobody.err;
+}
+
+TEST_F(AnalyticsCliTest, ModelEvaluateReportsLeftOutColumns) {
+  std::ofstream csv(dir_ / "c.csv");
+  csv << "id,plan,region,blank,spend,bought\n";
+  for (int i = 0; i < 400; ++i) {
+    csv << "c" << i << "," << (i % 3 == 0 ? "gold" : "basic") << ",north,," << (i % 11) * 10 << ","
+        << ((i % 3 == 0) != (i % 17 == 0) ? 1 : 0) << "\n";
+  }
+  csv.close();
+  Outcome r = Rapport({"analytics", "model", "evaluate", "c.csv", "--target", "bought", "--trees", "20"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("left out: id: more than 50 distinct values"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("left out: region: constant"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("left out: blank: entirely blank"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("3 features (1 numeric, 2 category levels)"), std::string::npos) << r.out;
+}
+
 TEST_F(AnalyticsCliTest, HelpHasAnExample) {
-  Outcome r = Rapport({"analytics", "clv", "fit", "--help"});
-  EXPECT_EQ(r.exit_code, 0);
-  EXPECT_NE(r.out.find("Example: rapport analytics clv fit"), std::string::npos) << r.out;
+  for (const char* c : {"clv", "model"}) {
+    Outcome r = Rapport({"analytics", c, std::string(c) == "clv" ? "fit" : "evaluate", "--help"});
+    EXPECT_EQ(r.exit_code, 0);
+    EXPECT_NE(r.out.find(std::string("Example: rapport analytics ") + c), std::string::npos) << r.out;
+  }
 }
 
 }  // namespace
