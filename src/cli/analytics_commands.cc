@@ -1,6 +1,5 @@
-// rapport analytics clv fit and rapport analytics model evaluate: lifetime
-// value and propensity models on an analyst's own files, without a data
-// directory.
+// rapport analytics rfm, clv fit and model evaluate: RFM, lifetime value and
+// propensity models on an analyst's own files, without a data directory.
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -10,6 +9,7 @@
 
 #include "analytics/clv.h"
 #include "analytics/model.h"
+#include "analytics/rfm.h"
 #include "cli/commands.h"
 
 namespace rapport::cli {
@@ -268,12 +268,88 @@ int RunModelEvaluate(const ModelArgs& a) {
   return kExitOk;
 }
 
+struct RfmArgs {
+  std::string file, customer, date, amount, as_of, format = "csv", output;
+  int bins = 5;
+  std::vector<double> recency_edges, frequency_edges, monetary_edges;
+};
+
+int RunRfm(const RfmArgs& a) {
+  auto format = analytics::ParseTransactionFileFormat(a.format);
+  if (!format.ok()) return Fail(format.status());
+  analytics::RfmOptions o;
+  o.bins = a.bins;
+  o.recency_edges = a.recency_edges;
+  o.frequency_edges = a.frequency_edges;
+  o.monetary_edges = a.monetary_edges;
+  if (!a.as_of.empty()) {
+    auto d = analytics::ParseDay(a.as_of);
+    if (!d.ok()) return Fail(Status::InvalidArgument("--as-of: " + d.status().message(), "as-of"));
+    o.as_of = *d;
+  }
+  auto list = analytics::ReadTransactionFile(a.file, *format, {a.customer, a.date, a.amount});
+  if (!list.ok()) return Fail(list.status());
+  auto t = analytics::ComputeRfm(*list, o);
+  if (!t.ok()) return Fail(t.status());
+  std::ofstream file;
+  if (!a.output.empty()) {
+    file.open(a.output);
+    if (!file) return Fail(Status::InvalidArgument("cannot write " + a.output, "output"));
+  }
+  std::ostream& os = a.output.empty() ? std::cout : file;
+  os << "customer,recencyDays,frequency,monetary,r,f,m,cell\n";
+  for (const auto& r : t->rows) {
+    std::string key = list->customers[static_cast<size_t>(r.customer)];
+    if (key.find_first_of(",\"\n") != std::string::npos) {
+      std::string q = "\"";
+      for (char ch : key) q += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+      key = q + "\"";
+    }
+    os << key << "," << r.recency_days << "," << r.frequency << "," << r.monetary.ToString() << "," << r.r << ","
+       << r.f << "," << r.m << "," << r.Cell() << "\n";
+  }
+  os.flush();
+  std::cerr << Thousands(static_cast<int64_t>(t->rows.size())) << " customers as of "
+            << analytics::FormatDay(t->as_of);
+  if (t->refund_only > 0) std::cerr << "; " << Thousands(t->refund_only) << " with refunds only left out";
+  if (t->after_as_of > 0) std::cerr << "; " << Thousands(t->after_as_of) << " later transactions ignored";
+  if (!a.output.empty()) std::cerr << "; written to " << a.output;
+  std::cerr << "\n";
+  return kExitOk;
+}
+
 }  // namespace
 
 void AddAnalyticsCommands(CLI::App& app, std::vector<Command>* out) {
   // `analytics` itself (with `query`) comes from AddSegmentCommands.
   CLI::App* analytics = app.get_subcommand("analytics");
   analytics->description("Slice-and-dice over the profile store; customer-value models on files");
+  auto ra = std::make_shared<RfmArgs>();
+  CLI::App* rfm = analytics->add_subcommand("rfm", "Recency, frequency and monetary scores per customer, as CSV");
+  rfm->footer(
+      "Recency is days from the last purchase to --as-of (default the day after the last transaction); frequency\n"
+      "counts purchases (amounts >= 0); monetary is the net amount (refunds, negative amounts, subtracted).\n"
+      "Scores 1..--bins by quantile (5: quintiles, high is good), or by ascending --*-edges.\n"
+      "Example: rapport analytics rfm CDNOW_master.txt --format whitespace --customer customer_id --date date "
+      "--amount dollar_value --as-of 1998-07-01 -o rfm.csv");
+  rfm->add_option("file", ra->file, "Transaction file: CSV with a header, or whitespace-separated")
+      ->required()
+      ->check(CLI::ExistingFile);
+  rfm->add_option("--customer", ra->customer, "Column of the customer key")->required();
+  rfm->add_option("--date", ra->date, "Column of the date")->required();
+  rfm->add_option("--amount", ra->amount, "Column of the amount")->required();
+  rfm->add_option("--format", ra->format, "csv or whitespace")
+      ->check(CLI::IsMember({"csv", "whitespace"}))
+      ->default_val("csv");
+  rfm->add_option("--as-of", ra->as_of, "The day recency is measured to (YYYY-MM-DD)");
+  rfm->add_option("--bins", ra->bins, "Quantile scores 1..N")->default_val(5)->check(CLI::Range(1, 9));
+  rfm->add_option("--recency-edges", ra->recency_edges, "Day thresholds instead of quantiles: 30,90,180,365")
+      ->delimiter(',');
+  rfm->add_option("--frequency-edges", ra->frequency_edges, "Purchase-count thresholds: 2,3,5,10")->delimiter(',');
+  rfm->add_option("--monetary-edges", ra->monetary_edges, "Amount thresholds: 50,100,250,500")->delimiter(',');
+  rfm->add_option("--output,-o", ra->output, "File to write; default standard output");
+  out->push_back({rfm, [ra] { return RunRfm(*ra); }});
+
   CLI::App* clv = analytics->add_subcommand("clv", "Customer lifetime value: BG/NBD, Pareto/NBD, Gamma-Gamma");
   clv->require_subcommand(1);
   auto a = std::make_shared<ClvArgs>();

@@ -103,7 +103,26 @@ TEST_F(AnalyticsCliTest, ModelEvaluateReportsLeftOutColumns) {
   EXPECT_NE(r.out.find("3 features (1 numeric, 2 category levels)"), std::string::npos) << r.out;
 }
 
+TEST_F(AnalyticsCliTest, RfmWritesScoresPerCustomer) {
+  std::ofstream(dir_ / "t.csv") << "customer,day,amount\n"
+                                   "ann,2024-01-01,100\nann,2024-03-01,50\nann,2024-03-02,-30\n"
+                                   "bob,2024-02-01,10\ncid,2024-02-15,-5\n";
+  Outcome r = Rapport({"analytics", "rfm", "t.csv", "--customer", "customer", "--date", "day", "--amount", "amount",
+                       "--as-of", "2024-04-01", "--recency-edges", "30,60", "-o", "rfm.csv"});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_EQ(Slurp(dir_ / "rfm.csv"),
+            "customer,recencyDays,frequency,monetary,r,f,m,cell\n"
+            "ann,31,2,120,2,3,3,233\n"
+            "bob,60,1,10,1,1,1,111\n");
+  EXPECT_NE(r.err.find("2 customers as of 2024-04-01; 1 with refunds only left out"), std::string::npos) << r.err;
+  Outcome bad = Rapport({"analytics", "rfm", "t.csv", "--customer", "customer", "--date", "day", "--amount", "amount",
+                         "--monetary-edges", "100,10"});
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("strictly ascending"), std::string::npos) << bad.err;
+}
+
 TEST_F(AnalyticsCliTest, HelpHasAnExample) {
+  EXPECT_NE(Rapport({"analytics", "rfm", "--help"}).out.find("Example: rapport analytics rfm"), std::string::npos);
   for (const char* c : {"clv", "model"}) {
     Outcome r = Rapport({"analytics", c, std::string(c) == "clv" ? "fit" : "evaluate", "--help"});
     EXPECT_EQ(r.exit_code, 0);
