@@ -190,6 +190,7 @@ TEST(ClvTest, ParetoNbdMatchesPublished) {
   ExpectThreeDigits(fit->params.alpha, 10.578, "alpha");
   ExpectThreeDigits(fit->params.s, 0.606, "s");
   ExpectThreeDigits(fit->params.beta, 11.669, "beta");
+  EXPECT_LT(fit->params.alpha, fit->params.beta);
   EXPECT_NEAR(fit->info.log_likelihood, -9595.0, 0.05);
 }
 
@@ -323,6 +324,11 @@ TEST(ClvTest, MasterTransactionsFitAndPredictTheHoldout) {
   EXPECT_GT(gg->params.q, 1);
   auto pareto = FitParetoNbd(table->customers);
   ASSERT_TRUE(pareto.ok()) << pareto.status().ToString();
+  // The master's estimate has alpha > beta (11.59 > 8.83), the sample's
+  // alpha < beta: the two forms of the 2F1 term are both fitted.
+  EXPECT_GT(pareto->params.alpha, pareto->params.beta);
+  HoldoutReport pr = ValidateHoldout(pareto->params, *table);
+  EXPECT_NEAR(pr.predicted_total, report.predicted_total, 0.05 * report.predicted_total);
 }
 
 TEST(ClvTest, AFitThatDoesNotConvergeSaysSoWithTheGradient) {
