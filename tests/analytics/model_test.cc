@@ -202,3 +202,27 @@ TEST(PropensityTest, TelcoChurnBoostedAndLogisticOnASeededStratifiedSplit) {
 
 }  // namespace
 }  // namespace rapport::analytics
+
+namespace rapport::analytics {
+namespace {
+
+TEST(PropensityTest, ALogisticFitThatDoesNotConvergeSaysSo) {
+  auto m = EncodeCsv(Telco(), ChurnOptions());
+  ASSERT_TRUE(m.ok()) << m.status().ToString();
+  std::vector<size_t> all(m->rows());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  LogisticOptions o;
+  o.max_evaluations = 2;
+  auto fit = FitLogistic(*m, all, o);
+  ASSERT_FALSE(fit.ok());
+  EXPECT_EQ(fit.status().code(), StatusCode::kUnprocessable);
+  EXPECT_NE(fit.status().message().find("did not converge"), std::string::npos) << fit.status().message();
+  EXPECT_NE(fit.status().message().find("largest gradient"), std::string::npos);
+  EXPECT_TRUE(std::isnan(Auc({0.1, 0.2}, {1, 1})));  // one class: no AUC
+  BoostedOptions none;
+  none.trees = 0;
+  EXPECT_EQ(BoostedModel::Train(*m, all, none).status().field(), "trees");
+}
+
+}  // namespace
+}  // namespace rapport::analytics
