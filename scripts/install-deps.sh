@@ -7,6 +7,7 @@ packages=(
   libpugixml-dev libre2-dev libdfp-dev libicu-dev libhowardhinnant-date-dev libroaring-dev
   libspdlog-dev libfmt-dev libcli11-dev libsodium-dev libcurl4-openssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libnlopt-dev libxgboost-dev
   postgresql curl python3 tzdata
 )
 missing=()

@@ -29,6 +29,8 @@ CLI::App* AddDemoCommands(CLI::App& app, std::vector<Command>* out);
 void AddServerCommands(CLI::App& app, CLI::App* demo, std::vector<Command>* out);
 void AddDmnCommands(CLI::App& app, std::vector<Command>* out);
 void AddSegmentCommands(CLI::App& app, std::vector<Command>* out);  // segment ..., analytics query
+// analytics clv ... (analytics_commands.cc); after AddSegmentCommands, which adds `analytics`.
+void AddAnalyticsCommands(CLI::App& app, std::vector<Command>* out);
 void AddSourceCommands(CLI::App& app, std::vector<Command>* out);  // source_commands.cc
 void AddIdentityCommands(CLI::App& app, std::vector<Command>* out);
 void AddDecisionCommands(CLI::App& app, std::vector<Command>* out);  // decision_commands.cc

@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
   AddServerCommands(app, demo, &commands);
   AddDmnCommands(app, &commands);
   AddSegmentCommands(app, &commands);
+  AddAnalyticsCommands(app, &commands);
   AddSourceCommands(app, &commands);
   AddIdentityCommands(app, &commands);
   AddDecisionCommands(app, &commands);
