@@ -3,7 +3,7 @@ BUILD      ?= build
 BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS ?= feel dmn profile_condition segment_request json_request
+FUZZ_TARGETS ?= $(patsubst fuzz/%_fuzz.cc,%,$(wildcard fuzz/*_fuzz.cc))
 JOBS       ?= $(shell nproc)
 DEMO_DATA  ?= ./demo-data
 LISTEN     ?= 127.0.0.1:8080
@@ -54,10 +54,11 @@ fuzz: deps
 	@for t in $(FUZZ_TARGETS); do \
 	  mkdir -p $(BUILD_FUZZ)/corpus/$$t; \
 	  dict=""; [ -f fuzz/dict/$$t.dict ] && dict="-dict=fuzz/dict/$$t.dict"; \
+	  seeds=""; [ -d $(BUILD_FUZZ)/fuzz/seeds/$$t ] && seeds="$(BUILD_FUZZ)/fuzz/seeds/$$t"; \
 	  echo "== $$t for $(FUZZ_SECONDS) s"; \
 	  $(BUILD_FUZZ)/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=1048576 -rss_limit_mb=4096 -timeout=10 \
 	    -artifact_prefix=$(BUILD_FUZZ)/ -print_final_stats=1 $$dict \
-	    $(BUILD_FUZZ)/corpus/$$t fuzz/corpus/$$t $(BUILD_FUZZ)/fuzz/seeds/$$t || exit 1; \
+	    $(BUILD_FUZZ)/corpus/$$t fuzz/corpus/$$t $$seeds || exit 1; \
 	done
 
 clean:

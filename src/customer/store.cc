@@ -220,7 +220,9 @@ Status CustomerStore::Impl::ReloadCatalog(Connection& c) {
 Status CustomerStore::Impl::ValidateAttributes(const internal::Catalog& cat,
                                                const std::map<std::string, AttributeValue>& in, bool allow_removal,
                                                std::string_view prefix, AttributeMap* out) {
-  for (const auto& [name, value] : in) {
+  for (const auto& entry : in) {
+    const std::string& name = entry.first;  // not a structured binding: clang 14 cannot capture one
+    const AttributeValue& value = entry.second;
     // Built only on the error path: this loop runs for every imported value.
     auto field = [&] { return std::string(prefix) + "/attributes/" + name; };
     auto def = cat.find(name);
