@@ -168,6 +168,15 @@ bool NeedsSecret(const TriggerAction& a) {
   return a.type == ActionType::kWebhook || (a.type == ActionType::kDecide && !a.url.empty());
 }
 
+// Where a definition would send requests, checked against the outbound
+// address policy before it is stored.
+Status CheckTargets(const TriggerEngine::Impl& s, const TriggerDefinition& d) {
+  if (d.action.url.empty() || (d.action.type != ActionType::kWebhook && d.action.type != ActionType::kDecide)) {
+    return Status::Ok();
+  }
+  return s.outbound.CheckUrl(d.action.url, "/action/url");
+}
+
 }  // namespace
 
 Result<Trigger> TriggerEngine::Create(const TriggerDefinition& definition) {
@@ -176,6 +185,7 @@ Result<Trigger> TriggerEngine::Create(const TriggerDefinition& definition) {
     return Status::Unprocessable("decide actions need the decision engine, which this server does not have",
                                  "/action/type");
   }
+  RP_RETURN_IF_ERROR(CheckTargets(s, definition));
   Trigger t;
   t.definition = definition;
   if (NeedsSecret(t.definition.action) && t.definition.action.secret.empty()) {
@@ -217,6 +227,7 @@ Result<Trigger> TriggerEngine::Replace(int64_t id, const TriggerDefinition& defi
     return Status::Unprocessable("decide actions need the decision engine, which this server does not have",
                                  "/action/type");
   }
+  RP_RETURN_IF_ERROR(CheckTargets(s, definition));
   std::lock_guard<std::mutex> write(s.defs_write_mu);
   CompiledPtr old;
   {

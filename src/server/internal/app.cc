@@ -126,13 +126,14 @@ Result<customer::ReadOptions> Call::AsOf() const {
 // ---- App -----------------------------------------------------------------------
 
 App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes, ingest::Tracker* tracker,
-         profile::ProfileStore* profile, int min_group_size)
+         profile::ProfileStore* profile, int min_group_size, net::OutboundPolicy outbound)
     : store_(store),
       tracker_(tracker),
       db_(db),
       max_body_bytes_(max_body_bytes),
       profile_(profile),
       min_group_size_(min_group_size),
+      outbound_(std::move(outbound)),
       keys_(db) {
   RegisterRoutes();
   if (tracker_) RegisterTrackingRoutes();

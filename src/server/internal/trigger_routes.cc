@@ -73,6 +73,7 @@ void App::RegisterTriggerRoutes() {
   options.customers = store_;
   options.profile = profile_;
   options.feed = tracker_;
+  options.outbound = &outbound_;  // copied by the engine
   if (decision_) {
     // Decide-and-deliver triggers ask the decision engine like any channel
     // does: the decision is logged and its actions count as contacts.
@@ -171,7 +172,9 @@ void App::RegisterTriggerRoutes() {
             return w.Take();
           });
         }));
-  r.Get("/v1/triggers/{id}/deliveries", must(P::kCustomersRead, [](Call& c, Engine& e) -> Result<Response> {
+  // The delivery log shows what receivers answered, so it is for the roles
+  // that manage triggers, not for every reader of customers.
+  r.Get("/v1/triggers/{id}/deliveries", must(P::kRulesWrite, [](Call& c, Engine& e) -> Result<Response> {
           RP_RETURN_IF_ERROR(c.AllowQuery({"cursor", "limit"}));
           RP_ASSIGN_OR_RETURN(int64_t id, c.PathId("id"));
           RP_ASSIGN_OR_RETURN(int64_t after, c.CursorQuery());
