@@ -283,6 +283,12 @@ Result<HttpTarget> OutboundPolicy::ParseUrl(std::string_view url) const {
   if (h.Get(CURLUPART_USER) || h.Get(CURLUPART_PASSWORD) || h.Get(CURLUPART_OPTIONS)) {
     return Status::InvalidArgument("a URL cannot carry a user name or password (requests are signed instead)");
   }
+  // libcurl reads "http:///host" as "http://host/"; a URL other systems
+  // read differently is refused rather than guessed at.
+  size_t authority = url.find("://");
+  if (authority == std::string_view::npos || url.substr(authority + 3, 1) == "/") {
+    return Status::InvalidArgument("the URL names no host");
+  }
   t.host = h.Get(CURLUPART_HOST).value_or("");
   if (t.host.size() >= 2 && t.host.front() == '[' && t.host.back() == ']') t.host = t.host.substr(1, t.host.size() - 2);
   if (t.host.empty()) return Status::InvalidArgument("the URL names no host");
