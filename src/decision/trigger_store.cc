@@ -181,11 +181,11 @@ Status CheckTargets(const TriggerEngine::Impl& s, const TriggerDefinition& d) {
 
 Result<Trigger> TriggerEngine::Create(const TriggerDefinition& definition) {
   Impl& s = *impl_;
+  RP_RETURN_IF_ERROR(CheckTargets(s, definition));
   if (definition.action.type == ActionType::kDecide && !s.options.decide) {
     return Status::Unprocessable("decide actions need the decision engine, which this server does not have",
                                  "/action/type");
   }
-  RP_RETURN_IF_ERROR(CheckTargets(s, definition));
   Trigger t;
   t.definition = definition;
   if (NeedsSecret(t.definition.action) && t.definition.action.secret.empty()) {
@@ -223,11 +223,11 @@ Result<Trigger> TriggerEngine::Create(const TriggerDefinition& definition) {
 
 Result<Trigger> TriggerEngine::Replace(int64_t id, const TriggerDefinition& definition) {
   Impl& s = *impl_;
+  RP_RETURN_IF_ERROR(CheckTargets(s, definition));
   if (definition.action.type == ActionType::kDecide && !s.options.decide) {
     return Status::Unprocessable("decide actions need the decision engine, which this server does not have",
                                  "/action/type");
   }
-  RP_RETURN_IF_ERROR(CheckTargets(s, definition));
   std::lock_guard<std::mutex> write(s.defs_write_mu);
   CompiledPtr old;
   {
