@@ -178,12 +178,12 @@ Result<CustomerId> App::Resolve(const CustomerRef& ref) {
 }
 
 Lane App::LaneOf(const Request& req) const {
-  auto match = router_.Find(req.method, req.path);
+  auto match = router_.Find(req.method, RawPath(req.target));
   return match.route ? match.route->handler.lane : Lane::kRequest;
 }
 
 Response App::Dispatch(Request& req) {
-  auto match = router_.Find(req.method, req.path);
+  auto match = router_.Find(req.method, RawPath(req.target));
   if (match.route) req.route = match.route->pattern;
   std::optional<Principal> who;
   // Authentication comes before routing, so without a key nobody learns
@@ -292,7 +292,7 @@ void App::RegisterRoutes() {
            json::Writer w;
            WriteCustomer(w, created, m);
            Response res = JsonResponse(201, w);
-           res.headers.emplace_back("Location", "/v1/customers/" + std::to_string(created.id));
+           res.headers.emplace_back("Location", UrlPath({"v1", "customers", std::to_string(created.id)}));
            return res;
          }));
 
@@ -383,7 +383,7 @@ void App::RegisterRoutes() {
           json::Writer w;
           WriteCustomer(w, stored, m);
           Response res = JsonResponse(result.created > 0 ? 201 : 200, w);
-          res.headers.emplace_back("Location", "/v1/customers/" + std::to_string(*id));
+          res.headers.emplace_back("Location", UrlPath({"v1", "customers", std::to_string(*id)}));
           if (result.created > 0) MatchArrival(*id);
           return res;
         }));

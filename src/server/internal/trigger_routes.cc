@@ -117,7 +117,7 @@ void App::RegisterTriggerRoutes() {
            RP_ASSIGN_OR_RETURN(auto def, decision::ParseTriggerDefinition(c.request().body));
            RP_ASSIGN_OR_RETURN(auto created, e.Create(def));
            Response res = JsonText(201, decision::TriggerToJson(created));
-           res.headers.emplace_back("Location", "/v1/triggers/" + std::to_string(created.id));
+           res.headers.emplace_back("Location", UrlPath({"v1", "triggers", std::to_string(created.id)}));
            return res;
          }));
   r.Get("/v1/triggers", must(P::kCustomersRead, [](Call& c, Engine& e) -> Result<Response> {
@@ -205,7 +205,7 @@ void App::RegisterTriggerRoutes() {
            k.created_by = "key:" + c.who().key_prefix;
            RP_ASSIGN_OR_RETURN(auto created, e.CreateCase(std::move(k)));
            Response res = JsonText(201, decision::CaseToJson(created));
-           res.headers.emplace_back("Location", "/v1/cases/" + std::to_string(created.id));
+           res.headers.emplace_back("Location", UrlPath({"v1", "cases", std::to_string(created.id)}));
            return res;
          }));
   r.Get("/v1/cases/{id}", must(P::kCustomersRead, [](Call& c, Engine& e) -> Result<Response> {
