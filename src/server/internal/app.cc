@@ -177,13 +177,19 @@ Result<CustomerId> App::Resolve(const CustomerRef& ref) {
   return *id;
 }
 
+namespace {
+// What the router matches: the path as sent (percent-encoded), or, for a
+// request made in process without a target, its path.
+std::string_view RoutedPath(const Request& req) { return req.target.empty() ? req.path : RawPath(req.target); }
+}  // namespace
+
 Lane App::LaneOf(const Request& req) const {
-  auto match = router_.Find(req.method, RawPath(req.target));
+  auto match = router_.Find(req.method, RoutedPath(req));
   return match.route ? match.route->handler.lane : Lane::kRequest;
 }
 
 Response App::Dispatch(Request& req) {
-  auto match = router_.Find(req.method, RawPath(req.target));
+  auto match = router_.Find(req.method, RoutedPath(req));
   if (match.route) req.route = match.route->pattern;
   std::optional<Principal> who;
   // Authentication comes before routing, so without a key nobody learns
