@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/demo_run.h"
+#include "common/net.h"
 #include "common/process.h"
 #include "server/server.h"
 
@@ -93,6 +94,15 @@ void AddServerCommands(CLI::App& app, CLI::App* demo, std::vector<Command>* out)
   s->add_option("--drain-timeout-ms", serve->drain_timeout_ms,
                 "On SIGTERM, how long running requests may finish before they are cancelled")
       ->default_val(serve->drain_timeout_ms)->check(CLI::Range(0, 3600000));
+  s->add_option("--outbound-allow", so.outbound_allow,
+                "Internal addresses webhooks may reach past the deny list (loopback, private, link-local, "
+                "metadata), as CIDR[,CIDR...]")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            auto p = net::OutboundPolicy::Parse(v);
+            return p.ok() ? std::string() : p.status().message();
+          },
+          "CIDR[,CIDR...]"));
   s->add_option("--access-log", so.access_log, "One line per request: off, stderr, or a file to append to")
       ->default_val(so.access_log);
   s->add_option("--log-level", serve->log_level, "Log level on standard error")

@@ -1,5 +1,7 @@
 #include "common/text.h"
 
+#include <algorithm>
+
 namespace rapport::text {
 namespace {
 
@@ -105,5 +107,18 @@ std::string ToValidUtf8(std::string_view s) {
 Status CheckText(std::string_view s, std::string_view field) { return Check(s, field, false); }
 
 Status CheckIdentifier(std::string_view s, std::string_view field) { return Check(s, field, true); }
+
+}  // namespace rapport::text
+
+namespace rapport::text {
+
+std::string Excerpt(std::string_view s, size_t max_bytes) {
+  std::string valid = ToValidUtf8(s.substr(0, std::min(s.size(), max_bytes + 4)));
+  if (valid.size() <= max_bytes) return valid;
+  size_t cut = max_bytes;
+  while (cut > 0 && (static_cast<unsigned char>(valid[cut]) & 0xC0) == 0x80) --cut;  // back to a lead byte
+  valid.resize(cut);
+  return valid;
+}
 
 }  // namespace rapport::text

@@ -19,6 +19,11 @@ bool IsValidUtf8(std::string_view s);
 // that must never emit invalid text, whatever is stored.
 std::string ToValidUtf8(std::string_view s);
 
+// At most max_bytes of s, cut at a character boundary, ill-formed UTF-8
+// replaced: a short excerpt of text from elsewhere (a webhook receiver's
+// answer) that is safe to store and serve.
+std::string Excerpt(std::string_view s, size_t max_bytes);
+
 // InvalidArgument naming `field` unless s is valid UTF-8 without NUL.
 Status CheckText(std::string_view s, std::string_view field);
 

@@ -15,6 +15,19 @@ namespace {
 using json::Need;
 using json::ObjectReader;
 
+// A name with control characters (CR, LF ...) is refused as 422, like every
+// name that becomes part of a URL or header; other characters outside the
+// set as 400, as before.
+Status CheckName(std::string_view s, const char* what, const char* field) {
+  for (char ch : s) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7F) {
+      return Status::Unprocessable(std::string(what) + " cannot hold control characters (CR, LF, TAB ...)", field);
+    }
+  }
+  return Status::Ok();
+}
+
 bool ValidName(std::string_view s) {
   if (s.empty() || s.size() > 100) return false;
   for (char c : s) {
@@ -189,6 +202,7 @@ Result<Outcome> ParseOutcome(std::string_view s) {
 // ---- parsing ---------------------------------------------------------------
 
 Result<Action> ParseAction(std::string_view text, std::string_view id) {
+  RP_RETURN_IF_ERROR(CheckName(id, "an action id", "id"));
   if (!ValidName(id)) {
     return Status::InvalidArgument("an action id is 1-100 letters, digits, '_', '-' or '.'", "id");
   }
@@ -231,6 +245,7 @@ Result<Action> ParseAction(std::string_view text, std::string_view id) {
 }
 
 Result<DecisionPoint> ParseDecisionPoint(std::string_view text, std::string_view name) {
+  RP_RETURN_IF_ERROR(CheckName(name, "a decision point name", "name"));
   if (!ValidName(name)) {
     return Status::InvalidArgument("a decision point name is 1-100 letters, digits, '_', '-' or '.'", "name");
   }
@@ -265,6 +280,7 @@ Result<DecisionPoint> ParseDecisionPoint(std::string_view text, std::string_view
 }
 
 Result<ContactPolicy> ParseContactPolicy(std::string_view text, std::string_view name) {
+  RP_RETURN_IF_ERROR(CheckName(name, "a policy name", "name"));
   if (!ValidName(name)) {
     return Status::InvalidArgument("a policy name is 1-100 letters, digits, '_', '-' or '.'", "name");
   }

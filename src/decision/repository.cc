@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "common/text.h"
 #include "decision/internal/engine_impl.h"
 #include "decision/internal/model_text.h"
 
@@ -140,8 +141,11 @@ Result<ModelVersion> DecisionEngine::UploadModel(std::string_view xml, const Act
   if (!model.ok()) return Status::Unprocessable(model.status().message());
   std::string name = (*model)->name();
   if (name.empty()) return Status::Unprocessable("the DMN definitions element has no name");
-  if (name.size() > 200 || name.find('/') != std::string::npos) {
-    return Status::Unprocessable("a model name is at most 200 characters without '/'");
+  // The name becomes a path segment (percent-encoded, so '/', '%' and
+  // spaces are fine) and is shown in lists and logs: one line of text.
+  if (name.size() > 200) return Status::Unprocessable("a model name is at most 200 characters", "/definitions/@name");
+  if (Status s = text::CheckIdentifier(name, "/definitions/@name"); !s.ok()) {
+    return Status::Unprocessable("the model name: " + s.message(), "/definitions/@name");
   }
   std::lock_guard lock(impl_->change_mu);
   Timestamp now = impl_->clock->Now();

@@ -5,6 +5,7 @@
 #include <array>
 
 #include "common/json.h"
+#include "common/text.h"
 #include "decision/triggers.h"
 #include "decision/internal/trigger_json.h"
 
@@ -117,6 +118,8 @@ Result<TriggerDefinition> ParseTriggerDefinition(std::string_view json_text) {
   RP_RETURN_IF_ERROR(r.Bool("enabled", &d.enabled));
   RP_RETURN_IF_ERROR(r.String("condition", &d.condition));
   RP_RETURN_IF_ERROR(Need(!d.name.empty() && d.name.size() <= 100, "a name has 1 to 100 characters", "/name"));
+  // Names are shown in logs, lists and headers of other systems: one line.
+  if (Status s = text::CheckIdentifier(d.name, "/name"); !s.ok()) return Status::Unprocessable(s.message(), "/name");
   RP_RETURN_IF_ERROR(Need(d.description.size() <= 2000, "at most 2000 characters", "/description"));
   RP_RETURN_IF_ERROR(Need(d.condition.size() <= 4000, "at most 4000 characters", "/condition"));
   const rapidjson::Value* event = r.Find("event");

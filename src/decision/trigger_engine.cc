@@ -134,8 +134,9 @@ Result<std::unique_ptr<TriggerEngine>> TriggerEngine::Open(TriggerEngineOptions 
   if (sodium_init() < 0) return Status::Internal("libsodium failed to initialize");
   auto impl = std::make_unique<Impl>();
   impl->clock = options.clock ? options.clock : SystemClock::Default();
+  if (options.outbound != nullptr) impl->outbound = *options.outbound;
   if (options.http == nullptr) {
-    impl->owned_http = MakeCurlHttpClient();
+    impl->owned_http = MakeCurlHttpClient(impl->outbound);
     impl->http = impl->owned_http.get();
   } else {
     impl->http = options.http;

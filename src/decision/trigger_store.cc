@@ -168,10 +168,20 @@ bool NeedsSecret(const TriggerAction& a) {
   return a.type == ActionType::kWebhook || (a.type == ActionType::kDecide && !a.url.empty());
 }
 
+// Where a definition would send requests, checked against the outbound
+// address policy before it is stored.
+Status CheckTargets(const TriggerEngine::Impl& s, const TriggerDefinition& d) {
+  if (d.action.url.empty() || (d.action.type != ActionType::kWebhook && d.action.type != ActionType::kDecide)) {
+    return Status::Ok();
+  }
+  return s.outbound.CheckUrl(d.action.url, "/action/url");
+}
+
 }  // namespace
 
 Result<Trigger> TriggerEngine::Create(const TriggerDefinition& definition) {
   Impl& s = *impl_;
+  RP_RETURN_IF_ERROR(CheckTargets(s, definition));
   if (definition.action.type == ActionType::kDecide && !s.options.decide) {
     return Status::Unprocessable("decide actions need the decision engine, which this server does not have",
                                  "/action/type");
@@ -213,6 +223,7 @@ Result<Trigger> TriggerEngine::Create(const TriggerDefinition& definition) {
 
 Result<Trigger> TriggerEngine::Replace(int64_t id, const TriggerDefinition& definition) {
   Impl& s = *impl_;
+  RP_RETURN_IF_ERROR(CheckTargets(s, definition));
   if (definition.action.type == ActionType::kDecide && !s.options.decide) {
     return Status::Unprocessable("decide actions need the decision engine, which this server does not have",
                                  "/action/type");

@@ -20,6 +20,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/net.h"
 #include "common/status.h"
 #include "common/time.h"
 #include "customer/customer.h"
@@ -47,16 +48,23 @@ struct HttpResponse {
 };
 
 // POSTs a request. Transport failures (refused, timeout, TLS) are an
-// Unavailable status; any HTTP answer, 5xx included, is a response.
-// Implementations are thread-safe.
+// Unavailable status; an address the outbound policy refuses is
+// PermissionDenied (no request is sent); any HTTP answer, 5xx included, is a
+// response. Implementations are thread-safe.
 class HttpClient {
  public:
   virtual ~HttpClient() = default;
   virtual Result<HttpResponse> Post(const HttpRequest& request) = 0;
 };
 
-// The real client on libcurl (one easy handle per call; no redirects).
-std::unique_ptr<HttpClient> MakeCurlHttpClient();
+// The real client on libcurl: one easy handle per call, no redirects, no
+// proxies, and only to addresses the policy allows. It resolves the URL's
+// host itself (OutboundPolicy::Resolve), pins libcurl to exactly the allowed
+// addresses (CURLOPT_RESOLVE), and checks the address of every socket
+// libcurl opens again, so a name that resolves elsewhere between the check
+// and the connection (DNS rebinding) reaches nothing. Header names and
+// values with CR, LF or NUL are refused (InvalidArgument).
+std::unique_ptr<HttpClient> MakeCurlHttpClient(net::OutboundPolicy policy = {});
 
 // ---- webhook signatures --------------------------------------------------------
 
@@ -242,12 +250,17 @@ std::string AlertToJson(const Alert& a, bool mask_text = false);
 
 // ---- webhook deliveries --------------------------------------------------------------
 
+// The delivery log keeps this much of a receiver's answer, cut at a
+// character boundary: enough to see why it refused, not a way to read an
+// internal service's pages.
+inline constexpr size_t kResponseExcerptBytes = 256;
+
 // One attempt to deliver a message: the delivery log.
 struct DeliveryAttempt {
   Timestamp at;
   int http_status = 0;  // 0: no answer (the error says why)
   std::string error;
-  std::string response;  // the start of the receiver's answer
+  std::string response;  // an excerpt of the receiver's answer: at most kResponseExcerptBytes, valid UTF-8
   int64_t duration_micros = 0;
 };
 
@@ -281,7 +294,11 @@ struct TriggerEngineOptions {
   profile::ProfileStore* profile = nullptr;      // optional: conditions then see no columns
   ingest::Tracker* feed = nullptr;               // optional: without it nothing fires by itself
   const Clock* clock = nullptr;                  // default: the system clock
-  HttpClient* http = nullptr;                    // default: a libcurl client owned by the engine
+  HttpClient* http = nullptr;                    // default: a libcurl client owned by the engine, under `outbound`
+  // Where webhook and decide URLs may point: checked by Create and Replace
+  // (Unprocessable naming /action/url) and by the default client at every
+  // connection. Null: the deny list with nothing allowed past it.
+  const net::OutboundPolicy* outbound = nullptr;
   DecideHook decide;                             // null: "decide" actions are refused
   // Webhook retries: after the n-th failed attempt the next one waits
   // retry_base * 2^(n-1), at most retry_max; after max_attempts the delivery
@@ -342,7 +359,8 @@ class TriggerEngine {
 
   // Definitions. Create/Replace compile every FEEL expression and refuse
   // bad ones with the member and position ("/condition", "position 4:
-  // unknown variable 'revenu'"); Conflict on a duplicate name. Create
+  // unknown variable 'revenu'"), refuse a URL the outbound policy denies
+  // (Unprocessable naming /action/url); Conflict on a duplicate name. Create
   // returns the trigger with its webhook secret (the only time it is shown).
   Result<Trigger> Create(const TriggerDefinition& definition);
   Result<Trigger> Replace(int64_t id, const TriggerDefinition& definition);  // keeps the secret unless given

@@ -10,6 +10,7 @@
 #include <chrono>
 
 #include "common/json.h"
+#include "common/text.h"
 #include "decision/internal/trigger_engine_impl.h"
 
 namespace rapport::decision {
@@ -82,13 +83,18 @@ int TriggerEngine::DeliverDue() {
     const int attempts = d.attempts + 1;
     int http_status = res.ok() ? res->status : 0;
     std::string error = res.ok() ? "" : res.status().message();
-    std::string response = res.ok() ? res->body : "";
+    // Only an excerpt of the answer is kept: the log says why a receiver
+    // refused, it is not a window onto whatever answered.
+    std::string response = res.ok() ? text::Excerpt(res->body, kResponseExcerptBytes) : "";
+    // A refused URL (its form, or an address the outbound policy denies)
+    // will not get better by waiting: the delivery fails at once.
+    const bool refused = !res.ok() && (res.status().code() == StatusCode::kInvalidArgument ||
+                                       res.status().code() == StatusCode::kPermissionDenied);
     std::string status;
     int64_t next = at.micros;
     if (res.ok() && http_status >= 200 && http_status < 300) {
       status = "delivered";
-    } else if ((!res.ok() || Retryable(http_status)) && attempts < s.options.max_attempts &&
-               res.status().code() != StatusCode::kInvalidArgument) {
+    } else if ((!res.ok() || Retryable(http_status)) && attempts < s.options.max_attempts && !refused) {
       status = "pending";
       next = at.micros + BackoffMicros(s.options, attempts);
       if (error.empty()) error = "HTTP " + std::to_string(http_status);
@@ -96,7 +102,6 @@ int TriggerEngine::DeliverDue() {
       status = "failed";
       if (error.empty()) error = "HTTP " + std::to_string(http_status);
     }
-    if (response.size() > 1000) response.resize(1000);
     Status wrote = s.options.db->WithTransaction([&](storage::Connection& conn) -> Status {
       RP_RETURN_IF_ERROR(conn.Execute("INSERT INTO trigger_webhook_attempts (delivery_id, attempted_at, http_status, "
                                       "error, response, duration_micros) VALUES (?, ?, ?, ?, ?, ?)",
@@ -179,8 +184,9 @@ Result<customer::Page<Delivery>> TriggerEngine::Deliveries(int64_t trigger_id, i
                                                "ORDER BY id DESC LIMIT 10",
                                                {d.id}));
       for (const auto& r : log.rows) {
+        // Rows written before the excerpt limit held up to 1,000 bytes.
         d.log.push_back(DeliveryAttempt{Timestamp{r[0].AsInt()}, static_cast<int>(r[1].AsInt()), r[2].AsText(),
-                                        r[3].AsText(), r[4].AsInt()});
+                                        text::Excerpt(r[3].AsText(), kResponseExcerptBytes), r[4].AsInt()});
       }
     }
     return Status::Ok();

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/json.h"
+#include "common/text.h"
 #include "customer/customer.h"
 #include "profile/internal/store_impl.h"
 #include "profile/profile.h"
@@ -147,6 +148,8 @@ Status Persist(storage::Database* db, const SegmentState& s) {
 Status CheckName(const std::string& name) {
   if (name.empty()) return Status::InvalidArgument("a segment needs a name", "/name");
   if (name.size() > 200) return Status::InvalidArgument("the name is longer than 200 bytes", "/name");
+  // Shown in lists, exports and other systems' headers: one line of text.
+  if (Status s = text::CheckIdentifier(name, "/name"); !s.ok()) return Status::Unprocessable(s.message(), "/name");
   return Status::Ok();
 }
 }  // namespace

@@ -74,6 +74,8 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
   auto impl = std::make_unique<Impl>();
   RP_RETURN_IF_ERROR(ParseListen(options.listen, &impl->host, &impl->requested_port));
   if (options.data_dir.empty()) return Status::InvalidArgument("a data directory is required", "data");
+  auto outbound = net::OutboundPolicy::Parse(options.outbound_allow);
+  if (!outbound.ok()) return Status::InvalidArgument(outbound.status().message(), "outbound-allow");
   RP_ASSIGN_OR_RETURN(impl->access_log, internal::AccessLog::Open(options.access_log));
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
@@ -134,7 +136,8 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
     tracker->Publish({e});
   });
   impl->app = std::make_unique<internal::App>(impl->store.get(), impl->db.get(), options.max_body_bytes,
-                                              impl->tracker.get(), impl->profile.get(), options.min_group_size);
+                                              impl->tracker.get(), impl->profile.get(), options.min_group_size,
+                                              std::move(*outbound));
   impl->options = std::move(options);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }
@@ -167,6 +170,9 @@ Status Server::Start() {
   }
   spdlog::info("server.started url={} data={} io_threads={} workers={} heavy_workers={}", url(),
                impl_->options.data_dir, lo.io_threads, lo.worker_threads, lo.heavy_threads);
+  if (!impl_->options.outbound_allow.empty()) {
+    spdlog::info("server.outbound_allow cidrs={}", impl_->options.outbound_allow);
+  }
   return Status::Ok();
 }
 

@@ -45,6 +45,11 @@ struct ServerOptions {
   // Roles without pii:read see no analytics group and no segment preview
   // count below this many customers (docs/segments.md, "Personal data").
   int min_group_size = 5;
+  // Internal addresses webhooks and other user-given URLs may reach past the
+  // outbound deny list (loopback, private, link-local, metadata ...): CIDR
+  // blocks, comma separated ("10.20.0.0/16,192.168.1.5"). Empty: none.
+  // `rapport serve --outbound-allow`; docs/configuration.md.
+  std::string outbound_allow;
 };
 
 // Departments' roles. Each grants a fixed set of permissions (docs/api.md):

@@ -122,5 +122,26 @@ TEST(JsonTextTest, MoneyIsReadAndWrittenExactly) {
   EXPECT_EQ(w.Take(), R"({"revenue":753811.93,"sum":753811.93})");
 }
 
+TEST(TextTest, ExcerptCutsAtACharacterBoundaryAndStaysValid) {
+  EXPECT_EQ(text::Excerpt("thanks", 256), "thanks");
+  EXPECT_EQ(text::Excerpt("abcdef", 3), "abc");
+  // "é" is two bytes: a cut inside it drops it whole.
+  EXPECT_EQ(text::Excerpt("ab\xC3\xA9" "cd", 3), "ab");
+  EXPECT_EQ(text::Excerpt("ab\xC3\xA9" "cd", 4), "ab\xC3\xA9");
+  // "€" is three bytes.
+  EXPECT_EQ(text::Excerpt("\xE2\x82\xAC\xE2\x82\xAC", 5), "\xE2\x82\xAC");
+  // Ill-formed bytes become U+FFFD, and the result is never longer than asked.
+  std::string junk = "ok\xFF\xFE" + std::string(1000, 'x');
+  std::string cut = text::Excerpt(junk, 256);
+  EXPECT_LE(cut.size(), 256u);
+  EXPECT_TRUE(text::IsValidUtf8(cut));
+  EXPECT_EQ(cut.substr(0, 8), "ok\xEF\xBF\xBD\xEF\xBF\xBD");
+  std::string long_text;
+  for (int i = 0; i < 300; ++i) long_text += "\xC3\xA9";
+  std::string e = text::Excerpt(long_text, 256);
+  EXPECT_EQ(e.size(), 256u);
+  EXPECT_TRUE(text::IsValidUtf8(e));
+}
+
 }  // namespace
 }  // namespace rapport

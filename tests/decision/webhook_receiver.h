@@ -1,8 +1,9 @@
 #pragma once
 // A real HTTP receiver for webhook tests on Boost.Beast: listens on
-// 127.0.0.1:0, answers each POST with the next scripted status (200 when the
-// script is empty) and keeps every request it got. One connection at a time,
-// which is all a webhook sender opens.
+// 127.0.0.1:0 (or another loopback address), answers each POST with the next
+// scripted answer (200 "thanks" when the script is empty) and keeps every
+// request it got. One connection at a time, which is all a webhook sender
+// opens.
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
@@ -26,9 +27,18 @@ struct ReceivedRequest {
   std::string body;
 };
 
+// One scripted answer: a status, optionally a Location header and a body
+// (empty: "thanks" below 300, "try later" otherwise).
+struct ScriptedAnswer {
+  int status = 200;
+  std::string location;
+  std::string body;
+};
+
 class WebhookReceiver {
  public:
-  WebhookReceiver() : acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+  explicit WebhookReceiver(const std::string& host = "127.0.0.1")
+      : host_(host), acceptor_(io_, {boost::asio::ip::make_address(host), 0}) {
     thread_ = std::thread([this] { Serve(); });
   }
   ~WebhookReceiver() {
@@ -39,7 +49,7 @@ class WebhookReceiver {
     {
       boost::asio::io_context io;
       boost::asio::ip::tcp::socket wake(io);
-      wake.connect({boost::asio::ip::make_address("127.0.0.1"), port()}, ec);
+      wake.connect({boost::asio::ip::make_address(host_), port()}, ec);
     }
     thread_.join();
     acceptor_.close(ec);
@@ -47,11 +57,12 @@ class WebhookReceiver {
 
   uint16_t port() const { return acceptor_.local_endpoint().port(); }
   std::string url(const std::string& path = "/hook") const {
-    return "http://127.0.0.1:" + std::to_string(port()) + path;
+    return "http://" + host_ + ":" + std::to_string(port()) + path;
   }
-  void Answer(int status) {
+  void Answer(int status) { Answer(ScriptedAnswer{status, "", ""}); }
+  void Answer(ScriptedAnswer a) {
     std::lock_guard<std::mutex> lock(mu_);
-    script_.push_back(status);
+    script_.push_back(std::move(a));
   }
   std::vector<ReceivedRequest> requests() const {
     std::lock_guard<std::mutex> lock(mu_);
@@ -85,19 +96,20 @@ class WebhookReceiver {
           got.headers[name] = std::string(f.value());
         }
         got.body = req.body();
-        int status = 200;
+        ScriptedAnswer answer;
         {
           std::lock_guard<std::mutex> lock(mu_);
           if (!script_.empty()) {
-            status = script_.front();
+            answer = script_.front();
             script_.pop_front();
           }
           requests_.push_back(std::move(got));
         }
         cv_.notify_all();
-        http::response<http::string_body> res(static_cast<http::status>(status), 11);
+        http::response<http::string_body> res(static_cast<http::status>(answer.status), 11);
         res.set(http::field::content_type, "text/plain");
-        res.body() = status < 300 ? "thanks" : "try later";
+        if (!answer.location.empty()) res.set(http::field::location, answer.location);
+        res.body() = !answer.body.empty() ? answer.body : answer.status < 300 ? "thanks" : "try later";
         res.keep_alive(req.keep_alive());
         res.prepare_payload();
         http::write(socket, res, ec);
@@ -107,13 +119,14 @@ class WebhookReceiver {
     }
   }
 
+  std::string host_;
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<int> script_;
+  std::deque<ScriptedAnswer> script_;
   std::vector<ReceivedRequest> requests_;
 };
 

@@ -18,8 +18,15 @@
 namespace rapport::server::testing {
 namespace {
 
+// The webhook receiver listens on 127.0.0.1, which the outbound policy
+// denies: the fixture allows exactly that address, as `rapport serve
+// --outbound-allow 127.0.0.1/32` would.
 class TriggerRoutesTest : public TrackingServerTest {
  protected:
+  void Configure(ServerOptions& o) override {
+    TrackingServerTest::Configure(o);
+    o.outbound_allow = "127.0.0.1/32";
+  }
   HttpReply MustPost(const std::string& role, const std::string& path, const std::string& body, int status) {
     HttpReply r = As(role).Post(path, body);
     EXPECT_EQ(r.status, status) << path << ": " << r.body;
@@ -154,9 +161,14 @@ TEST_F(TriggerRoutesTest, BigOrderSendsASignedWebhook) {
   EXPECT_EQ(body["event"]["properties"]["total"].GetInt(), 900);
   EXPECT_STREQ(body["event"]["messageId"].GetString(), "o-2");
 
+  // The delivery log shows what receivers answered: only for the roles that
+  // manage triggers.
+  for (const char* reader : {"analyst", "sales", "service"}) {
+    ExpectProblem(As(reader).Get("/v1/triggers/" + std::to_string(trigger_id) + "/deliveries"), 403);
+  }
   HttpReply deliveries;
   ASSERT_TRUE(Eventually([&] {
-    deliveries = admin().Get("/v1/triggers/" + std::to_string(trigger_id) + "/deliveries");
+    deliveries = As("marketing").Get("/v1/triggers/" + std::to_string(trigger_id) + "/deliveries");
     return deliveries.status == 200 && deliveries.json["items"].Size() == 1 &&
            std::string(deliveries.json["items"][0]["status"].GetString()) == "delivered";
   })) << deliveries.body;
@@ -164,6 +176,35 @@ TEST_F(TriggerRoutesTest, BigOrderSendsASignedWebhook) {
   ASSERT_EQ(deliveries.json["items"][0]["log"].Size(), 1u);
   EXPECT_EQ(deliveries.json["items"][0]["log"][0]["httpStatus"].GetInt(), 200);
   EXPECT_STREQ(deliveries.json["items"][0]["log"][0]["response"].GetString(), "thanks");
+}
+
+// SSRF: a marketing key points a webhook at an internal service or the
+// cloud metadata address; the public write key would fire it.
+TEST_F(TriggerRoutesTest, WebhooksToInternalAddressesAreRefused) {
+  // (localhost is allowed here: it resolves to 127.0.0.1 as well as ::1.)
+  rapport::decision::testing::WebhookReceiver internal("127.0.0.2");  // loopback, not allowed
+  const std::string port = std::to_string(internal.port());
+  for (const std::string& url :
+       {internal.url("/admin"), std::string("http://169.254.169.254/latest/meta-data/"),
+        "http://2130706434:" + port + "/", "http://[::ffff:127.0.0.2]:" + port + "/",
+        std::string("http://[fd00:ec2::254]/"), std::string("http://192.168.0.1/"), std::string("http://100.64.0.1/"),
+        std::string("http://me:pw@example.com/hook"), std::string("http://0.0.0.0:") + port + "/"}) {
+    HttpReply r = As("marketing").Post("/v1/triggers", R"({"name": "leak", "event": {"type": "track"},
+        "action": {"type": "webhook", "url": ")" + url + R"("}})");
+    ExpectProblem(r, 422, "/action/url");
+    if (url.find("169.254") != std::string::npos) {
+      EXPECT_NE(r.body.find("169.254.169.254 is cloud metadata"), std::string::npos) << r.body;
+    }
+  }
+  // The allowed address is accepted, and replacing it by a denied one is not.
+  HttpReply ok = MustPost("marketing", "/v1/triggers", R"({"name": "own crm", "event": {"type": "track"},
+      "action": {"type": "webhook", "url": "http://127.0.0.1:9/crm"}})", 201);
+  ASSERT_TRUE(ok.json.IsObject()) << ok.body;
+  HttpReply replaced = As("marketing").Put("/v1/triggers/" + std::to_string(ok.json["id"].GetInt64()),
+                                           R"({"name": "own crm", "event": {"type": "track"},
+      "action": {"type": "webhook", "url": "http://169.254.169.254/"}})");
+  ExpectProblem(replaced, 422, "/action/url");
+  EXPECT_TRUE(internal.requests().empty());
 }
 
 TEST_F(TriggerRoutesTest, InteractionRaisesAnAlertInTheView) {

@@ -50,6 +50,7 @@ struct TriggerEngine::Impl {
   const Clock* clock = nullptr;
   std::unique_ptr<HttpClient> owned_http;
   HttpClient* http = nullptr;
+  net::OutboundPolicy outbound;  // a copy of options.outbound, or the deny list alone
   int64_t feed_handle = 0;
 
   // Definitions. defs_write_mu serializes Create/Replace/Delete (their

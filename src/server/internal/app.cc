@@ -126,13 +126,14 @@ Result<customer::ReadOptions> Call::AsOf() const {
 // ---- App -----------------------------------------------------------------------
 
 App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes, ingest::Tracker* tracker,
-         profile::ProfileStore* profile, int min_group_size)
+         profile::ProfileStore* profile, int min_group_size, net::OutboundPolicy outbound)
     : store_(store),
       tracker_(tracker),
       db_(db),
       max_body_bytes_(max_body_bytes),
       profile_(profile),
       min_group_size_(min_group_size),
+      outbound_(std::move(outbound)),
       keys_(db) {
   RegisterRoutes();
   if (tracker_) RegisterTrackingRoutes();
@@ -176,13 +177,19 @@ Result<CustomerId> App::Resolve(const CustomerRef& ref) {
   return *id;
 }
 
+namespace {
+// What the router matches: the path as sent (percent-encoded), or, for a
+// request made in process without a target, its path.
+std::string_view RoutedPath(const Request& req) { return req.target.empty() ? req.path : RawPath(req.target); }
+}  // namespace
+
 Lane App::LaneOf(const Request& req) const {
-  auto match = router_.Find(req.method, req.path);
+  auto match = router_.Find(req.method, RoutedPath(req));
   return match.route ? match.route->handler.lane : Lane::kRequest;
 }
 
 Response App::Dispatch(Request& req) {
-  auto match = router_.Find(req.method, req.path);
+  auto match = router_.Find(req.method, RoutedPath(req));
   if (match.route) req.route = match.route->pattern;
   std::optional<Principal> who;
   // Authentication comes before routing, so without a key nobody learns
@@ -291,7 +298,7 @@ void App::RegisterRoutes() {
            json::Writer w;
            WriteCustomer(w, created, m);
            Response res = JsonResponse(201, w);
-           res.headers.emplace_back("Location", "/v1/customers/" + std::to_string(created.id));
+           res.headers.emplace_back("Location", UrlPath({"v1", "customers", std::to_string(created.id)}));
            return res;
          }));
 
@@ -382,7 +389,7 @@ void App::RegisterRoutes() {
           json::Writer w;
           WriteCustomer(w, stored, m);
           Response res = JsonResponse(result.created > 0 ? 201 : 200, w);
-          res.headers.emplace_back("Location", "/v1/customers/" + std::to_string(*id));
+          res.headers.emplace_back("Location", UrlPath({"v1", "customers", std::to_string(*id)}));
           if (result.created > 0) MatchArrival(*id);
           return res;
         }));

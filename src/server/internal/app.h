@@ -91,9 +91,11 @@ class App {
  public:
   // tracker may be null: then the Segment tracking routes are not served.
   // profile may be null: the segment and analytics routes then answer 503.
-  // min_group_size: ServerOptions::min_group_size.
+  // min_group_size: ServerOptions::min_group_size. outbound: where trigger
+  // URLs may point (ServerOptions::outbound_allow).
   App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes,
-      ingest::Tracker* tracker = nullptr, profile::ProfileStore* profile = nullptr, int min_group_size = 5);
+      ingest::Tracker* tracker = nullptr, profile::ProfileStore* profile = nullptr, int min_group_size = 5,
+      net::OutboundPolicy outbound = {});
   ~App();
 
   // Fills in req.route and req.key_prefix for the access log.
@@ -126,6 +128,7 @@ class App {
   size_t max_body_bytes_;
   profile::ProfileStore* profile_;
   int min_group_size_;
+  net::OutboundPolicy outbound_;
   KeyVerifier keys_;
   Router<Endpoint> router_;
   std::shared_ptr<identity::IdentityStore> identity_;  // null when its tables failed to open

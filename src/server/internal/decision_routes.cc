@@ -104,7 +104,7 @@ void App::RegisterDecisionRoutes() {
     RP_RETURN_IF_ERROR(text::CheckText(c.request().body, "body"));
     RP_ASSIGN_OR_RETURN(auto v, e.UploadModel(c.request().body, ActorOf(c)));
     Response res = JsonOf(201, decision::ToJson(v, false));
-    res.headers.emplace_back("Location", "/v1/decision-models/" + v.name + "/versions/" + std::to_string(v.version));
+    res.headers.emplace_back("Location", UrlPath({"v1", "decision-models", v.name, "versions", std::to_string(v.version)}));
     return res;
   });
   upload.accepts_xml = true;

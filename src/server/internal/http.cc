@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <unordered_set>
@@ -80,6 +81,46 @@ std::string PercentDecode(std::string_view s, bool plus_is_space, bool* ok) {
     }
   }
   return out;
+}
+
+std::string_view RawPath(std::string_view target) { return target.substr(0, target.find('?')); }
+
+std::string PathSegment(std::string_view segment) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(segment.size());
+  for (char ch : segment) {
+    auto c = static_cast<unsigned char>(ch);
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out += ch;
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  // "." and ".." are not names a client would send back unchanged.
+  if (out == "." || out == "..") out = out == "." ? "%2E" : "%2E%2E";
+  return out;
+}
+
+std::string UrlPath(std::initializer_list<std::string_view> segments) {
+  std::string out;
+  for (std::string_view s : segments) out += "/" + PathSegment(s);
+  return out;
+}
+
+bool SafeHeaderValue(std::string_view value) {
+  return value.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
+bool SafeHeaderName(std::string_view name) {
+  if (name.empty()) return false;
+  for (char ch : name) {
+    auto c = static_cast<unsigned char>(ch);
+    if (!(std::isalnum(c) || std::string_view("!#$%&'*+-.^_`|~").find(ch) != std::string_view::npos)) return false;
+  }
+  return true;
 }
 
 Status ParseTarget(std::string_view target, std::string* path, std::map<std::string, std::string>* query) {
@@ -215,6 +256,21 @@ struct Shared {
   std::condition_variable inflight_cv;
   std::unordered_set<std::shared_ptr<std::atomic<bool>>> inflight;  // guarded by inflight_mu
 
+  // Defence in depth against response splitting: a response whose header
+  // would carry CR, LF or NUL (or whose name is no token) is never written;
+  // it becomes a 500, and the log says which header of which route.
+  void Vet(const Request& req, Response& r) const {
+    for (const auto& [name, value] : r.headers) {
+      if (SafeHeaderName(name) && SafeHeaderValue(value)) continue;
+      spdlog::error("http.unsafe_header route={} status={} header={}", req.route.empty() ? "-" : req.route, r.status,
+                    SafeHeaderName(name) ? name : std::string("(not a token)"));
+      Status s = Status::Internal("the server made a response header it cannot send");
+      r = on_error ? on_error(s, std::string(RawPath(req.target))) : Response::Json(500, "{}");
+      r.status = 500;
+      return;
+    }
+  }
+
   void Log(const Request& req, int status, Clock::time_point started) const {
     if (options.access_log) options.access_log->Write(req, status, Clock::now() - started);
   }
@@ -316,6 +372,7 @@ class Session : public std::enable_shared_from_this<Session> {
     WorkerPool* pool = lane == Lane::kHeavy ? shared_->heavy_pool : shared_->pool;
     bool queued = pool->TrySubmit([self, req, keep_alive, started] {
       Response res = self->shared_->dispatch(*req);
+      self->shared_->Vet(*req, res);
       self->shared_->Log(*req, res.status, started);
       net::post(self->stream_.get_executor(), [self, res = std::move(res), keep_alive, flag = req->cancelled]() mutable {
         self->StopWatching();
@@ -360,6 +417,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   // Logs and sends an answer made on the I/O thread.
   void Reply(const Request& req, Response r, bool keep_alive, Clock::time_point started) {
+    shared_->Vet(req, r);
     shared_->Log(req, r.status, started);
     Send(std::move(r), keep_alive);
   }
@@ -372,7 +430,10 @@ class Session : public std::enable_shared_from_this<Session> {
     res->result(static_cast<unsigned>(r.status));
     res->set(http::field::server, "rapport");
     if (!r.body.empty() || r.status != 204) res->set(http::field::content_type, r.content_type);
-    for (auto& [k, v] : r.headers) res->set(k, v);
+    for (auto& [k, v] : r.headers) {
+      if (!SafeHeaderName(k) || !SafeHeaderValue(v)) continue;  // Vet made such responses 500s; never on the wire
+      res->set(k, v);
+    }
     res->body() = std::move(r.body);
     res->keep_alive(keep_alive);
     res->prepare_payload();

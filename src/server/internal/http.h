@@ -75,10 +75,29 @@ struct Response {
 // InvalidArgument on bad percent escapes.
 Status ParseTarget(std::string_view target, std::string* path, std::map<std::string, std::string>* query);
 std::string PercentDecode(std::string_view s, bool plus_is_space, bool* ok);
+// The path of a request target as sent (percent-encoded, no query).
+std::string_view RawPath(std::string_view target);
+
+// The one way the server builds its own URLs (Location headers, links):
+// each segment percent-encoded (RFC 3986: everything but ALPHA, DIGIT and
+// "-._~"), so a name with a space, '/', '%', '?' or "é" is one segment
+// that GETs back what it names. UrlPath({"v1", "decision-models", name})
+// is "/v1/decision-models/<name encoded>".
+std::string PathSegment(std::string_view segment);
+std::string UrlPath(std::initializer_list<std::string_view> segments);
+
+// A header value the response writer may emit: no CR, LF or NUL, so no
+// value can end a header and start another (response splitting).
+bool SafeHeaderValue(std::string_view value);
+// A header name: an RFC 9110 token.
+bool SafeHeaderName(std::string_view name);
 
 // Path patterns: literal segments and {name} segments matching one non-empty
-// segment. Routes are tried in registration order. Not thread-safe to
-// modify; lookups are safe from many threads once built.
+// segment. Find takes the path as sent (percent-encoded): it splits at '/'
+// first and decodes each segment after, so "%2F" stays inside its segment
+// (a model named "a/b" is one {name}). Routes are tried in registration
+// order. Not thread-safe to modify; lookups are safe from many threads once
+// built.
 template <typename Handler>
 class Router {
  public:
@@ -132,7 +151,9 @@ class Router {
       }
       size_t j = path.find('/', i);
       if (j == std::string_view::npos) j = path.size();
-      out.emplace_back(path.substr(i, j - i));
+      bool ok = true;
+      std::string segment = PercentDecode(path.substr(i, j - i), false, &ok);
+      out.push_back(ok ? std::move(segment) : std::string(path.substr(i, j - i)));
       i = j;
     }
     return out;

@@ -208,7 +208,7 @@ void App::RegisterIdentityRoutes() {
            json::Writer w;
            WriteMerge(w, *m);
            Response res = Json(201, w);
-           res.headers.emplace_back("Location", "/v1/merges/" + std::to_string(m->id));
+           res.headers.emplace_back("Location", UrlPath({"v1", "merges", std::to_string(m->id)}));
            return res;
          }));
 

@@ -161,7 +161,7 @@ void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile, 
            json::Writer w;
            WriteSegment(w, created, created.condition);
            Response res = JsonOf(201, w);
-           res.headers.emplace_back("Location", "/v1/segments/" + std::to_string(created.id));
+           res.headers.emplace_back("Location", UrlPath({"v1", "segments", std::to_string(created.id)}));
            return res;
          })));
 

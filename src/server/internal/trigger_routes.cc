@@ -73,6 +73,7 @@ void App::RegisterTriggerRoutes() {
   options.customers = store_;
   options.profile = profile_;
   options.feed = tracker_;
+  options.outbound = &outbound_;  // copied by the engine
   if (decision_) {
     // Decide-and-deliver triggers ask the decision engine like any channel
     // does: the decision is logged and its actions count as contacts.
@@ -116,7 +117,7 @@ void App::RegisterTriggerRoutes() {
            RP_ASSIGN_OR_RETURN(auto def, decision::ParseTriggerDefinition(c.request().body));
            RP_ASSIGN_OR_RETURN(auto created, e.Create(def));
            Response res = JsonText(201, decision::TriggerToJson(created));
-           res.headers.emplace_back("Location", "/v1/triggers/" + std::to_string(created.id));
+           res.headers.emplace_back("Location", UrlPath({"v1", "triggers", std::to_string(created.id)}));
            return res;
          }));
   r.Get("/v1/triggers", must(P::kCustomersRead, [](Call& c, Engine& e) -> Result<Response> {
@@ -171,7 +172,9 @@ void App::RegisterTriggerRoutes() {
             return w.Take();
           });
         }));
-  r.Get("/v1/triggers/{id}/deliveries", must(P::kCustomersRead, [](Call& c, Engine& e) -> Result<Response> {
+  // The delivery log shows what receivers answered, so it is for the roles
+  // that manage triggers, not for every reader of customers.
+  r.Get("/v1/triggers/{id}/deliveries", must(P::kRulesWrite, [](Call& c, Engine& e) -> Result<Response> {
           RP_RETURN_IF_ERROR(c.AllowQuery({"cursor", "limit"}));
           RP_ASSIGN_OR_RETURN(int64_t id, c.PathId("id"));
           RP_ASSIGN_OR_RETURN(int64_t after, c.CursorQuery());
@@ -203,7 +206,7 @@ void App::RegisterTriggerRoutes() {
            k.created_by = "key:" + c.who().key_prefix;
            RP_ASSIGN_OR_RETURN(auto created, e.CreateCase(std::move(k)));
            Response res = JsonText(201, decision::CaseToJson(created, !c.who().Can(P::kPiiRead)));
-           res.headers.emplace_back("Location", "/v1/cases/" + std::to_string(created.id));
+           res.headers.emplace_back("Location", UrlPath({"v1", "cases", std::to_string(created.id)}));
            return res;
          }));
   r.Get("/v1/cases/{id}", must(P::kCustomersRead, [](Call& c, Engine& e) -> Result<Response> {
