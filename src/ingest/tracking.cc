@@ -34,6 +34,7 @@
 #include <unordered_set>
 
 #include "common/json.h"
+#include "storage/change_feed.h"
 
 namespace rapport::ingest {
 
@@ -46,6 +47,24 @@ namespace {
 constexpr std::string_view kUserScheme = "segment.user";
 constexpr std::string_view kGroupScheme = "segment.group";
 constexpr std::string_view kDerivedMark = "derived_through_seq";
+
+// One change per stored event ("event.tracked", keyed by its seq): the
+// trigger engine and other event subscribers read it from the feed like any
+// write; the derived writes (traits, orders) append their own changes.
+std::vector<storage::ChangeRecord> EventChanges(const std::vector<StoredEvent>& stored,
+                                               const std::vector<std::string>& sources) {
+  std::vector<storage::ChangeRecord> out;
+  out.reserve(stored.size());
+  for (size_t i = 0; i < stored.size(); ++i) {
+    const StoredEvent& s = stored[i];
+    json::Writer w;
+    w.StartObject().Field("source", sources[i]).Field("type", EventTypeName(s.event.type));
+    if (!s.event.event.empty()) w.Field("event", s.event.event);
+    w.EndObject();
+    out.push_back({"event.tracked", s.customer_id, "tracking_event", std::to_string(s.seq), w.Take()});
+  }
+  return out;
+}
 
 std::string Replace(std::string sql, std::string_view from, std::string_view to) {
   for (size_t pos = sql.find(from); pos != std::string::npos; pos = sql.find(from, pos + to.size())) {
@@ -769,7 +788,9 @@ struct Tracker::Impl {
                                            {derived_through, std::string(kDerivedMark)})
                                    .status());
           }
-          return Status::Ok();
+          // Last, in the group's one transaction: the feed's counter stays
+          // locked only from here to the commit.
+          return storage::AppendChanges(c, EventChanges(stored, stored_sources), store->clock().Now());
         }();
         tx = nullptr;
         return s;

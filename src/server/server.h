@@ -45,6 +45,10 @@ struct ServerOptions {
   // Roles without pii:read see no analytics group and no segment preview
   // count below this many customers (docs/segments.md, "Personal data").
   int min_group_size = 5;
+  // Change-feed retention (docs/operations.md, "The change feed"): changes
+  // older than this that every live subscriber has acknowledged are deleted.
+  // Zero keeps every change.
+  std::chrono::seconds feed_retention{std::chrono::hours(24 * 7)};
 };
 
 // Departments' roles. Each grants a fixed set of permissions (docs/api.md):
