@@ -48,22 +48,23 @@ constexpr std::string_view kUserScheme = "segment.user";
 constexpr std::string_view kGroupScheme = "segment.group";
 constexpr std::string_view kDerivedMark = "derived_through_seq";
 
-// One change per stored event ("event.tracked", keyed by its seq): the
-// trigger engine and other event subscribers read it from the feed like any
-// write; the derived writes (traits, orders) append their own changes.
-std::vector<storage::ChangeRecord> EventChanges(const std::vector<StoredEvent>& stored,
-                                               const std::vector<std::string>& sources) {
-  std::vector<storage::ChangeRecord> out;
-  out.reserve(stored.size());
-  for (size_t i = 0; i < stored.size(); ++i) {
-    const StoredEvent& s = stored[i];
-    json::Writer w;
-    w.StartObject().Field("source", sources[i]).Field("type", EventTypeName(s.event.type));
-    if (!s.event.event.empty()) w.Field("event", s.event.event);
-    w.EndObject();
-    out.push_back({"event.tracked", s.customer_id, "tracking_event", std::to_string(s.seq), w.Take()});
-  }
-  return out;
+// One change per group commit ("events.tracked", keyed "first-last" by the
+// events' seqs, data {"firstSeq", "lastSeq", "events"}): tracking_events is
+// itself a durable log in seq order, so event subscribers (triggers) read
+// the events the change points at with EventsAfter. A change per event cost
+// a quarter of /v1/batch throughput (104k -> 79k events/s on the 2-core
+// machine); one per group costs one row per fsync. The derived writes
+// (traits, orders) append their own per-customer changes.
+std::vector<storage::ChangeRecord> EventChanges(const std::vector<StoredEvent>& stored) {
+  if (stored.empty()) return {};
+  int64_t first = stored.front().seq, last = stored.back().seq;
+  json::Writer w;
+  w.StartObject()
+      .Field("firstSeq", first)
+      .Field("lastSeq", last)
+      .Field("events", static_cast<int64_t>(stored.size()))
+      .EndObject();
+  return {{"events.tracked", 0, "tracking_events", std::to_string(first) + "-" + std::to_string(last), w.Take()}};
 }
 
 std::string Replace(std::string sql, std::string_view from, std::string_view to) {
@@ -790,7 +791,7 @@ struct Tracker::Impl {
           }
           // Last, in the group's one transaction: the feed's counter stays
           // locked only from here to the commit.
-          return storage::AppendChanges(c, EventChanges(stored, stored_sources), store->clock().Now());
+          return storage::AppendChanges(c, EventChanges(stored), store->clock().Now());
         }();
         tx = nullptr;
         return s;

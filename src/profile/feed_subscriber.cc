@@ -14,7 +14,7 @@ namespace {
 Status ApplyBatch(ProfileStore& store, const std::vector<storage::Change>& batch) {
   std::set<int64_t> ids;
   for (const storage::Change& c : batch) {
-    if (c.customer_id > 0 && c.kind != "event.tracked") ids.insert(c.customer_id);
+    if (c.customer_id > 0 && c.kind != "events.tracked") ids.insert(c.customer_id);
   }
   for (int64_t id : ids) {
     Status s = store.Apply(id);

@@ -291,7 +291,7 @@ class ProfileUpdater {
 // customer a batch of changes names is re-applied (ProfileStore::Apply,
 // which re-reads it, so a batch delivered twice does no harm). A route, an
 // import, a merge and another process's or node's write reach the store
-// alike. Tracked events (event.tracked) are skipped: the store holds no
+// alike. Tracked events (events.tracked) are skipped: the store holds no
 // events, and their derived writes (traits, orders) are changes of their own.
 // Thread-safe; the feed runs the handler on its own thread.
 class ProfileFeedSubscriber {
