@@ -54,6 +54,7 @@ Result<std::unique_ptr<ProfileFeedSubscriber>> ProfileFeedSubscriber::Start(stor
   std::unique_ptr<ProfileFeedSubscriber> sub(new ProfileFeedSubscriber(feed, name));
   storage::SubscribeOptions options;
   options.start_after = built_through;
+  options.batch_size = 5000;  // customers are coalesced per batch
   options.rebuild = [store, db] {
     spdlog::warn("profile.rebuild reason=behind_feed_retention");
     return ApplyAll(*store, *db);

@@ -251,6 +251,32 @@ struct ChangeFeed::Impl {
   void Run(Subscriber& s) {
     std::chrono::milliseconds backoff = s.options.initial_backoff;
     auto last_seen = std::chrono::steady_clock::now();
+    int64_t stored_mark;
+    {
+      std::lock_guard lock(mu);
+      stored_mark = s.mark;
+    }
+    // Stores mark m (default: the in-memory one) when it moved; false when
+    // that failed.
+    auto store_mark = [&](int64_t m = -1) {
+      if (m < 0) {
+        std::lock_guard lock(mu);
+        m = s.mark;
+      }
+      if (m == stored_mark) return true;
+      Status saved = SaveMark(s.name, m, true);
+      if (!saved.ok()) {
+        spdlog::warn("feed.mark_save_failed name={} mark={} error={}", s.name, m, saved.ToString());
+        return false;
+      }
+      stored_mark = m;
+      last_seen = std::chrono::steady_clock::now();
+      return true;
+    };
+    struct StoreOnExit {
+      decltype(store_mark)& f;
+      ~StoreOnExit() { f(-1); }
+    } store_on_exit{store_mark};
     const int64_t limit = static_cast<int64_t>(std::max<size_t>(1, std::min<size_t>(s.options.batch_size, 10000)));
     for (;;) {
       uint64_t gen;
@@ -299,11 +325,12 @@ struct ChangeFeed::Impl {
           std::lock_guard lock(mu);
           m = s.mark;
         }
-        (void)SaveMark(s.name, m, true);
+        if (SaveMark(s.name, m, true).ok()) stored_mark = m;
         acked.notify_all();
         continue;
       }
       if (batch.empty()) {
+        store_mark(-1);
         // Idle: say so now and then, so retention knows this subscriber lives.
         auto now = std::chrono::steady_clock::now();
         if (now - last_seen >= options.retention_interval) {
@@ -325,14 +352,10 @@ struct ChangeFeed::Impl {
       }
       backoff = s.options.initial_backoff;
       int64_t new_mark = batch.back().seq;
-      // Acknowledged only now, after the handler: a crash before this line
-      // re-delivers the batch.
-      Status saved = SaveMark(s.name, new_mark, true);
-      if (!saved.ok()) {
-        spdlog::warn("feed.mark_save_failed name={} mark={} error={}", s.name, new_mark, saved.ToString());
-      } else {
-        last_seen = std::chrono::steady_clock::now();
-      }
+      // Acknowledged only now, after the handler: a crash before the mark
+      // is stored re-delivers the batch. Stored before it is shown, so a
+      // mark WaitUntil saw is in the database when ack_interval is 0.
+      if (std::chrono::steady_clock::now() - last_seen >= s.options.ack_interval) store_mark(new_mark);
       {
         std::lock_guard lock(mu);
         s.mark = new_mark;
