@@ -43,6 +43,7 @@ struct ServeArgs {
   std::string data;
   server::ServerOptions options;  // the defaults documented in docs/configuration.md
   int64_t request_timeout_ms = 30000, idle_timeout_ms = 60000, drain_timeout_ms = 10000;
+  int64_t feed_retention_hours = 24 * 7;
   std::string log_level = "info";
   std::string accepted_years = "1900..2200";
 };
@@ -103,6 +104,9 @@ void AddServerCommands(CLI::App& app, CLI::App* demo, std::vector<Command>* out)
             return p.ok() ? std::string() : p.status().message();
           },
           "CIDR[,CIDR...]"));
+  s->add_option("--feed-retention-hours", serve->feed_retention_hours,
+                "Change-feed records older than this that every live subscriber has processed are deleted; 0 keeps all")
+      ->default_val(serve->feed_retention_hours)->check(CLI::Range(int64_t{0}, int64_t{24 * 365 * 10}));
   s->add_option("--access-log", so.access_log, "One line per request: off, stderr, or a file to append to")
       ->default_val(so.access_log);
   s->add_option("--log-level", serve->log_level, "Log level on standard error")
@@ -120,6 +124,7 @@ void AddServerCommands(CLI::App& app, CLI::App* demo, std::vector<Command>* out)
                     o.request_timeout = std::chrono::milliseconds(serve->request_timeout_ms);
                     o.idle_timeout = std::chrono::milliseconds(serve->idle_timeout_ms);
                     o.drain_timeout = std::chrono::milliseconds(serve->drain_timeout_ms);
+                    o.feed_retention = std::chrono::hours(serve->feed_retention_hours);
                     spdlog::set_level(spdlog::level::from_str(serve->log_level));
                     return ServeUntilSignal(o, "");
                   }});

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <cmath>
 
+#include "common/json.h"
 #include "common/text.h"
 #include "customer/customer.h"
 #include "customer/internal/codec.h"
@@ -167,6 +168,22 @@ constexpr RelationshipRule kRelationshipRules[] = {
 
 // ---- relationships ----------------------------------------------------------
 
+namespace {
+
+// A relationship changes both its ends (a household's aggregates follow its
+// members): one change for each.
+Changes RelationshipChanges(const char* kind, const Relationship& r) {
+  json::Writer w;
+  w.StartObject().Field("type", r.type).Field("from", r.from).Field("to", r.to).EndObject();
+  std::string data = w.Take();
+  Changes out;
+  AddChange(out, kind, r.from, "relationship", std::to_string(r.id), data);
+  AddChange(out, kind, r.to, "relationship", std::to_string(r.id), data);
+  return out;
+}
+
+}  // namespace
+
 Result<Relationship> CustomerStore::AddRelationship(Relationship r) {
   if (!IsSnakeName(r.type)) {
     return Status::InvalidArgument("relationship types are lower-case words joined by '_' (member_of)", "/type");
@@ -219,7 +236,7 @@ Result<Relationship> CustomerStore::AddRelationship(Relationship r) {
                                 {r.from, r.to, r.type, r.role, r.valid_from.micros, OptionalTime(r.valid_to), r.source,
                                  now.micros}));
     r.id = ins.rows.at(0)[0].AsInt();
-    return Status::Ok();
+    return storage::AppendChanges(c, RelationshipChanges("relationship.added", r), now);
   }));
   return r;
 }
@@ -243,8 +260,9 @@ Result<Relationship> CustomerStore::EndRelationship(int64_t relationship_id, Tim
                                    "/validTo");
     }
     out.valid_to = at;
-    return c.Execute("UPDATE customer_relationships SET valid_to = ? WHERE id = ?", {at.micros, relationship_id})
-        .status();
+    RP_RETURN_IF_ERROR(
+        c.Execute("UPDATE customer_relationships SET valid_to = ? WHERE id = ?", {at.micros, relationship_id}).status());
+    return storage::AppendChanges(c, RelationshipChanges("relationship.ended", out), impl_->clock->Now());
   }));
   return out;
 }
@@ -418,14 +436,38 @@ void Count(CustomerStore::BatchResult* out, UpsertOutcome::Action a) {
   }
 }
 
-// Runs write(row) for every row in one transaction, collecting per-row errors.
+// The change an account, transaction or interaction write makes, if any.
+void AddAccountChange(Changes& out, UpsertOutcome::Action action, const Account& a) {
+  if (action == UpsertOutcome::Action::kUnchanged) return;
+  json::Writer w;
+  w.StartObject().Field("source", a.source).Field("sourceKey", a.source_key).Field("status", a.status).EndObject();
+  AddChange(out, action == UpsertOutcome::Action::kCreated ? "account.created" : "account.updated", a.customer_id,
+            "account", std::to_string(a.id), w.Take());
+}
+void AddTransactionChange(Changes& out, UpsertOutcome::Action action, const Transaction& t) {
+  if (action != UpsertOutcome::Action::kCreated) return;
+  json::Writer w;
+  w.StartObject().Field("source", t.source).Field("amount", t.amount).Field("currency", t.currency).EndObject();
+  AddChange(out, "transaction.added", t.customer_id, "transaction", std::to_string(t.id), w.Take());
+}
+void AddInteractionChange(Changes& out, UpsertOutcome::Action action, const Interaction& i) {
+  if (action != UpsertOutcome::Action::kCreated) return;
+  json::Writer w;
+  w.StartObject().Field("source", i.source).Field("type", i.type).Field("channel", i.channel).EndObject();
+  AddChange(out, "interaction.added", i.customer_id, "interaction", std::to_string(i.id), w.Take());
+}
+
+// Runs write(row, changes) for every row in one transaction, collecting
+// per-row errors, and appends the changes of the rows written at its end.
 template <typename Row, typename Fn>
-Result<CustomerStore::BatchResult> RunBatch(storage::Database& db, const std::vector<Row>& rows, Fn write) {
+Result<CustomerStore::BatchResult> RunBatch(storage::Database& db, const std::vector<Row>& rows, Timestamp now,
+                                            Fn write) {
   CustomerStore::BatchResult out;
   out.errors.assign(rows.size(), Status::Ok());
   RP_RETURN_IF_ERROR(db.WithTransaction([&](Connection& c) -> Status {
+    Changes changes;
     for (size_t i = 0; i < rows.size(); ++i) {
-      Result<UpsertOutcome::Action> r = write(c, rows[i]);
+      Result<UpsertOutcome::Action> r = write(c, rows[i], changes);
       if (r.ok()) {
         Count(&out, *r);
       } else if (IsRecordError(r.status())) {
@@ -434,7 +476,7 @@ Result<CustomerStore::BatchResult> RunBatch(storage::Database& db, const std::ve
         return r.status();
       }
     }
-    return Status::Ok();
+    return storage::AppendChanges(c, changes, now);
   }));
   return out;
 }
@@ -446,7 +488,10 @@ Result<Account> CustomerStore::UpsertAccount(Account a) {
   RP_RETURN_IF_ERROR(ValidateAccount(a, now));
   RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
     RP_RETURN_IF_ERROR(impl_->CheckCustomerExists(c, a.customer_id, "/customerId"));
-    return WriteAccount(c, a, now).status();
+    RP_ASSIGN_OR_RETURN(UpsertOutcome::Action action, WriteAccount(c, a, now));
+    Changes changes;
+    AddAccountChange(changes, action, a);
+    return storage::AppendChanges(c, changes, now);
   }));
   return a;
 }
@@ -456,7 +501,10 @@ Result<Transaction> CustomerStore::AddTransaction(Transaction t) {
   RP_RETURN_IF_ERROR(ValidateTransaction(t, now, ""));
   RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
     RP_RETURN_IF_ERROR(impl_->CheckCustomerExists(c, t.customer_id, "/customerId"));
-    return WriteTransaction(c, t, now).status();
+    RP_ASSIGN_OR_RETURN(UpsertOutcome::Action action, WriteTransaction(c, t, now));
+    Changes changes;
+    AddTransactionChange(changes, action, t);
+    return storage::AppendChanges(c, changes, now);
   }));
   return t;
 }
@@ -466,7 +514,10 @@ Result<Interaction> CustomerStore::AddInteraction(Interaction i) {
   RP_RETURN_IF_ERROR(ValidateInteraction(i, now));
   RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
     RP_RETURN_IF_ERROR(impl_->CheckCustomerExists(c, i.customer_id, "/customerId"));
-    return WriteInteraction(c, i, now).status();
+    RP_ASSIGN_OR_RETURN(UpsertOutcome::Action action, WriteInteraction(c, i, now));
+    Changes changes;
+    AddInteractionChange(changes, action, i);
+    return storage::AppendChanges(c, changes, now);
   }));
   return i;
 }
@@ -485,47 +536,64 @@ Result<Consent> CustomerStore::SetConsent(Consent consent) {
   RP_RETURN_IF_ERROR(CheckTime(consent.at, "/at"));
   RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
     RP_RETURN_IF_ERROR(impl_->CheckCustomerExists(c, consent.customer_id, "/customerId"));
-    return c.Execute("INSERT INTO customer_consents (customer_id, channel, purpose, granted, at, source, recorded_at) "
-                     "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                     {consent.customer_id, consent.channel, consent.purpose, consent.granted, consent.at.micros,
-                      consent.source, now.micros})
-        .status();
+    RP_ASSIGN_OR_RETURN(QueryResult ins,
+                        c.Query("INSERT INTO customer_consents (customer_id, channel, purpose, granted, at, source, "
+                                "recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                                {consent.customer_id, consent.channel, consent.purpose, consent.granted,
+                                 consent.at.micros, consent.source, now.micros}));
+    json::Writer w;
+    w.StartObject()
+        .Field("channel", consent.channel)
+        .Field("purpose", consent.purpose)
+        .Field("granted", consent.granted)
+        .TimeField("at", consent.at)
+        .EndObject();
+    Changes changes;
+    AddChange(changes, "consent.set", consent.customer_id, "consent", std::to_string(ins.rows.at(0)[0].AsInt()),
+              w.Take());
+    return storage::AppendChanges(c, changes, now);
   }));
   return consent;
 }
 
 Result<CustomerStore::BatchResult> CustomerStore::UpsertAccounts(const std::vector<std::pair<Identifier, Account>>& rows) {
   Timestamp now = impl_->clock->Now();
-  return RunBatch(*impl_->db, rows, [&](Connection& c, const std::pair<Identifier, Account>& row)
-                                        -> Result<UpsertOutcome::Action> {
+  return RunBatch(*impl_->db, rows, now, [&](Connection& c, const std::pair<Identifier, Account>& row,
+                                             Changes& changes) -> Result<UpsertOutcome::Action> {
     Account a = row.second;
     RP_RETURN_IF_ERROR(ValidateAccount(a, now));
     RP_ASSIGN_OR_RETURN(a.customer_id, impl_->ResolveCustomer(c, a.customer_id, row.first));
-    return WriteAccount(c, a, now);
+    RP_ASSIGN_OR_RETURN(UpsertOutcome::Action action, WriteAccount(c, a, now));
+    AddAccountChange(changes, action, a);
+    return action;
   });
 }
 
 Result<CustomerStore::BatchResult> CustomerStore::AddTransactions(
     const std::vector<std::pair<Identifier, Transaction>>& rows) {
   Timestamp now = impl_->clock->Now();
-  return RunBatch(*impl_->db, rows, [&](Connection& c, const std::pair<Identifier, Transaction>& row)
-                                        -> Result<UpsertOutcome::Action> {
+  return RunBatch(*impl_->db, rows, now, [&](Connection& c, const std::pair<Identifier, Transaction>& row,
+                                             Changes& changes) -> Result<UpsertOutcome::Action> {
     Transaction t = row.second;
     RP_RETURN_IF_ERROR(ValidateTransaction(t, now, ""));
     RP_ASSIGN_OR_RETURN(t.customer_id, impl_->ResolveCustomer(c, t.customer_id, row.first));
-    return WriteTransaction(c, t, now);
+    RP_ASSIGN_OR_RETURN(UpsertOutcome::Action action, WriteTransaction(c, t, now));
+    AddTransactionChange(changes, action, t);
+    return action;
   });
 }
 
 Result<CustomerStore::BatchResult> CustomerStore::AddInteractions(
     const std::vector<std::pair<Identifier, Interaction>>& rows) {
   Timestamp now = impl_->clock->Now();
-  return RunBatch(*impl_->db, rows, [&](Connection& c, const std::pair<Identifier, Interaction>& row)
-                                        -> Result<UpsertOutcome::Action> {
+  return RunBatch(*impl_->db, rows, now, [&](Connection& c, const std::pair<Identifier, Interaction>& row,
+                                             Changes& changes) -> Result<UpsertOutcome::Action> {
     Interaction i = row.second;
     RP_RETURN_IF_ERROR(ValidateInteraction(i, now));
     RP_ASSIGN_OR_RETURN(i.customer_id, impl_->ResolveCustomer(c, i.customer_id, row.first));
-    return WriteInteraction(c, i, now);
+    RP_ASSIGN_OR_RETURN(UpsertOutcome::Action action, WriteInteraction(c, i, now));
+    AddInteractionChange(changes, action, i);
+    return action;
   });
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/json.h"
 #include "customer/customer.h"
 #include "customer/internal/store_impl.h"
 
@@ -38,6 +39,7 @@ Result<CustomerStore::BatchResult> CustomerStore::UpdateAttributes(
   }
   RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
     out.updated = out.unchanged = 0;
+    Changes feed;
     for (size_t i = 0; i < patches.size(); ++i) {
       if (!out.errors[i].ok()) continue;
       const CustomerPatch& p = patches[i].second;
@@ -55,8 +57,13 @@ Result<CustomerStore::BatchResult> CustomerStore::UpdateAttributes(
       }
       RP_RETURN_IF_ERROR(impl_->SaveCustomer(c, &*row, now, /*identifiers_changed=*/false));
       ++out.updated;
+      json::Writer w;
+      w.StartObject().Field("source", p.source).Key("attributes").StartArray();
+      for (const auto& [name, value] : changes[i]) w.String(name);
+      w.EndArray().EndObject();
+      AddChange(feed, "customer.updated", row->id, "customer", std::to_string(row->id), w.Take());
     }
-    return Status::Ok();
+    return storage::AppendChanges(c, feed, now);
   }));
   return out;
 }
@@ -74,18 +81,24 @@ Result<int64_t> CustomerStore::AppendTransactions(const std::vector<Transaction>
   int64_t written = 0;
   RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
     written = 0;
+    Changes feed;
     for (const Transaction& t : rows) {
-      RP_ASSIGN_OR_RETURN(int64_t n,
-                          c.Execute("INSERT INTO customer_transactions (customer_id, account_id, source, source_key, "
+      RP_ASSIGN_OR_RETURN(storage::QueryResult ins,
+                          c.Query("INSERT INTO customer_transactions (customer_id, account_id, source, source_key, "
                                     "occurred_at, channel, location, sku, item, category, quantity, amount, currency, "
                                     "recorded_at) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                                    "ON CONFLICT (source, source_key) DO NOTHING",
+                                    "ON CONFLICT (source, source_key) DO NOTHING RETURNING id",
                                     {t.customer_id, t.source, t.source_key, t.occurred_at.micros, t.channel,
                                      t.location, t.sku, t.item, t.category, t.quantity, t.amount.units(), t.currency,
                                      now.micros}));
-      written += n;
+      if (ins.empty()) continue;  // stored already
+      ++written;
+      json::Writer w;
+      w.StartObject().Field("source", t.source).Field("amount", t.amount).Field("currency", t.currency).EndObject();
+      AddChange(feed, "transaction.added", t.customer_id, "transaction", std::to_string(ins.rows[0][0].AsInt()),
+                w.Take());
     }
-    return Status::Ok();
+    return storage::AppendChanges(c, feed, now);
   }));
   return written;
 }

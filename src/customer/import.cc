@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/json.h"
 #include "customer/customer.h"
 #include "customer/internal/codec.h"
 #include "customer/internal/store_impl.h"
@@ -148,6 +149,12 @@ Result<CustomerStore::BatchResult> CustomerStore::UpsertCustomers(PreparedCustom
   batch.now = d.now;
   RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
     batch.Clear();
+    out.created = out.updated = out.unchanged = 0;
+    Changes feed;
+    // {"source":"<scheme>"}: the data of every change of the batch.
+    json::Writer w;
+    w.StartObject().Field("source", d.scheme).EndObject();
+    const std::string data = w.Take();
     RP_RETURN_IF_ERROR(batch.LoadOwners(c, d.slot_ids, d.slot_of));
     for (size_t i = 0; i < d.records.size(); ++i) {
       if (!out.errors[i].ok()) continue;
@@ -161,10 +168,14 @@ Result<CustomerStore::BatchResult> CustomerStore::UpsertCustomers(PreparedCustom
       switch (*r) {
         case UpsertOutcome::Action::kCreated: ++out.created; break;
         case UpsertOutcome::Action::kUpdated: ++out.updated; break;
-        case UpsertOutcome::Action::kUnchanged: ++out.unchanged; break;
+        case UpsertOutcome::Action::kUnchanged: ++out.unchanged; continue;
       }
+      CustomerId id = batch.OwnerOf(d.records[i].slots[0]).id;
+      AddChange(feed, *r == UpsertOutcome::Action::kCreated ? "customer.created" : "customer.updated", id, "customer",
+                std::to_string(id), data);
     }
-    return batch.Flush(c);
+    RP_RETURN_IF_ERROR(batch.Flush(c));
+    return storage::AppendChanges(c, feed, d.now);
   }));
   return out;
 }

@@ -6,6 +6,7 @@
 #include <map>
 #include <tuple>
 
+#include "common/json.h"
 #include "customer/customer.h"
 #include "customer/internal/codec.h"
 #include "customer/internal/queries.h"
@@ -568,6 +569,7 @@ CustomerStore::~CustomerStore() = default;
 
 Result<std::unique_ptr<CustomerStore>> CustomerStore::Open(storage::Database* db, const Clock* clock) {
   RP_RETURN_IF_ERROR(storage::Migrate(*db, "customer", internal::Migrations(db->dialect())));
+  RP_RETURN_IF_ERROR(storage::MigrateChangeFeed(*db));
   auto impl = std::make_unique<Impl>();
   impl->db = db;
   impl->clock = clock;
@@ -608,7 +610,11 @@ Status CustomerStore::DefineAttribute(const AttributeDefinition& def) {
                                  "description = excluded.description",
                                  {def.name, type, def.pii, def.description})
                            .status());
-    return Status::Ok();
+    json::Writer w;
+    w.StartObject().Field("type", type).Field("pii", def.pii).EndObject();
+    Changes changes;
+    AddChange(changes, "attribute.defined", 0, "attribute", def.name, w.Take());
+    return storage::AppendChanges(c, changes, impl_->clock->Now());
   }));
   // Reloaded after the commit, so the catalog in memory never gets ahead of
   // the database.
@@ -643,7 +649,11 @@ Result<Customer> CustomerStore::Create(const NewCustomer& nc) {
     out.identifiers = ids;
     out.created_at = row.created_at;
     out.updated_at = row.updated_at;
-    return Status::Ok();
+    json::Writer w;
+    w.StartObject().Field("kind", KindName(nc.kind)).Field("source", nc.source).EndObject();
+    Changes changes;
+    AddChange(changes, "customer.created", row.id, "customer", std::to_string(row.id), w.Take());
+    return storage::AppendChanges(c, changes, now);
   }));
   return out;
 }
@@ -697,7 +707,14 @@ Result<Customer> CustomerStore::Update(CustomerId id, const CustomerPatch& patch
     }
     if (changed || identifiers_changed) RP_RETURN_IF_ERROR(impl_->SaveCustomer(c, &row, now, identifiers_changed));
     RP_ASSIGN_OR_RETURN(out, impl_->ReadCustomer(c, id, {}));
-    return Status::Ok();
+    if (!changed && !identifiers_changed) return Status::Ok();
+    json::Writer w;
+    w.StartObject().Field("source", patch.source).Key("attributes").StartArray();
+    for (const auto& [name, value] : changes) w.String(name);
+    w.EndArray().Field("identifiers", identifiers_changed).EndObject();
+    Changes feed;
+    AddChange(feed, "customer.updated", id, "customer", std::to_string(id), w.Take());
+    return storage::AppendChanges(c, feed, now);
   }));
   return out;
 }

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "common/json.h"
+#include "storage/change_feed.h"
 #include "storage/storage.h"
 
 namespace rapport::identity {
@@ -289,6 +290,19 @@ Result<std::vector<CustomerId>> IdentityStore::Members(CustomerId id) {
   return out;
 }
 
+namespace {
+
+// A merge or its undo changes both customers: one change for each.
+std::vector<storage::ChangeRecord> MergeChanges(const char* kind, const Merge& m) {
+  json::Writer w;
+  w.StartObject().Field("survivor", m.survivor).Field("merged", m.merged).Field("actor", m.actor).EndObject();
+  std::string data = w.Take();
+  std::string key = std::to_string(m.id);
+  return {{kind, m.survivor, "merge", key, data}, {kind, m.merged, "merge", key, data}};
+}
+
+}  // namespace
+
 Result<Merge> IdentityStore::MergeCustomers(CustomerId survivor, CustomerId other, const MergeRequest& request) {
   RP_RETURN_IF_ERROR(impl_->Exists(survivor, "id"));
   RP_RETURN_IF_ERROR(impl_->Exists(other, "/customerId"));
@@ -331,7 +345,8 @@ Result<Merge> IdentityStore::MergeCustomers(CustomerId survivor, CustomerId othe
                                    {now.micros, request.actor, m.id, *request.review_id})
                              .status());
     }
-    return AuditOn(c, now, request.actor, "merge", m.id, request.review_id, gs, go, request.evidence_json);
+    RP_RETURN_IF_ERROR(AuditOn(c, now, request.actor, "merge", m.id, request.review_id, gs, go, request.evidence_json));
+    return storage::AppendChanges(c, MergeChanges("identity.merged", m), now);
   }));
   return m;
 }
@@ -352,7 +367,8 @@ Result<Merge> IdentityStore::Undo(int64_t merge_id, const std::string& actor) {
                            .status());
     m.undone_at = now;
     m.undone_by = actor;
-    return AuditOn(c, now, actor, "undo", merge_id, m.review_id, m.survivor, m.merged, "{}");
+    RP_RETURN_IF_ERROR(AuditOn(c, now, actor, "undo", merge_id, m.review_id, m.survivor, m.merged, "{}"));
+    return storage::AppendChanges(c, MergeChanges("identity.unmerged", m), now);
   }));
   return m;
 }

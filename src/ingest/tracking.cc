@@ -34,6 +34,7 @@
 #include <unordered_set>
 
 #include "common/json.h"
+#include "storage/change_feed.h"
 
 namespace rapport::ingest {
 
@@ -46,6 +47,25 @@ namespace {
 constexpr std::string_view kUserScheme = "segment.user";
 constexpr std::string_view kGroupScheme = "segment.group";
 constexpr std::string_view kDerivedMark = "derived_through_seq";
+
+// One change per group commit ("events.tracked", keyed "first-last" by the
+// events' seqs, data {"firstSeq", "lastSeq", "events"}): tracking_events is
+// itself a durable log in seq order, so event subscribers (triggers) read
+// the events the change points at with EventsAfter. A change per event cost
+// a quarter of /v1/batch throughput (104k -> 79k events/s on the 2-core
+// machine); one per group costs one row per fsync. The derived writes
+// (traits, orders) append their own per-customer changes.
+std::vector<storage::ChangeRecord> EventChanges(const std::vector<StoredEvent>& stored) {
+  if (stored.empty()) return {};
+  int64_t first = stored.front().seq, last = stored.back().seq;
+  json::Writer w;
+  w.StartObject()
+      .Field("firstSeq", first)
+      .Field("lastSeq", last)
+      .Field("events", static_cast<int64_t>(stored.size()))
+      .EndObject();
+  return {{"events.tracked", 0, "tracking_events", std::to_string(first) + "-" + std::to_string(last), w.Take()}};
+}
 
 std::string Replace(std::string sql, std::string_view from, std::string_view to) {
   for (size_t pos = sql.find(from); pos != std::string::npos; pos = sql.find(from, pos + to.size())) {
@@ -769,7 +789,9 @@ struct Tracker::Impl {
                                            {derived_through, std::string(kDerivedMark)})
                                    .status());
           }
-          return Status::Ok();
+          // Last, in the group's one transaction: the feed's counter stays
+          // locked only from here to the commit.
+          return storage::AppendChanges(c, EventChanges(stored), store->clock().Now());
         }();
         tx = nullptr;
         return s;

@@ -19,6 +19,7 @@
 #include "common/status.h"
 #include "common/time.h"
 #include "feel/feel.h"
+#include "storage/change_feed.h"
 #include "storage/storage.h"
 
 namespace rapport::customer {
@@ -238,6 +239,7 @@ class ProfileStore {
   explicit ProfileStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   friend class Builder;
+  friend class ProfileFeedSubscriber;
 };
 
 // Fills a store row by row without a database (benchmarks, tests of the
@@ -282,6 +284,36 @@ class ProfileUpdater {
  private:
   struct State;
   std::unique_ptr<State> state_;
+};
+
+// Keeps a profile store current from the change feed (storage/change_feed.h)
+// as the subscriber "profile" (or another name, one per store): every
+// customer a batch of changes names is re-applied (ProfileStore::Apply,
+// which re-reads it, so a batch delivered twice does no harm). A route, an
+// import, a merge and another process's or node's write reach the store
+// alike. Tracked events (events.tracked) are skipped: the store holds no
+// events, and their derived writes (traits, orders) are changes of their own.
+// Thread-safe; the feed runs the handler on its own thread.
+class ProfileFeedSubscriber {
+ public:
+  // built_through: the feed's Head() read before store was built from the
+  // tables, so every change up to it is in the store already. A subscriber
+  // whose mark fell behind the feed's retention re-applies every customer.
+  // feed and store must outlive the subscriber.
+  static Result<std::unique_ptr<ProfileFeedSubscriber>> Start(storage::ChangeFeed* feed, ProfileStore* store,
+                                                              int64_t built_through, std::string name = "profile");
+  ~ProfileFeedSubscriber();  // unsubscribes after the current batch
+  ProfileFeedSubscriber(const ProfileFeedSubscriber&) = delete;
+  ProfileFeedSubscriber& operator=(const ProfileFeedSubscriber&) = delete;
+
+  const std::string& name() const { return name_; }
+  // Waits until every change committed before the call is applied.
+  Status CatchUp(std::chrono::milliseconds timeout);
+
+ private:
+  ProfileFeedSubscriber(storage::ChangeFeed* feed, std::string name) : feed_(feed), name_(std::move(name)) {}
+  storage::ChangeFeed* feed_;
+  std::string name_;
 };
 
 // Adds the "segments" section to the customer 360 view: the segments the

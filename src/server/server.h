@@ -50,6 +50,10 @@ struct ServerOptions {
   // blocks, comma separated ("10.20.0.0/16,192.168.1.5"). Empty: none.
   // `rapport serve --outbound-allow`; docs/configuration.md.
   std::string outbound_allow;
+  // Change-feed retention (docs/operations.md, "The change feed"): changes
+  // older than this that every live subscriber has acknowledged are deleted.
+  // Zero keeps every change.
+  std::chrono::seconds feed_retention{std::chrono::hours(24 * 7)};
 };
 
 // Departments' roles. Each grants a fixed set of permissions (docs/api.md):

@@ -2,12 +2,16 @@
 // one machine. Statements are prepared once per connection by SQL text.
 
 #include <libpq-fe.h>
+#include <poll.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <unordered_map>
 
+#include "storage/change_feed.h"
+#include "storage/internal/commit_signal.h"
 #include "storage/storage.h"
 
 namespace rapport::storage {
@@ -73,11 +77,54 @@ class PostgresConnection final : public Connection {
 
   int64_t LastInsertId() override { return -1; }  // use INSERT ... RETURNING id
 
-  Status Begin() override { return ExecuteScript("BEGIN"); }
-  Status Commit() override { return ExecuteScript("COMMIT"); }
-  Status Rollback() override { return ExecuteScript("ROLLBACK"); }
+  Status Begin() override {
+    changes_appended_ = false;
+    return ExecuteScript("BEGIN");
+  }
+  Status Commit() override {
+    bool signal = changes_appended_;
+    changes_appended_ = false;
+    // Delivered to every listening node when, and only if, this commits.
+    if (signal) RP_RETURN_IF_ERROR(ExecuteScript("NOTIFY " + std::string(kChangeChannel)));
+    RP_RETURN_IF_ERROR(ExecuteScript("COMMIT"));
+    if (signal) internal::SignalChangesCommitted();
+    return Status::Ok();
+  }
+  Status Rollback() override {
+    changes_appended_ = false;
+    return ExecuteScript("ROLLBACK");
+  }
+
+  Status Listen(std::string_view channel) override {
+    PgResult r(PQexec(conn_, ("LISTEN \"" + std::string(channel) + "\"").c_str()));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return Error(r.get(), "LISTEN");
+    return Status::Ok();
+  }
+
+  Result<bool> WaitForNotification(std::chrono::milliseconds timeout) override {
+    if (Drain()) return true;
+    int fd = PQsocket(conn_);
+    if (fd < 0) return Status::Unavailable("postgres: the connection is closed");
+    pollfd p{fd, POLLIN, 0};
+    int n = ::poll(&p, 1, static_cast<int>(timeout.count()));
+    if (n < 0 && errno != EINTR) return Status::Internal("postgres: poll failed");
+    if (n > 0 && PQconsumeInput(conn_) == 0) {
+      return Status::Unavailable(std::string("postgres: ") + PQerrorMessage(conn_));
+    }
+    return Drain();
+  }
 
  private:
+  // Consumes every notification received; whether there was one.
+  bool Drain() {
+    bool any = false;
+    while (PGnotify* n = PQnotifies(conn_)) {
+      any = true;
+      PQfreemem(n);
+    }
+    return any;
+  }
+
   Status Error(const PGresult* r, std::string_view sql) {
     const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
     std::string msg = std::string("postgres: ") + (r ? PQresultErrorMessage(r) : PQerrorMessage(conn_));

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "storage/internal/commit_signal.h"
 #include "storage/storage.h"
 
 namespace rapport::storage {
@@ -36,9 +37,21 @@ class SqliteConnection final : public Connection {
 
   int64_t LastInsertId() override { return sqlite3_last_insert_rowid(db_); }
 
-  Status Begin() override { return Simple("BEGIN IMMEDIATE"); }
-  Status Commit() override { return Simple("COMMIT"); }
-  Status Rollback() override { return Simple("ROLLBACK"); }
+  Status Begin() override {
+    changes_appended_ = false;
+    return Simple("BEGIN IMMEDIATE");
+  }
+  Status Commit() override {
+    bool signal = changes_appended_;
+    changes_appended_ = false;
+    RP_RETURN_IF_ERROR(Simple("COMMIT"));
+    if (signal) internal::SignalChangesCommitted();
+    return Status::Ok();
+  }
+  Status Rollback() override {
+    changes_appended_ = false;
+    return Simple("ROLLBACK");
+  }
 
  private:
   Status Simple(const char* sql) {

@@ -26,6 +26,14 @@ const std::string& Value::AsText() const {
   return kEmpty;
 }
 
+Status Connection::Listen(std::string_view) {
+  return Status::Internal("LISTEN needs PostgreSQL");
+}
+
+Result<bool> Connection::WaitForNotification(std::chrono::milliseconds) {
+  return Status::Internal("notifications need PostgreSQL");
+}
+
 Status InTransaction(Connection& conn, const std::function<Status()>& fn) {
   RP_RETURN_IF_ERROR(conn.Begin());
   Status s;

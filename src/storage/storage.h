@@ -5,6 +5,7 @@
 // default; a PostgreSQL driver plugs in behind the same interface (the driver
 // rewrites '?' to $n). Each module owns its schema as numbered migrations.
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <initializer_list>
@@ -86,13 +87,29 @@ class Connection {
   virtual int64_t LastInsertId() = 0;
 
   virtual Status Begin() = 0;  // a write transaction (SQLite: BEGIN IMMEDIATE)
+  // Commits. When the transaction appended to the change feed
+  // (change_feed.h), PostgreSQL also sends NOTIFY rapport_changes with it,
+  // and the feed's subscribers in this process are woken once it is durable.
   virtual Status Commit() = 0;
   virtual Status Rollback() = 0;
+
+  // Called by AppendChanges: this transaction wrote change records.
+  void NoteChangesAppended() { changes_appended_ = true; }
+
+  // PostgreSQL only (Internal on SQLite): LISTEN on a channel, then
+  // wait up to timeout for a notification on any channel listened to.
+  // Returns whether one arrived (all pending ones are consumed).
+  virtual Status Listen(std::string_view channel);
+  virtual Result<bool> WaitForNotification(std::chrono::milliseconds timeout);
 
  protected:
   // Binds params[0..n) to the statement and runs it; fills *out when given.
   // Returns the number of rows changed.
   virtual Result<int64_t> Run(std::string_view sql, const Value* params, size_t n, QueryResult* out) = 0;
+
+  // Whether the open transaction appended changes; drivers read and clear it
+  // in Commit and clear it in Begin and Rollback.
+  bool changes_appended_ = false;
 
  private:
   Result<QueryResult> Collect(std::string_view sql, const Value* params, size_t n) {

@@ -150,9 +150,14 @@ TEST_F(SegmentApiTest, AWriteMovesACustomerIntoASegment) {
   auto person = admin().Post("/v1/customers", R"j({"kind": "person", "attributes": {"firstName": "Ada", "lastName": "Lovelace"}})j");
   ASSERT_EQ(person.status, 201) << person.body;
   int64_t id = person.json["id"].GetInt64();
-  auto preview = admin().Post("/v1/segments/preview", R"j({"condition": "kind = \"person\" and orders = 0 and revenue = 0"})j");
-  int64_t before = preview.json["size"].GetInt64();
-  EXPECT_GT(before, 0);  // the new person is already in the store
+  // The profile store follows the change feed: the new person arrives soon.
+  int64_t before = 0;
+  for (int i = 0; i < 500 && before == 0; ++i) {
+    auto preview = admin().Post("/v1/segments/preview", R"j({"condition": "kind = \"person\" and orders = 0 and revenue = 0"})j");
+    before = preview.json["size"].GetInt64();
+    if (before == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_GT(before, 0);
 
   std::string now = FormatRfc3339(SystemClock::Default()->Now());
   auto tx = admin().Post("/v1/transactions", "{\"customerId\": " + std::to_string(id) +
@@ -161,6 +166,10 @@ TEST_F(SegmentApiTest, AWriteMovesACustomerIntoASegment) {
   ASSERT_EQ(tx.status, 201) << tx.body;
 
   auto got = admin().Get(seg);
+  for (int i = 0; i < 500 && got.json["size"].GetInt64() != 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    got = admin().Get(seg);
+  }
   EXPECT_EQ(got.json["size"].GetInt64(), 1) << got.body;
   auto members = admin().Get(seg + "/members");
   ASSERT_EQ(members.json["items"].Size(), 1u);
@@ -199,6 +208,10 @@ TEST_F(SegmentApiTest, TrackedOrderEntersASegmentWithItsFeedEvent) {
   int64_t customer = found.json["items"][0]["id"].GetInt64();
 
   auto events = admin().Get(seg + "/events");
+  for (int i = 0; i < 500 && events.json["items"].Size() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    events = admin().Get(seg + "/events");
+  }
   ASSERT_EQ(events.status, 200) << events.body;
   ASSERT_EQ(events.json["items"].Size(), 1u) << events.body;
   EXPECT_STREQ(events.json["items"][0]["type"].GetString(), "segment.entered");
@@ -221,6 +234,10 @@ TEST_F(SegmentApiTest, TrackedOrderEntersASegmentWithItsFeedEvent) {
   }
   EXPECT_EQ(size, 0);
   auto more = admin().Get(seg + "/events?cursor=" + cursor);
+  for (int i = 0; i < 500 && more.json["items"].Size() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    more = admin().Get(seg + "/events?cursor=" + cursor);
+  }
   ASSERT_EQ(more.json["items"].Size(), 1u) << more.body;
   EXPECT_STREQ(more.json["items"][0]["type"].GetString(), "segment.exited");
   std::vector<std::string> feed;

@@ -79,6 +79,11 @@ TEST_F(DecisionTriggersTest, ComplaintOpensACaseThroughATriggerAndSuppressesMark
       "/v1/customers", R"({"kind":"person","attributes":{"region":"north"},"identifiers":["segment.user:u-7"]})");
   Expect(created, 201);
   int64_t customer = created.json["id"].GetInt64();
+  // The profile store follows the change feed: wait until it has the customer.
+  ASSERT_TRUE(Eventually([&] {
+    return As("sales").Post("/v1/decide", R"({"customerId":)" + std::to_string(customer) +
+                                              R"(,"channel":"web","decisionPoint":"web-home"})").status == 200;
+  }));
 
   EXPECT_EQ(Decide(customer), (std::vector<std::string>{"gold-card", "apology-call"}));
 

@@ -6,7 +6,9 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 #include <string>
 
 #include "server/http_client.h"
@@ -38,6 +40,14 @@ class MaskingTest : public ServerTest {
              "Berlin");
     }
     ada_ = Person("Ada", "ada@example.com", "+494012345678", "1980-03-04", "20095", "Hamburg");
+    // The profile store follows the change feed: wait until it holds all seven.
+    bool ready = false;
+    for (int i = 0; i < 2000 && !ready; ++i) {
+      auto r = admin().Post("/v1/segments/preview", R"({"condition":"city = \"Berlin\" or city = \"Hamburg\""})");
+      ready = r.status == 200 && r.json.IsObject() && r.json["size"].IsInt64() && r.json["size"].GetInt64() == 7;
+      if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    ASSERT_TRUE(ready) << "the profile store did not reach the seven customers";
   }
 
   int64_t Person(const std::string& first, const std::string& email, const std::string& phone,

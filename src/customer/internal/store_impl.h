@@ -13,8 +13,18 @@
 
 #include "customer/customer.h"
 #include "customer/internal/codec.h"
+#include "storage/change_feed.h"
 
 namespace rapport::customer {
+
+// The change records of one write, appended with storage::AppendChanges at
+// the end of its transaction (the feed's counter stays locked from there to
+// the commit). kind is "<entity>.<verb>".
+using Changes = std::vector<storage::ChangeRecord>;
+inline void AddChange(Changes& out, std::string kind, CustomerId id, std::string entity, std::string key,
+                      std::string data = "{}") {
+  out.push_back({std::move(kind), id, std::move(entity), std::move(key), std::move(data)});
+}
 
 // The customers row: current state plus the bounds of its history.
 struct StoredCustomer {

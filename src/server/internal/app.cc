@@ -293,7 +293,6 @@ void App::RegisterRoutes() {
            RP_ASSIGN_OR_RETURN(auto nc, DecodeNewCustomer(*body));
            RP_ASSIGN_OR_RETURN(auto created, store_->Create(nc));
            MatchArrival(created.id);
-           RefreshProfile(profile_, created.id);
            RP_ASSIGN_OR_RETURN(Mask m, MaskFor(c.who()));
            json::Writer w;
            WriteCustomer(w, created, m);
@@ -361,7 +360,6 @@ void App::RegisterRoutes() {
             RP_ASSIGN_OR_RETURN(auto patch, DecodeCustomerPatch(*body));
             auto updated = store_->Update(id, patch);
             if (!updated.ok()) return FromPath(updated.status(), "/id", "id");
-            RefreshProfile(profile_, id);
             RP_ASSIGN_OR_RETURN(Mask m, MaskFor(c.who()));
             json::Writer w;
             WriteCustomer(w, *updated, m);
@@ -383,7 +381,6 @@ void App::RegisterRoutes() {
           if (!s.ok()) return FromPath(FromPath(s, "/sourceKey", "key"), "/source", "source");
           RP_ASSIGN_OR_RETURN(std::optional<CustomerId> id, store_->FindByIdentifier({source, rec.source_key}));
           if (!id) return Status::Internal("the upserted customer is missing");
-          RefreshProfile(profile_, *id);
           RP_ASSIGN_OR_RETURN(auto stored, store_->Get(*id));
           RP_ASSIGN_OR_RETURN(Mask m, MaskFor(c.who()));
           json::Writer w;
@@ -485,7 +482,6 @@ void App::RegisterRoutes() {
            RP_ASSIGN_OR_RETURN(auto rel, DecodeRelationship(*body, id));
            auto added = store_->AddRelationship(rel);
            if (!added.ok()) return FromPath(added.status(), "/from", "id");
-           RefreshProfile(profile_, added->from);
            json::Writer w;
            WriteRelationship(w, *added);
            return JsonResponse(201, w);
@@ -520,7 +516,6 @@ void App::RegisterRoutes() {
            RP_ASSIGN_OR_RETURN(auto t, DecodeTransaction(*body, &ref));
            RP_ASSIGN_OR_RETURN(t.customer_id, Resolve(ref));
            RP_ASSIGN_OR_RETURN(auto stored, store_->AddTransaction(t));
-           RefreshProfile(profile_, stored.customer_id);
            json::Writer w;
            WriteTransaction(w, stored);
            return JsonResponse(201, w);
@@ -532,7 +527,6 @@ void App::RegisterRoutes() {
            RP_ASSIGN_OR_RETURN(auto i, DecodeInteraction(*body, &ref));
            RP_ASSIGN_OR_RETURN(i.customer_id, Resolve(ref));
            RP_ASSIGN_OR_RETURN(auto stored, store_->AddInteraction(i));
-           RefreshProfile(profile_, stored.customer_id);
            PublishInteraction(stored);
            json::Writer w;
            WriteInteraction(w, stored);

@@ -108,12 +108,6 @@ int64_t SuppressSmallGroups(profile::QueryResult& result, size_t count_at, bool 
 
 }  // namespace
 
-void RefreshProfile(profile::ProfileStore* profile, customer::CustomerId id) {
-  if (!profile) return;
-  Status s = profile->Apply(id);
-  if (!s.ok()) spdlog::warn("profile.apply_failed customer={} error={}", id, s.ToString());
-}
-
 void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile, Privacy privacy) {
   using P = Permission;
   auto must = [profile](P p, std::function<Result<Response>(Call&, profile::ProfileStore&)> h) {

@@ -19,10 +19,4 @@ struct Privacy {
 // then answer 503.
 void RegisterSegmentRoutes(Router<Endpoint>& r, profile::ProfileStore* profile, Privacy privacy);
 
-// Brings a customer just written through the API into the profile store
-// (its row, its household's, and every segment's membership). The write is
-// already committed, so a failure here is logged, not returned; the next
-// change or restart repairs the row. No-op when profile is null.
-void RefreshProfile(profile::ProfileStore* profile, customer::CustomerId id);
-
 }  // namespace rapport::server::internal
