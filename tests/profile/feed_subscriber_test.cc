@@ -35,11 +35,7 @@ class ProfileFeedTest : public ::testing::TestWithParam<bool> {
     if (UsePostgres() && !rapport::testing::PostgresAvailable()) {
       GTEST_SKIP() << "RAPPORT_TEST_POSTGRES is not set (run under scripts/with-postgres.sh)";
     }
-    std::string tag = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::replace(tag.begin(), tag.end(), '/', '_');
-    dir_ = std::filesystem::temp_directory_path() / ("rapport-pfeed-" + std::to_string(::getpid()) + "-" + tag);
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = rapport::testing::FreshTestDir("pfeed");
     auto db = rapport::testing::OpenTestDatabase(UsePostgres(), dir_, "pfeed");
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(*db);

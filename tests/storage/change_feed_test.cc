@@ -56,13 +56,7 @@ class ChangeFeedTest : public ::testing::TestWithParam<bool> {
     if (UsePostgres() && !rapport::testing::PostgresAvailable()) {
       GTEST_SKIP() << "RAPPORT_TEST_POSTGRES is not set (run under scripts/with-postgres.sh)";
     }
-    std::string tag = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    for (char& ch : tag) {
-      if (ch == '/') ch = '_';
-    }
-    dir_ = std::filesystem::temp_directory_path() / ("rapport-feed-" + std::to_string(::getpid()) + "-" + tag);
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = rapport::testing::FreshTestDir("feed");
     auto db = rapport::testing::OpenTestDatabase(UsePostgres(), dir_, "feed");
     ASSERT_TRUE(db.ok()) << db.status().ToString();
     db_ = std::move(*db);

@@ -2,7 +2,10 @@
 // A fresh database for one test, for fixtures that run on SQLite and, under
 // scripts/with-postgres.sh (RAPPORT_TEST_POSTGRES set), on PostgreSQL too.
 
+#include <gtest/gtest.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <cstdlib>
 #include <filesystem>
@@ -13,6 +16,17 @@
 #include "storage/storage.h"
 
 namespace rapport::testing {
+
+// An empty directory for the running test, under the temporary directory:
+// "rapport-<prefix>-<pid>-<test name>" ('/' of parameterised names made '_').
+inline std::filesystem::path FreshTestDir(const std::string& prefix) {
+  std::string tag = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  std::replace(tag.begin(), tag.end(), '/', '_');
+  auto dir = std::filesystem::temp_directory_path() / ("rapport-" + prefix + "-" + std::to_string(::getpid()) + "-" + tag);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
 
 // True when the PostgreSQL variant of a test can run.
 inline bool PostgresAvailable() { return std::getenv("RAPPORT_TEST_POSTGRES") != nullptr; }
