@@ -13,22 +13,11 @@
 #include <set>
 #include <unordered_map>
 
+#include "common/text.h"
 #include "ingest/import.h"
 
 namespace rapport::analytics {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool ParseFloat(std::string_view s, double* out) {
   if (s.empty()) return false;
@@ -56,7 +45,7 @@ Result<FeatureMatrix> EncodeCsv(std::string_view text, const EncoderOptions& opt
   std::vector<std::string_view> fields;
   if (!reader.Next(&fields)) return Status::InvalidArgument("the file is empty", "file");
   std::vector<std::string> header;
-  for (std::string_view f : fields) header.emplace_back(Trim(f));
+  for (std::string_view f : fields) header.emplace_back(text::Trim(f));
   const size_t ncol = header.size();
   auto find = [&](const std::string& name) -> int {
     for (size_t i = 0; i < ncol; ++i) {
@@ -82,16 +71,16 @@ Result<FeatureMatrix> EncodeCsv(std::string_view text, const EncoderOptions& opt
     if (!reader.error().empty()) {
       return Status::InvalidArgument("line " + std::to_string(reader.line()) + ": " + reader.error(), "file");
     }
-    if (fields.size() == 1 && Trim(fields[0]).empty()) continue;
+    if (fields.size() == 1 && text::Trim(fields[0]).empty()) continue;
     if (fields.size() != ncol) {
       return Status::InvalidArgument("line " + std::to_string(reader.line()) + ": " + std::to_string(fields.size()) +
                                          " fields, the header has " + std::to_string(ncol),
                                      "file");
     }
-    std::string_view t = Trim(fields[static_cast<size_t>(target)]);
+    std::string_view t = text::Trim(fields[static_cast<size_t>(target)]);
     std::vector<std::string> row(ncol);
     for (size_t i = 0; i < ncol; ++i) {
-      if (used[i]) row[i] = std::string(Trim(fields[i]));
+      if (used[i]) row[i] = std::string(text::Trim(fields[i]));
     }
     target_values.emplace_back(t);
     cells.push_back(std::move(row));
@@ -107,7 +96,7 @@ Result<FeatureMatrix> EncodeCsv(std::string_view text, const EncoderOptions& opt
     m.positive = options.positive;
   } else {
     for (const std::string& d : distinct) {
-      std::string l = Lower(d);
+      std::string l = text::AsciiLower(d);
       if (distinct.size() <= 2 && (l == "1" || l == "true" || l == "yes")) m.positive = d;
     }
     if (m.positive.empty()) {

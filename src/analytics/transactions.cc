@@ -5,6 +5,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "common/text.h"
 #include "common/time.h"
 #include "ingest/import.h"
 
@@ -17,12 +18,6 @@ bool AllDigits(std::string_view s) {
     if (!std::isdigit(static_cast<unsigned char>(c))) return false;
   }
   return true;
-}
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
 }
 
 // Splits a line on runs of blanks (spaces, tabs, a trailing CR).
@@ -78,7 +73,7 @@ Result<ColumnIndex> Resolve(const TransactionColumns& c, const std::vector<std::
       return Status::Ok();
     }
     for (size_t i = 0; i < header.size(); ++i) {
-      if (Trim(header[i]) == spec) {
+      if (text::Trim(header[i]) == spec) {
         *idx = static_cast<int>(i);
         return Status::Ok();
       }
@@ -107,7 +102,7 @@ class Builder {
                                            "); the line has " + std::to_string(fields.size()) + " fields",
                                        spec);
       }
-      return Trim(fields[static_cast<size_t>(i)]);
+      return text::Trim(fields[static_cast<size_t>(i)]);
     };
     RP_ASSIGN_OR_RETURN(std::string_view key, field(idx.customer, columns_.customer, "customer"));
     RP_ASSIGN_OR_RETURN(std::string_view date, field(idx.date, columns_.date, "date"));
@@ -152,7 +147,7 @@ Result<TransactionList> ParseCsv(std::string_view text, const TransactionColumns
     if (!reader.error().empty()) {
       return Status::InvalidArgument("line " + std::to_string(reader.line()) + ": " + reader.error());
     }
-    if (fields.size() == 1 && Trim(fields[0]).empty()) continue;  // blank line
+    if (fields.size() == 1 && text::Trim(fields[0]).empty()) continue;  // blank line
     RP_RETURN_IF_ERROR(b.Add(fields, idx, reader.line()));
   }
   return b.Take();
@@ -200,7 +195,7 @@ Result<TransactionFileFormat> ParseTransactionFileFormat(std::string_view s) {
 }
 
 Result<int32_t> ParseDay(std::string_view text) {
-  text = Trim(text);
+  text = text::Trim(text);
   if (text.size() == 8 && AllDigits(text)) {
     int64_t y = std::strtol(std::string(text.substr(0, 4)).c_str(), nullptr, 10);
     unsigned m = static_cast<unsigned>(std::strtoul(std::string(text.substr(4, 2)).c_str(), nullptr, 10));

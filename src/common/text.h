@@ -24,6 +24,12 @@ std::string ToValidUtf8(std::string_view s);
 // answer) that is safe to store and serve.
 std::string Excerpt(std::string_view s, size_t max_bytes);
 
+// s without leading and trailing ASCII white space (space, \t, \n, \v, \f, \r).
+std::string_view Trim(std::string_view s);
+
+// s with ASCII letters lowered; other bytes (UTF-8 included) kept.
+std::string AsciiLower(std::string_view s);
+
 // InvalidArgument naming `field` unless s is valid UTF-8 without NUL.
 Status CheckText(std::string_view s, std::string_view field);
 

@@ -12,22 +12,10 @@
 namespace rapport::customer {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 constexpr size_t kMaxIdentifierLength = 256;
 
 Result<std::string> NormalizeEmail(std::string_view raw) {
-  std::string e = Lower(Trim(raw));
+  std::string e = text::AsciiLower(text::Trim(raw));
   size_t at = e.find('@');
   if (at == std::string::npos || e.find('@', at + 1) != std::string::npos) {
     return Status::InvalidArgument("an email address needs exactly one '@'");
@@ -53,7 +41,7 @@ Result<std::string> NormalizeEmail(std::string_view raw) {
 // without a '+': which country it belongs to is not known here, and
 // prefixing '+' would make it a different, wrong international number.
 Result<std::string> NormalizePhone(std::string_view raw) {
-  std::string_view s = Trim(raw);
+  std::string_view s = text::Trim(raw);
   bool international = !s.empty() && s.front() == '+';
   if (international) s.remove_prefix(1);
   std::string digits;
@@ -225,7 +213,7 @@ Result<Identifier> ParseIdentifier(std::string_view text) {
 }
 
 Result<Identifier> NormalizeIdentifier(Identifier id) {
-  std::string scheme = Lower(Trim(id.scheme));
+  std::string scheme = text::AsciiLower(text::Trim(id.scheme));
   if (!ValidScheme(scheme)) {
     return Status::InvalidArgument("identifier scheme '" + id.scheme +
                                    "' must start with a letter and hold only a-z, 0-9, '_', '-', '.'");
@@ -236,7 +224,7 @@ Result<Identifier> NormalizeIdentifier(Identifier id) {
   } else if (scheme == "phone") {
     RP_ASSIGN_OR_RETURN(out.value, NormalizePhone(id.value));
   } else {
-    out.value = std::string(Trim(id.value));
+    out.value = std::string(text::Trim(id.value));
     if (out.value.empty()) return Status::InvalidArgument("identifier " + scheme + " has an empty value");
     // CR/LF or NUL in an id reach logs, CSV exports and other systems' keys.
     if (Status t = text::CheckIdentifier(out.value, ""); !t.ok()) {

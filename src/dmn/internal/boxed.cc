@@ -6,19 +6,14 @@
 #include <array>
 #include <cctype>
 
+#include "common/text.h"
 #include "dmn/internal/runtime.h"
 
 namespace rapport::dmn::internal {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
-  return s;
-}
-
 std::string Shorten(std::string_view text) {
-  text = Trim(text);
+  text = text::Trim(text);
   if (text.size() <= 60) return std::string(text);
   return std::string(text.substr(0, 57)) + "...";
 }
@@ -34,14 +29,14 @@ Status FeelError(const CompileEnv& env, int line, std::string_view what, std::st
 }
 
 Result<feel::Expression> CompileText(const CompileEnv& env, int line, std::string_view what, std::string_view text) {
-  std::string_view t = Trim(text);
+  std::string_view t = text::Trim(text);
   auto r = feel::Compile(t.empty() ? std::string_view("null") : t, *env.feel);
   if (!r.ok()) return FeelError(env, line, what, text, r.status());
   return r;
 }
 
 Result<feel::UnaryTests> CompileTests(const CompileEnv& env, int line, std::string_view what, std::string_view text) {
-  std::string_view t = Trim(text);
+  std::string_view t = text::Trim(text);
   auto r = feel::CompileUnaryTests(t.empty() ? std::string_view("-") : t, *env.feel);
   if (!r.ok()) return FeelError(env, line, what, text, r.status());
   return r;
@@ -400,7 +395,7 @@ Status DecisionTableNode::Compile(CompileEnv& env) {
     Input& in = inputs[i];
     std::string what = "input " + std::to_string(i + 1);
     RP_ASSIGN_OR_RETURN(in.expr, CompileText(env, in.line, what + " expression", in.text));
-    if (!Trim(in.values_text).empty()) {
+    if (!text::Trim(in.values_text).empty()) {
       RP_ASSIGN_OR_RETURN(in.values, CompileTests(env, in.line, what + " inputValues", in.values_text));
     }
     RP_ASSIGN_OR_RETURN(in.type, Type(env, in.line, in.type_ref));
@@ -419,7 +414,7 @@ Status DecisionTableNode::Compile(CompileEnv& env) {
         if (name == out.name) out.type = ct;
       }
     }
-    if (!Trim(out.values_text).empty()) {
+    if (!text::Trim(out.values_text).empty()) {
       RP_ASSIGN_OR_RETURN(out.values, CompileTests(env, out.line, what + " outputValues", out.values_text));
       // The listed values give the priority order of PRIORITY and OUTPUT ORDER.
       auto list = feel::Compile("[" + out.values_text + "]", *env.feel);
@@ -429,7 +424,7 @@ Status DecisionTableNode::Compile(CompileEnv& env) {
         if (v.is(feel::Type::kList)) out.priority = v.list();
       }
     }
-    if (!Trim(out.default_text).empty()) {
+    if (!text::Trim(out.default_text).empty()) {
       RP_ASSIGN_OR_RETURN(out.default_value, CompileText(env, out.line, what + " defaultOutputEntry", out.default_text));
     }
   }
@@ -456,7 +451,7 @@ feel::Value DecisionTableNode::OutputColumn(size_t column, const Rule& rule, con
   feel::Value v = rule.outputs[column].Evaluate(scope, *env.ctx);
   if (out.values && !v.is_null() && !out.values->Matches(v, scope, *env.ctx)) {
     env.ctx->Warn(std::string(env.element) + ": decision table output " + v.ToString() +
-                  " is not among the output values " + std::string(Trim(out.values_text)));
+                  " is not among the output values " + std::string(text::Trim(out.values_text)));
     *ok = false;
     return feel::Value();
   }
@@ -525,9 +520,9 @@ feel::Value DecisionTableNode::Eval(const feel::Scope& scope, EvalEnv& env) cons
   for (size_t i = 0; i < n_in; ++i) {
     values[i] = inputs[i].expr->Evaluate(scope, *env.ctx);
     if (inputs[i].values && !values[i].is_null() && !inputs[i].values->Matches(values[i], scope, *env.ctx)) {
-      env.ctx->Warn(std::string(env.element) + ": decision table input '" + std::string(Trim(inputs[i].text)) +
+      env.ctx->Warn(std::string(env.element) + ": decision table input '" + std::string(text::Trim(inputs[i].text)) +
                     "' = " + values[i].ToString() + " is not among the input values " +
-                    std::string(Trim(inputs[i].values_text)));
+                    std::string(text::Trim(inputs[i].values_text)));
       return feel::Value();
     }
   }
@@ -686,7 +681,7 @@ feel::Value DecisionTableNode::Eval(const feel::Scope& scope, EvalEnv& env) cons
     th.table_id = id;
     th.hit_policy = PolicyName();
     for (size_t i = 0; i < n_in; ++i) {
-      th.inputs.emplace_back(inputs[i].label.empty() ? std::string(Trim(inputs[i].text)) : inputs[i].label, values[i]);
+      th.inputs.emplace_back(inputs[i].label.empty() ? std::string(text::Trim(inputs[i].text)) : inputs[i].label, values[i]);
     }
     for (size_t k = 0; k < n_hits; ++k) {
       const Rule& rule = rules[hit(k)];
