@@ -114,9 +114,10 @@ TEST_P(ChangeFeedTest, AppendsOnlyWithItsCommittedTransaction) {
 TEST_P(ChangeFeedTest, SubscriberIsWokenAfterCommitInOrderedBoundedBatches) {
   ChangeFeedOptions o;
   o.poll_interval = 60s;  // only the wake-up (in process, or NOTIFY) can deliver in time
-  auto feed = OpenFeed(o);
+  // What the handlers write to outlives the feed, whose threads run them.
   Seen seen;
   std::atomic<size_t> largest{0};
+  auto feed = OpenFeed(o);
   SubscribeOptions so;
   so.batch_size = 7;
   ASSERT_TRUE(feed->Subscribe("profile", [&](const std::vector<Change>& b) {
@@ -166,9 +167,10 @@ TEST_P(ChangeFeedTest, ARestartResumesFromTheDurableMark) {
 }
 
 TEST_P(ChangeFeedTest, AFailingSubscriberRetriesWithBackoffWithoutStallingOthers) {
-  auto feed = OpenFeed();
+  // What the handlers write to outlives the feed, whose threads run them.
   Seen healthy, flaky;
   std::atomic<int> attempts{0};
+  auto feed = OpenFeed();
   SubscribeOptions so;
   so.initial_backoff = 20ms;
   so.max_backoff = 80ms;
@@ -203,10 +205,12 @@ TEST_P(ChangeFeedTest, AFailingSubscriberRetriesWithBackoffWithoutStallingOthers
 }
 
 TEST_P(ChangeFeedTest, ConcurrentWritersCommitGapFreeInSequenceOrder) {
-  auto feed = OpenFeed();
+  // What the handlers write to outlives the feed, whose threads run them.
   Seen seen;
   std::atomic<bool> ordered{true};
   std::atomic<int64_t> last{0};
+  std::atomic<int> failures{0};
+  auto feed = OpenFeed();
   SubscribeOptions so;
   so.batch_size = 13;
   ASSERT_TRUE(feed->Subscribe("checker", [&](const std::vector<Change>& b) {
@@ -219,7 +223,6 @@ TEST_P(ChangeFeedTest, ConcurrentWritersCommitGapFreeInSequenceOrder) {
                   }, so).ok());
   constexpr int kThreads = 4, kEach = 60;
   std::vector<std::thread> writers;
-  std::atomic<int> failures{0};
   for (int t = 0; t < kThreads; ++t) {
     writers.emplace_back([&, t] {
       for (int i = 0; i < kEach; ++i) {
@@ -249,14 +252,17 @@ TEST_P(ChangeFeedTest, RetentionSparesLiveSubscribersAndAStaleOneRebuilds) {
   o.clock = &clock;
   o.retention = std::chrono::hours(1);
   o.retention_interval = std::chrono::hours(100);  // only when called
+  // What the handlers write to outlives the feed, whose threads run them.
+  Seen slow_seen;
+  std::atomic<bool> slow_may_go{false};
+  std::atomic<int> rebuilds{0};
+  Seen stale_seen;
   auto feed = OpenFeed(o);
   // "stale" subscribes once and goes away (a removed module, a node down).
   ASSERT_TRUE(feed->Subscribe("stale", [](const std::vector<Change>&) { return Status::Ok(); }).ok());
   feed->Unsubscribe("stale");
   ASSERT_TRUE(Append({Record(1, "1"), Record(2, "2")}, clock.Now()).ok());
   clock.Advance(int64_t{2} * 3600 * 1'000'000);
-  Seen slow_seen;
-  std::atomic<bool> slow_may_go{false};
   SubscribeOptions quick_retry;
   quick_retry.initial_backoff = 10ms;
   quick_retry.max_backoff = 50ms;
@@ -285,8 +291,6 @@ TEST_P(ChangeFeedTest, RetentionSparesLiveSubscribersAndAStaleOneRebuilds) {
   EXPECT_EQ(*feed->ApplyRetention(), 0);
   EXPECT_EQ(feed->Read(0, 10)->size(), 1u);
   // "stale" comes back below the retained history: it rebuilds, then goes on.
-  std::atomic<int> rebuilds{0};
-  Seen stale_seen;
   SubscribeOptions so;
   so.rebuild = [&] {
     ++rebuilds;
@@ -307,8 +311,9 @@ TEST_P(ChangeFeedTest, RetentionSparesLiveSubscribersAndAStaleOneRebuilds) {
 
 TEST_P(ChangeFeedTest, StartAfterSkipsWhatTheSubscribersStateHoldsAlready) {
   ASSERT_TRUE(Append({Record(1, "1"), Record(2, "2")}).ok());
-  auto feed = OpenFeed();
+  // What the handlers write to outlives the feed, whose threads run them.
   Seen seen;
+  auto feed = OpenFeed();
   SubscribeOptions so;
   so.start_after = 2;  // e.g. an in-memory store just built from the tables
   ASSERT_TRUE(feed->Subscribe("profile", [&](const std::vector<Change>& b) {
