@@ -16,6 +16,10 @@
 
 namespace rapport::profile {
 
+namespace internal {
+class Aggregation;  // store.cc: the aggregates' compiled definitions
+}  // namespace internal
+
 struct SegmentState {
   Segment meta;
   // A condition segment has a compiled condition; a combined one names its
@@ -32,6 +36,9 @@ struct ProfileStore::Impl {
   mutable std::shared_mutex mu;
   std::mutex apply_mu;  // Apply calls run one at a time (their SQL reads hold no lock on mu)
   internal::Table table;                           // GUARDED_BY(mu)
+  // The aggregate columns' definitions, FEEL filters compiled, made at Open
+  // from options and the table's columns (neither changes afterwards).
+  std::shared_ptr<const internal::Aggregation> aggregation;
   std::map<int64_t, SegmentState> segments;        // GUARDED_BY(mu), by id
   SegmentListener listener;                        // GUARDED_BY(mu)
   // member_of: the households/organizations a customer belongs to and back.
