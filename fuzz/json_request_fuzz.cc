@@ -81,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       Run(DecodeTransaction(body, &ref), [](json::Writer& w, const customer::Transaction& t) { WriteTransaction(w, t); });
       break;
     case 5:
-      Run(DecodeInteraction(body, &ref), [](json::Writer& w, const customer::Interaction& i) { WriteInteraction(w, i); });
+      Run(DecodeInteraction(body, &ref), [](json::Writer& w, const customer::Interaction& i) { WriteInteraction(w, i, Mask{}); });
       break;
     case 6:
       Run(DecodeConsent(body, 1, "email"), [](json::Writer& w, const customer::Consent& c) { WriteConsent(w, c); });

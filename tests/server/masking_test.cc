@@ -206,6 +206,33 @@ TEST_F(MaskingTest, SearchByNameEmailOrPhoneTellsAnalystsNothing) {
   EXPECT_EQ(found.json["items"][0]["id"].GetInt64(), ada_);
 }
 
+TEST_F(MaskingTest, InteractionPropertiesAreMaskedForAnalysts) {
+  // Agents write what the customer said into an interaction's properties.
+  std::string id = std::to_string(ada_);
+  auto in = As("service").Post("/v1/interactions", R"({"customerId":)" + id +
+                                                       R"(,"type":"call","channel":"phone","outcome":"resolved",)"
+                                                       R"("properties":{"note":"new address: Elbchaussee 1"}})");
+  ASSERT_EQ(in.status, 201) << in.body;
+  EXPECT_EQ(Str(in.json["properties"]["note"]), "new address: Elbchaussee 1");
+  auto bare = As("service").Post("/v1/interactions", R"({"customerId":)" + id + R"(,"type":"visit","channel":"store"})");
+  ASSERT_EQ(bare.status, 201) << bare.body;
+
+  auto seen = As("analyst").Get("/v1/customers/" + id + "/view");
+  ASSERT_EQ(seen.status, 200) << seen.body;
+  EXPECT_EQ(seen.body.find("Elbchaussee"), std::string::npos) << seen.body;
+  const auto& items = seen.json["recentInteractions"];
+  ASSERT_EQ(items.Size(), 2u) << seen.body;
+  int masked = 0;
+  for (const auto& i : items.GetArray()) {
+    EXPECT_EQ(i.HasMember("outcome"), Str(i["type"]) == "call") << seen.body;  // the rest stays readable
+    if (i["properties"].HasMember("masked")) ++masked;
+    else EXPECT_EQ(i["properties"].MemberCount(), 0u) << seen.body;  // empty ones stay empty
+  }
+  EXPECT_EQ(masked, 1) << seen.body;
+  auto full = As("marketing").Get("/v1/customers/" + id + "/view");
+  EXPECT_NE(full.body.find("Elbchaussee"), std::string::npos) << full.body;
+}
+
 TEST_F(MaskingTest, SavedSegmentsOnPiiStayUsableByIdWithTheirConditionHidden) {
   const std::string condition = R"(birthDate = date(\"1980-03-04\"))";
   auto created = As("marketing").Post("/v1/segments", R"({"name":"ada","condition":")" + condition + R"("})");

@@ -529,7 +529,8 @@ void App::RegisterRoutes() {
            RP_ASSIGN_OR_RETURN(auto stored, store_->AddInteraction(i));
            PublishInteraction(stored);
            json::Writer w;
-           WriteInteraction(w, stored);
+           RP_ASSIGN_OR_RETURN(Mask m, MaskFor(c.who()));
+           WriteInteraction(w, stored, m);
            return JsonResponse(201, w);
          }));
 }

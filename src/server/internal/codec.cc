@@ -350,7 +350,7 @@ void WriteTransaction(json::Writer& w, const customer::Transaction& t) {
   w.EndObject();
 }
 
-void WriteInteraction(json::Writer& w, const customer::Interaction& i) {
+void WriteInteraction(json::Writer& w, const customer::Interaction& i, const Mask& m) {
   w.StartObject();
   w.Field("id", i.id);
   w.Field("customerId", i.customer_id);
@@ -367,7 +367,8 @@ void WriteInteraction(json::Writer& w, const customer::Interaction& i) {
   WriteOptionalText(w, "reason", i.reason);
   WriteOptionalText(w, "campaign", i.campaign);
   WriteOptionalText(w, "outcome", i.outcome);
-  w.Key("properties").Raw(i.properties_json.empty() ? "{}" : i.properties_json);
+  bool empty = i.properties_json.empty() || i.properties_json == "{}";
+  w.Key("properties").Raw(empty ? "{}" : m.active ? R"({"masked":true})" : i.properties_json);
   w.EndObject();
 }
 
@@ -441,7 +442,7 @@ void WriteView(json::Writer& w, const customer::CustomerView& v, const Mask& m) 
   for (const auto& t : v.recent_transactions) WriteTransaction(w, t);
   w.EndArray();
   w.Key("recentInteractions").StartArray();
-  for (const auto& i : v.recent_interactions) WriteInteraction(w, i);
+  for (const auto& i : v.recent_interactions) WriteInteraction(w, i, m);
   w.EndArray();
   w.Key("consents").StartArray();
   for (const auto& c : v.consents) WriteConsent(w, c);

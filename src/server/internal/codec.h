@@ -51,7 +51,11 @@ void WriteSummary(json::Writer& w, const customer::CustomerSummary& s, const Mas
 void WriteRelationship(json::Writer& w, const customer::Relationship& r);
 void WriteAccount(json::Writer& w, const customer::Account& a);
 void WriteTransaction(json::Writer& w, const customer::Transaction& t);
-void WriteInteraction(json::Writer& w, const customer::Interaction& i);
+// An interaction's properties are free text that agents and systems fill
+// with whatever the customer said or gave ("new address: ..."), so for a
+// role without pii:read (m.active) non-empty properties read
+// {"masked":true}, as tracked events' traits do.
+void WriteInteraction(json::Writer& w, const customer::Interaction& i, const Mask& m);
 void WriteConsent(json::Writer& w, const customer::Consent& c);
 void WriteHistory(json::Writer& w, const std::vector<customer::AttributeChange>& h, const Mask& m);
 void WriteView(json::Writer& w, const customer::CustomerView& v, const Mask& m);
