@@ -82,21 +82,33 @@ Result<int64_t> CustomerStore::AppendTransactions(const std::vector<Transaction>
   RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
     written = 0;
     Changes feed;
+    // SQLite runs an INSERT ... RETURNING through a temporary table per
+    // statement, which tripled the cost of each row (a third of tracking
+    // ingest's writer): there the new rowid is read instead.
+    const bool sqlite = c.dialect() == storage::Dialect::kSqlite;
+    constexpr std::string_view kInsert =
+        "INSERT INTO customer_transactions (customer_id, account_id, source, source_key, occurred_at, channel, "
+        "location, sku, item, category, quantity, amount, currency, recorded_at) "
+        "VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, source_key) DO NOTHING";
+    const std::string insert_returning = std::string(kInsert) + " RETURNING id";
     for (const Transaction& t : rows) {
-      RP_ASSIGN_OR_RETURN(storage::QueryResult ins,
-                          c.Query("INSERT INTO customer_transactions (customer_id, account_id, source, source_key, "
-                                    "occurred_at, channel, location, sku, item, category, quantity, amount, currency, "
-                                    "recorded_at) VALUES (?, NULL, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                                    "ON CONFLICT (source, source_key) DO NOTHING RETURNING id",
-                                    {t.customer_id, t.source, t.source_key, t.occurred_at.micros, t.channel,
-                                     t.location, t.sku, t.item, t.category, t.quantity, t.amount.units(), t.currency,
-                                     now.micros}));
-      if (ins.empty()) continue;  // stored already
+      std::initializer_list<storage::Value> params = {t.customer_id, t.source,  t.source_key,     t.occurred_at.micros,
+                                                      t.channel,     t.location, t.sku,           t.item,
+                                                      t.category,    t.quantity, t.amount.units(), t.currency,
+                                                      now.micros};
+      int64_t id = 0;
+      if (sqlite) {
+        RP_ASSIGN_OR_RETURN(int64_t changed, c.Execute(kInsert, params));
+        if (changed == 1) id = c.LastInsertId();
+      } else {
+        RP_ASSIGN_OR_RETURN(storage::QueryResult ins, c.Query(insert_returning, params));
+        if (!ins.empty()) id = ins.rows[0][0].AsInt();
+      }
+      if (id == 0) continue;  // stored already
       ++written;
       json::Writer w;
       w.StartObject().Field("source", t.source).Field("amount", t.amount).Field("currency", t.currency).EndObject();
-      AddChange(feed, "transaction.added", t.customer_id, "transaction", std::to_string(ins.rows[0][0].AsInt()),
-                w.Take());
+      AddChange(feed, "transaction.added", t.customer_id, "transaction", std::to_string(id), w.Take());
     }
     return storage::AppendChanges(c, feed, now);
   }));
