@@ -191,6 +191,15 @@ Timestamp UserStore::ExpiresAt(Timestamp created, Timestamp last_seen) const {
   return Timestamp{std::min(absolute, idle)};
 }
 
+void UserStore::Prepare() {
+  std::call_once(dummy_once_, [&] {
+    unsigned char bytes[16];
+    randombytes_buf(bytes, sizeof bytes);
+    auto h = HashPassword(Hex(bytes, sizeof bytes));
+    dummy_hash_ = h.ok() ? *h : std::string();
+  });
+}
+
 Result<UserInfo> UserStore::Create(const NewUser& u) {
   RP_ASSIGN_OR_RETURN(std::string email, NormalizeEmail(u.email));
   RP_RETURN_IF_ERROR(CheckUserName(u.name));
@@ -436,10 +445,7 @@ Result<SignInResult> UserStore::SignIn(std::string_view email_text, std::string_
   } else {
     // The same work as for a real account, so the answer's timing does not
     // tell which e-mails have one.
-    std::call_once(dummy_once_, [&] {
-      auto h = HashPassword("rapport-dummy-password-never-valid");
-      dummy_hash_ = h.ok() ? *h : std::string();
-    });
+    Prepare();
     if (!dummy_hash_.empty()) VerifyPassword(dummy_hash_, password);
     ok = false;
   }
