@@ -1,6 +1,7 @@
 #include "server/internal/users.h"
 
 #include <sodium.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -12,6 +13,7 @@ namespace rapport::server::internal {
 namespace {
 
 constexpr size_t kTokenBytes = 32;
+constexpr size_t kMaxEmailBytes = 254;
 // Sessions are touched at most this often, so a page's many reads do not
 // each write; an idle deadline is therefore exact to within a minute.
 constexpr int64_t kTouchMicros = 60 * kMicrosPerSecond;
@@ -89,7 +91,7 @@ Result<std::string> NormalizeEmail(std::string_view email, std::string_view fiel
   if (e.empty()) return Status::Unprocessable("an e-mail address is required", std::string(field));
   RP_RETURN_IF_ERROR(Relabel(text::CheckIdentifier(e, field), field));
   size_t at = e.find('@');
-  if (e.size() > 254 || at == std::string::npos || at == 0 || at + 1 == e.size() ||
+  if (e.size() > kMaxEmailBytes || at == std::string::npos || at == 0 || at + 1 == e.size() ||
       e.find('@', at + 1) != std::string::npos || e.find(' ') != std::string::npos) {
     return Status::Unprocessable("expected an e-mail address such as ana@example.com", std::string(field));
   }
@@ -422,6 +424,13 @@ Status UserStore::ClearFailures(storage::Connection& c, const std::string& email
 
 Result<SignInResult> UserStore::SignIn(std::string_view email_text, std::string_view password) {
   std::string email = text::AsciiLower(text::Trim(email_text));
+  if (email.size() > kMaxEmailBytes) {
+    // No account has such an e-mail (Create refuses it), so nothing is
+    // counted or stored for it; the work is the same as for one that does.
+    Prepare();
+    if (!dummy_hash_.empty()) VerifyPassword(dummy_hash_, password);
+    return Status::Unauthenticated(std::string(kSignInFailed));
+  }
   Timestamp now = clock_->Now();
   SignInResult out;
   std::optional<UserInfo> user;
@@ -451,7 +460,13 @@ Result<SignInResult> UserStore::SignIn(std::string_view email_text, std::string_
   }
   if (!ok || user->disabled) {
     RP_ASSIGN_OR_RETURN(out.retry_after_seconds, RecordFailure(email, now));
-    if (out.retry_after_seconds > 0) return out;
+    if (out.retry_after_seconds > 0) {
+      // For operators watching for password guessing; the e-mail is personal
+      // data and stays out of the log.
+      spdlog::warn("server.sign_in_locked user={} seconds={}", user ? std::to_string(user->id) : "-",
+                   out.retry_after_seconds);
+      return out;
+    }
     return Status::Unauthenticated(std::string(kSignInFailed));
   }
   std::optional<std::string> rehash;
