@@ -57,6 +57,10 @@ class ServerTest : public ::testing::Test {
     o.listen = "127.0.0.1:0";
     o.durable = false;
     o.max_body_bytes = 64 * 1024;
+    // The cheapest Argon2id libsodium allows: the server hashes a dummy
+    // password at start, and sanitizer builds make the default cost slow.
+    o.password_ops_limit = crypto_pwhash_argon2id_OPSLIMIT_MIN;
+    o.password_mem_limit = crypto_pwhash_argon2id_MEMLIMIT_MIN;
     Configure(o);
     auto s = Server::Open(o);
     ASSERT_TRUE(s.ok()) << s.status().ToString();

@@ -350,6 +350,8 @@ class Session : public std::enable_shared_from_this<Session> {
     req->target = std::string(msg.target());
     req->content_type = std::string(msg[http::field::content_type]);
     req->authorization = std::string(msg[http::field::authorization]);
+    req->cookie = std::string(msg[http::field::cookie]);
+    req->csrf_token = std::string(msg["X-CSRF-Token"]);
     req->body = std::move(msg.body());
     Status parsed = ParseTarget(req->target, &req->path, &req->query);
     if (!parsed.ok()) {

@@ -45,6 +45,8 @@ struct Request {
   std::map<std::string, std::string> params;  // path parameters filled in by the router
   std::string content_type;
   std::string authorization;
+  std::string cookie;      // the Cookie header, for the session (rapport_session)
+  std::string csrf_token;  // the X-CSRF-Token header
   std::string body;
   // Raised when the client goes away or the server stops while the request
   // is being served, so long work (a segment preview, an analytics query)
@@ -52,7 +54,8 @@ struct Request {
   std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
   // Filled in by the dispatcher for the access log: the matched route's
   // pattern ("/v1/customers/{id}", never the raw path with its ids; empty
-  // when nothing matched) and the API key's public prefix (empty when none).
+  // when nothing matched) and who asked: the API key's public prefix, or
+  // "user:<id>" for a signed-in user (empty when neither).
   std::string route;
   std::string key_prefix;
 };
@@ -120,6 +123,7 @@ class Router {
   void Post(std::string pattern, Handler h) { Add(Method::kPost, std::move(pattern), std::move(h)); }
   void Put(std::string pattern, Handler h) { Add(Method::kPut, std::move(pattern), std::move(h)); }
   void Patch(std::string pattern, Handler h) { Add(Method::kPatch, std::move(pattern), std::move(h)); }
+  void Delete(std::string pattern, Handler h) { Add(Method::kDelete, std::move(pattern), std::move(h)); }
 
   Match Find(Method m, std::string_view path) const {
     Match out;
