@@ -8,11 +8,12 @@ import type { Alert, CaseItem, Page } from '../lib/types';
 
 export function notificationTray(): HTMLElement {
   const panelId = uid('tray');
-  const count = h('span', { class: 'badge', 'aria-hidden': 'true' }, '0');
+  const count = h('span', { class: 'badge' }, '0');
   const button = h(
     'button',
     { type: 'button', class: 'tray-button', 'aria-expanded': 'false', 'aria-controls': panelId },
     h('span', { class: 'tray-label' }, 'Notifications'),
+    ' ',
     count,
   );
   const panel = h('section', { id: panelId, class: 'tray-panel', 'aria-label': 'Notifications', hidden: true });
@@ -30,7 +31,6 @@ export function notificationTray(): HTMLElement {
     );
     const n = (alerts?.items.length ?? 0) + mine.length;
     count.textContent = String(n);
-    button.setAttribute('aria-label', `Notifications: ${n}`);
     replace(
       panel,
       h('h2', null, 'Open alerts'),

@@ -186,7 +186,8 @@ function timelineEntries(view: CustomerView): Entry[] {
 function timeline(view: CustomerView): HTMLElement {
   const entries = timelineEntries(view);
   const shown = new Set(timelineTypes.map((t) => t.type));
-  const list = h('ol', { class: 'timeline', 'aria-live': 'polite' });
+  // Scrolls on its own, so it takes the keyboard focus too.
+  const list = h('ol', { class: 'timeline', tabindex: '0', 'aria-label': 'Timeline entries, newest first' });
   const draw = () => {
     const visible = entries.filter((e) => shown.has(e.type));
     replace(
