@@ -387,7 +387,9 @@ function explanation(d: Decision): HTMLElement | null {
   );
 }
 
-function nextBestActions(customerId: number, signal: AbortSignal, asOf: boolean): HTMLElement {
+const kOutbound: ReadonlySet<string> = new Set(['email', 'sms', 'push', 'post', 'phone_outbound']);
+
+function nextBestActions(customerId: number, signal: AbortSignal, asOf: boolean, preview: unknown): HTMLElement {
   const body = h('div', { class: 'nba-body' }, h('p', { class: 'loading' }, 'Deciding…'));
   const card = section('next-best-actions', 'Next best actions', asOf ? h('p', { class: 'muted' }, 'Decided for today, not for the chosen date.') : null, body);
   void (async () => {
@@ -398,8 +400,17 @@ function nextBestActions(customerId: number, signal: AbortSignal, asOf: boolean)
         replace(body, h('p', { class: 'muted' }, 'No decision point is set up yet.'));
         return;
       }
-      const channel = point.channels[0] ?? 'web';
-      const d = await post<Decision>('/v1/decide', { customerId, channel, decisionPoint: point.name, explain: true, limit: 3 }, { signal });
+      // On an outbound channel a decision is a delivery and counts as a
+      // contact; opening the page must not, so the page decides on an inbound
+      // channel of the point, else shows the view's preview (no response to record).
+      const channel = point.channels.length ? point.channels.find((c) => !kOutbound.has(c)) : 'web';
+      const d: Decision | undefined = channel
+        ? await post<Decision>('/v1/decide', { customerId, channel, decisionPoint: point.name, explain: true, limit: 3 }, { signal })
+        : (preview as Decision | undefined);
+      if (!d) {
+        replace(body, h('p', { class: 'muted' }, `${point.name} decides on outbound channels only; its offers are sent, not shown here.`));
+        return;
+      }
       replace(
         body,
         h('p', { class: 'muted' }, `At ${d.decisionPoint} on ${d.channel}${d.controlGroup ? ' (this customer is in the control group)' : ''}.`),
@@ -500,7 +511,7 @@ export async function render(ctx: PageContext): Promise<void> {
       'div',
       { class: 'grid' },
       profile(view),
-      can('decide') ? nextBestActions(c.id, ctx.signal, asOf !== null) : null,
+      can('decide') ? nextBestActions(c.id, ctx.signal, asOf !== null, view.sections['nextBestActions']) : null,
       timeline(view),
       relations(view),
       consents(view, c.id, asOf !== null),
