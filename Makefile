@@ -47,9 +47,10 @@ demo: configure
 	@cmake --build $(BUILD) -j $(JOBS) --target rapport
 	@$(BUILD)/rapport demo --data $(DEMO_DATA) --listen $(LISTEN)
 
-bench: build
+bench: build browser-deps
 	@cd bench/duckdb && npm ci --no-audit --no-fund >/dev/null
 	@for b in $(BUILD)/bench/*_bench; do echo "== $$b"; $$b; done
+	@echo "== bench/web_bench.mjs"; node bench/web_bench.mjs --rapport $(BUILD)/rapport --source .
 
 # libFuzzer binaries built with clang (ASan+UBSan), each run for
 # FUZZ_SECONDS over its committed and generated seeds and its dictionary;
