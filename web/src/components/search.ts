@@ -5,7 +5,10 @@
 import { ApiError, get, seg } from '../lib/api';
 import { h, replace, uid } from '../lib/dom';
 import { navigate } from '../lib/router';
-import type { Customer, CustomerSummary, Page } from '../lib/types';
+import { MASKED, type Customer, type CustomerSummary, type Page } from '../lib/types';
+
+const label = (s: { id: number; displayName: string }) =>
+  s.displayName && s.displayName !== MASKED ? s.displayName : `Customer #${s.id} (name hidden)`;
 
 interface Hit {
   id: number;
@@ -94,7 +97,7 @@ export function customerSearch(): HTMLElement {
       if (/^\d+$/.test(q)) {
         try {
           const c = await get<Customer>(`/v1/customers/${seg(q)}`, { signal });
-          found.push({ id: c.id, label: c.displayName, detail: `#${c.id} · ${c.kind}` });
+          found.push({ id: c.id, label: label(c), detail: `#${c.id} · ${c.kind}` });
         } catch (e) {
           if (!(e instanceof ApiError && (e.status === 404 || e.status === 400))) throw e;
         }
@@ -103,7 +106,7 @@ export function customerSearch(): HTMLElement {
         const page = await get<Page<CustomerSummary>>(`/v1/customers?q=${encodeURIComponent(q)}&limit=8`, { signal });
         for (const s of page.items) {
           if (found.some((f) => f.id === s.id)) continue;
-          found.push({ id: s.id, label: s.displayName, detail: [`#${s.id}`, s.kind, s.email, s.phone].filter(Boolean).join(' · ') });
+          found.push({ id: s.id, label: label(s), detail: [`#${s.id}`, s.kind, s.email, s.phone].filter(Boolean).join(' · ') });
         }
       } catch (e) {
         if (e instanceof ApiError && e.status === 403) {
