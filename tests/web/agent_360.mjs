@@ -30,6 +30,8 @@ await journey('agent_360', async (j) => {
   // Navigation by role: a service agent has no page of rules or admin.
   const nav = page.getByRole('navigation', { name: 'Main' });
   check(await nav.getByRole('link', { name: 'Home' }).isVisible(), 'no Home in the navigation');
+  check((await nav.getByRole('link', { name: 'Decision rules' }).count()) === 0, 'a service agent is offered the rules');
+  check((await nav.getByRole('link', { name: 'Users' }).count()) === 0, 'a service agent is offered the users');
   await j.axe(page, 'home');
 
   // The keyboard search: "/" focuses it, arrow keys and Enter pick the customer.

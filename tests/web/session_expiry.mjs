@@ -14,6 +14,10 @@ await journey('session_expiry', async (j) => {
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL(/\/customers\/2$/);
   await j.ready(page);
+  // A marketer's navigation has the rules, not the users (admin only).
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  check((await nav.getByRole('link', { name: 'Decision rules' }).count()) === 1, 'a marketer is not offered the rules');
+  check((await nav.getByRole('link', { name: 'Users' }).count()) === 0, 'a marketer is offered the users');
 
   const consents = page.locator('#consents');
   await consents.getByLabel('Channel', { exact: true }).fill('push');

@@ -16,12 +16,16 @@ const routes: Route[] = [
   { pattern: '/', load: () => import('./pages/home/home') },
   { pattern: '/customers/:id', permission: 'customers:read', load: () => import('./pages/customer/customer') },
   { pattern: '/inbox', permission: 'customers:read', load: () => import('./pages/inbox/inbox') },
+  { pattern: '/rules', permission: 'rules:write', load: () => import('./pages/rules/rules') },
+  { pattern: '/users', permission: 'users:admin', load: () => import('./pages/users/users') },
 ];
 
 // The navigation, by permission: a person sees only the pages their roles may use.
 const navigation: { path: string; label: string; permission?: string }[] = [
   { path: '/', label: 'Home' },
   { path: '/inbox', label: 'Cases and alerts', permission: 'customers:read' },
+  { path: '/rules', label: 'Decision rules', permission: 'rules:write' },
+  { path: '/users', label: 'Users', permission: 'users:admin' },
 ];
 
 const app = document.getElementById('app') as HTMLElement;
