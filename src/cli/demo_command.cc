@@ -1,9 +1,11 @@
 // rapport demo generate: the demo company as import files or into a store;
 // and what `rapport demo` prepares before it serves (server_commands.cc).
 #include <fcntl.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -116,13 +118,77 @@ Result<DemoReady> DemoKey(const std::string& dir) {
   return ready;
 }
 
+// Writes text to path via path.tmp, readable by the owner only.
+Status WriteSecretFile(const std::string& path, const std::string& text) {
+  namespace fs = std::filesystem;
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::Internal("cannot write " + tmp);
+  bool written = ::fchmod(fd, 0600) == 0 && ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  written = ::close(fd) == 0 && written;
+  std::error_code ec;
+  if (written) fs::rename(tmp, path, ec);
+  if (!written || ec) {
+    fs::remove(tmp, ec);
+    return Status::Internal("cannot write " + path);
+  }
+  return Status::Ok();
+}
+
+// 20 letters and digits without look-alikes (0/O, 1/l/I): about 113 bits.
+std::string NewDemoPassword() {
+  constexpr std::string_view kAlphabet = "abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  if (sodium_init() < 0) std::abort();
+  std::string out;
+  for (int i = 0; i < 20; ++i) out += kAlphabet[randombytes_uniform(static_cast<uint32_t>(kAlphabet.size()))];
+  return out;
+}
+
+// One user per role with the kept password (a new one when none is kept,
+// then set on every demo user, so a lost file is healed by the next run).
+Status DemoUsers(const std::string& dir, DemoReady* ready) {
+  namespace fs = std::filesystem;
+  struct Person {
+    const char* role;
+    const char* name;
+    const char* department;
+  };
+  static constexpr Person kPeople[] = {
+      {"admin", "Demo Administrator", "it"},   {"marketing", "Demo Marketer", "marketing"},
+      {"sales", "Demo Seller", "sales"},       {"service", "Demo Service Agent", "service"},
+      {"analyst", "Demo Analyst", "analytics"},
+  };
+  ready->password_file = (fs::path(dir) / kDemoPasswordFile).string();
+  std::string kept;
+  if (std::ifstream in(ready->password_file); in) std::getline(in, kept);
+  bool fresh = kept.size() < 10;
+  if (fresh) {
+    kept = NewDemoPassword();
+    RP_RETURN_IF_ERROR(WriteSecretFile(ready->password_file, kept + "\n"));
+  }
+  ready->password = kept;
+  RP_ASSIGN_OR_RETURN(auto users, server::ListUsers(dir));
+  for (const Person& p : kPeople) {
+    std::string email = std::string(p.role) + "@" + kDemoEmailDomain;
+    bool exists = std::any_of(users.begin(), users.end(), [&](const server::UserInfo& u) { return u.email == email; });
+    if (!exists) {
+      RP_RETURN_IF_ERROR(server::AddUser(dir, {email, p.name, p.department, {p.role}, kept}).status());
+    } else if (fresh) {
+      RP_RETURN_IF_ERROR(server::ResetUserPassword(dir, email, kept));
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 void AddDemoOptions(CLI::App* demo, DemoArgs* args) {
   demo->footer("Generates the demo company into --data if it holds none yet (history up to --end-date, default\n"
                "today), publishes its decision model, actions, decision points and contact policies, serves the\n"
                "API and prints the URL and an admin API key named \"demo\". The key is kept in DATA/demo-key\n"
-               "(mode 0600), so the next run prints the same key. SIGINT or SIGTERM stops it.\n"
+               "(mode 0600), so the next run prints the same key. It also adds one user per role\n"
+               "(admin@demo.rapport.example, marketing@..., sales@..., service@..., analyst@...) who share one\n"
+               "random password kept in DATA/demo-password (mode 0600) and printed too. SIGINT or SIGTERM stops it.\n"
                "Example: rapport demo --customers 50000 --listen 127.0.0.1:8080");
   demo->add_option("--data", args->data, "Data directory")->default_val("./demo-data");
   demo->add_option("--customers", args->customers, "Number of customers when generating")
@@ -157,7 +223,9 @@ Result<DemoReady> PrepareDemo(const DemoArgs& a) {
     std::printf("serving the existing demo in %s (delete it to generate a new one, up to today)\n", a.data.c_str());
     RP_RETURN_IF_ERROR(InstallDemoRules(a.data));
   }
-  return DemoKey(a.data);
+  RP_ASSIGN_OR_RETURN(DemoReady ready, DemoKey(a.data));
+  RP_RETURN_IF_ERROR(DemoUsers(a.data, &ready));
+  return ready;
 }
 
 namespace {

@@ -36,16 +36,25 @@ void AddDemoOptions(CLI::App* demo, DemoArgs* args);
 inline constexpr const char* kDemoKeyFile = "demo-key";
 inline constexpr const char* kDemoKeyName = "demo";
 
+// The demo's people: one user per role, admin@demo.rapport.example,
+// marketing@..., sales@..., service@..., analyst@..., who share one random
+// password kept in DIR/demo-password (mode 0600) and reused by the next run.
+inline constexpr const char* kDemoPasswordFile = "demo-password";
+inline constexpr const char* kDemoEmailDomain = "demo.rapport.example";
+
 struct DemoReady {
   std::string key;       // the admin key to print
   std::string key_file;  // where it is kept
   bool key_reused = false;
+  std::string password;       // the demo users' password, to print
+  std::string password_file;  // where it is kept
 };
 
 // Generates the company into args.data when it holds none (via
 // DIR.partial, renamed when complete), publishes its rules when absent, and
 // reuses the key in DIR/demo-key while it is valid (an admin key named
-// "demo", not revoked), else creates and stores a new one.
+// "demo", not revoked), else creates and stores a new one; then makes sure
+// the demo users exist with the password in DIR/demo-password.
 Result<DemoReady> PrepareDemo(const DemoArgs& args);
 
 }  // namespace rapport::cli

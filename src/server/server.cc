@@ -153,9 +153,19 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
   // is published.
   RP_ASSIGN_OR_RETURN(impl->profile_feed,
                       profile::ProfileFeedSubscriber::Start(impl->feed.get(), impl->profile.get(), built_through));
+  internal::AuthOptions auth;
+  auth.policy.idle = options.session_idle;
+  auth.policy.max_age = options.session_max;
+  auth.policy.lockout_failures = options.lockout_failures;
+  auth.policy.lockout_window = options.lockout_duration;
+  auth.policy.lockout_duration = options.lockout_duration;
+  auth.cost.ops_limit = options.password_ops_limit;
+  auth.cost.mem_limit = options.password_mem_limit;
+  auth.secure_cookies = options.secure_cookies;
+  auth.clock = options.clock;
   impl->app = std::make_unique<internal::App>(impl->store.get(), impl->db.get(), options.max_body_bytes,
                                               impl->tracker.get(), impl->profile.get(), options.min_group_size,
-                                              std::move(*outbound));
+                                              std::move(*outbound), auth);
   impl->options = std::move(options);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

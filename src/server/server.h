@@ -54,6 +54,22 @@ struct ServerOptions {
   // older than this that every live subscriber has acknowledged are deleted.
   // Zero keeps every change.
   std::chrono::seconds feed_retention{std::chrono::hours(24 * 7)};
+  // Sign-in sessions of the web workspace (docs/configuration.md, "People
+  // and sign-in"). secure_cookies: the session cookie carries Secure, for
+  // deployments behind a TLS terminator.
+  bool secure_cookies = false;
+  std::chrono::minutes session_idle{480};  // a session unused this long ends
+  std::chrono::hours session_max{168};     // and every session ends this long after sign-in
+  // lockout_failures failed sign-ins of one e-mail within lockout_duration
+  // lock it for lockout_duration.
+  int lockout_failures = 5;
+  std::chrono::minutes lockout_duration{15};
+  // Argon2id cost of password hashes: 0 takes libsodium's INTERACTIVE
+  // limits; lower values are raised to libsodium's minimum. Tests lower it.
+  uint64_t password_ops_limit = 0;
+  size_t password_mem_limit = 0;
+  // The clock of sessions and lockouts; null: the system clock. Not owned.
+  const Clock* clock = nullptr;
 };
 
 // Departments' roles. Each grants a fixed set of permissions (docs/api.md):
@@ -91,6 +107,36 @@ Status RevokeApiKey(const std::string& data_dir, std::string_view prefix);
 // hash checked, as a request would be); Unauthenticated otherwise. For
 // `rapport demo`, which reuses the key it kept.
 Result<ApiKeyInfo> VerifyApiKey(const std::string& data_dir, std::string_view key);
+
+// People who sign in to the web workspace (docs/api.md, "People and
+// sign-in"). Passwords are stored as Argon2id hashes only.
+struct UserInfo {
+  int64_t id = 0;
+  std::string email;  // lower-cased, unique
+  std::string name;
+  std::string department;
+  std::vector<Role> roles;  // sorted, at least one
+  bool disabled = false;
+  Timestamp created_at;
+  Timestamp updated_at;
+};
+
+struct NewUserSpec {
+  std::string email, name, department;
+  std::vector<std::string> roles;  // role names
+  std::string password;            // 10 to 256 characters of UTF-8
+};
+
+// `rapport users add|list|disable|password --data DIR`, on DIR/rapport.db
+// (created if absent), safe while a server runs on it. Errors name the field
+// as --email, --role ... would: "/email", "/roles", "/password".
+Result<UserInfo> AddUser(const std::string& data_dir, const NewUserSpec& spec);
+Result<std::vector<UserInfo>> ListUsers(const std::string& data_dir);  // by id
+// Disables the user and ends their sessions at once; NotFound naming
+// "email" when there is no such user. Disabling twice is harmless.
+Status DisableUser(const std::string& data_dir, std::string_view email);
+// Sets a new password, ends the user's sessions and lifts a lockout.
+Status ResetUserPassword(const std::string& data_dir, std::string_view email, std::string_view password);
 
 // Serves the API over DIR/rapport.db. Start/Stop/Wait from any one thread;
 // requests are served concurrently on the worker pool.

@@ -32,6 +32,7 @@ TEST_F(CliTest, EveryCommandHasHelp) {
   std::vector<std::vector<std::string>> helps = {{"import", "--help"}, {"demo", "--help"}, {"demo", "generate", "--help"}};
   helps.push_back({"serve", "--help"});
   helps.push_back({"keys", "create", "--help"});
+  helps.push_back({"users", "add", "--help"});
   helps.push_back({"dmn", "eval", "--help"});
   for (const auto& h : helps) {
     Outcome r = Rapport(h);
@@ -133,6 +134,83 @@ TEST_F(CliTest, KeysAreListedAndRevoked) {
   Outcome missing = Rapport({"keys", "revoke", "000000000000", "--data", "data"});
   EXPECT_EQ(missing.exit_code, 1);
   EXPECT_NE(missing.err.find("no API key"), std::string::npos) << missing.err;
+}
+
+TEST_F(CliTest, UsersAreAddedListedDisabledAndReset) {
+  const std::string password = "a long secret passphrase";
+  Outcome add = Rapport({"users", "add", "--data", "data", "--email", "Ana@Example.com", "--name", "Ana Weber", "--role",
+                         "marketing", "--role", "sales", "--department", "marketing", "--password-stdin"},
+                        password + "\n");
+  ASSERT_EQ(add.exit_code, 0) << add.err;
+  EXPECT_NE(add.out.find("ana@example.com"), std::string::npos) << add.out;
+  EXPECT_EQ(add.out.find(password), std::string::npos) << "the password is echoed";
+  EXPECT_EQ(add.err.find(password), std::string::npos) << "the password is echoed";
+  ASSERT_EQ(Rapport({"users", "add", "--data", "data", "--email", "bob@example.com", "--name", "Bob", "--role", "admin",
+                     "--password-stdin"},
+                    "another long passphrase\r\n")
+                .exit_code,
+            0);
+
+  Outcome list = Rapport({"users", "list", "--data", "data"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  std::istringstream lines(list.out);
+  std::string header, ana, bob;
+  std::getline(lines, header);
+  std::getline(lines, ana);
+  std::getline(lines, bob);
+  EXPECT_NE(header.find("EMAIL"), std::string::npos) << list.out;
+  EXPECT_NE(ana.find("ana@example.com"), std::string::npos) << list.out;
+  EXPECT_NE(ana.find("marketing,sales"), std::string::npos) << list.out;
+  EXPECT_NE(ana.find("active"), std::string::npos) << list.out;
+  EXPECT_NE(bob.find("admin"), std::string::npos) << list.out;
+  EXPECT_EQ(list.out.find("argon2"), std::string::npos) << "a list must not show hashes";
+
+  // Duplicates, short passwords and unknown roles are refused; so is a
+  // password on the command line, which would show in ps and the history.
+  Outcome dup = Rapport({"users", "add", "--data", "data", "--email", "ANA@example.com", "--name", "A", "--role",
+                         "sales", "--password-stdin"},
+                        password + "\n");
+  EXPECT_EQ(dup.exit_code, 1);
+  EXPECT_NE(dup.err.find("exists"), std::string::npos) << dup.err;
+  Outcome short_pw = Rapport({"users", "add", "--data", "data", "--email", "c@example.com", "--name", "C", "--role",
+                              "sales", "--password-stdin"},
+                             "short\n");
+  EXPECT_EQ(short_pw.exit_code, 1);
+  EXPECT_NE(short_pw.err.find("10 to 256"), std::string::npos) << short_pw.err;
+  EXPECT_EQ(Rapport({"users", "add", "--data", "data", "--email", "c@example.com", "--name", "C", "--role", "janitor",
+                     "--password-stdin"},
+                    password + "\n")
+                .exit_code,
+            2);
+  EXPECT_EQ(Rapport({"users", "add", "--data", "data", "--email", "c@example.com", "--name", "C", "--role", "sales",
+                     "--password", password})
+                .exit_code,
+            2);
+  EXPECT_EQ(Rapport({"users", "add", "--data", "data", "--email", "c@example.com", "--name", "C", "--role", "sales"},
+                    password + "\n")
+                .exit_code,
+            2)
+      << "--password-stdin is required";
+
+  Outcome reset = Rapport({"users", "password", "ana@example.com", "--data", "data", "--password-stdin"},
+                          "the next long passphrase\n");
+  EXPECT_EQ(reset.exit_code, 0) << reset.err;
+  EXPECT_EQ(Rapport({"users", "password", "nobody@example.com", "--data", "data", "--password-stdin"},
+                    "the next long passphrase\n")
+                .exit_code,
+            1);
+
+  Outcome disable = Rapport({"users", "disable", "ana@example.com", "--data", "data"});
+  EXPECT_EQ(disable.exit_code, 0) << disable.err;
+  list = Rapport({"users", "list", "--data", "data"});
+  std::istringstream after(list.out);
+  std::getline(after, header);
+  std::getline(after, ana);
+  EXPECT_NE(ana.find("disabled"), std::string::npos) << list.out;
+  Outcome last_admin = Rapport({"users", "disable", "bob@example.com", "--data", "data"});
+  EXPECT_EQ(last_admin.exit_code, 1);
+  EXPECT_NE(last_admin.err.find("last enabled admin"), std::string::npos) << last_admin.err;
+  EXPECT_EQ(Rapport({"users", "disable", "nobody@example.com", "--data", "data"}).exit_code, 1);
 }
 
 TEST_F(CliTest, ServeStopsCleanlyOnSigterm) {

@@ -92,6 +92,39 @@ TEST_F(DemoCliTest, ASecondRunPrintsTheSameNamedKey) {
   EXPECT_EQ(Slurp(kept), renewed + "\n");
 }
 
+TEST_F(DemoCliTest, OneUserPerRoleWithAKeptPassword) {
+  std::string first = ServeOnce();
+  fs::path kept = dir_ / "demo-data" / "demo-password";
+  std::string password = Slurp(kept);
+  ASSERT_EQ(password.size(), 21u) << "20 characters and a newline: " << password;
+  password.pop_back();
+  struct stat st {};
+  ASSERT_EQ(stat(kept.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "the demo users' password is the owner's only";
+  EXPECT_NE(first.find("admin@demo.rapport.example"), std::string::npos) << first;
+  EXPECT_NE(first.find("\n" + password + "\n"), std::string::npos) << first;
+  Outcome list = Rapport({"users", "list", "--data", "demo-data"});
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  for (const char* role : {"admin", "marketing", "sales", "service", "analyst"}) {
+    EXPECT_NE(list.out.find(std::string(role) + "@demo.rapport.example"), std::string::npos) << role << list.out;
+  }
+  EXPECT_EQ(std::count(list.out.begin(), list.out.end(), '\n'), 6) << "a header and five users:\n" << list.out;
+
+  std::string second = ServeOnce();
+  EXPECT_NE(second.find("\n" + password + "\n"), std::string::npos) << second;
+  EXPECT_EQ(Slurp(kept), password + "\n");
+  list = Rapport({"users", "list", "--data", "demo-data"});
+  EXPECT_EQ(std::count(list.out.begin(), list.out.end(), '\n'), 6) << list.out;
+
+  // A lost password file gets a new password, set on every demo user.
+  fs::remove(kept);
+  std::string third = ServeOnce();
+  std::string renewed = Slurp(kept);
+  ASSERT_EQ(renewed.size(), 21u);
+  EXPECT_NE(renewed, password + "\n");
+  EXPECT_NE(third.find(renewed), std::string::npos) << third;
+}
+
 TEST_F(DemoCliTest, HistoryEndsTodaySoRollingWindowsFindPeople) {
   std::string text = ServeOnce();
   ASSERT_NE(text.find("history up to "), std::string::npos) << text;

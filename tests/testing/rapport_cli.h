@@ -39,11 +39,13 @@ class RapportCliTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  // Runs rapport with args in dir_.
-  Outcome Rapport(std::vector<std::string> args) {
-    std::filesystem::path out = dir_ / "stdout", err = dir_ / "stderr";
+  // Runs rapport with args in dir_; standard input is empty, or input.
+  Outcome Rapport(std::vector<std::string> args, const std::string& input = "") {
+    std::filesystem::path out = dir_ / "stdout", err = dir_ / "stderr", in = dir_ / "stdin";
+    std::ofstream(in, std::ios::binary | std::ios::trunc) << input;
     pid_t pid = fork();
     if (pid == 0) {
+      if (!std::freopen(in.c_str(), "r", stdin)) _exit(127);
       if (!std::freopen(out.c_str(), "w", stdout) || !std::freopen(err.c_str(), "w", stderr)) _exit(127);
       if (chdir(dir_.c_str()) != 0) _exit(127);
       std::string bin = RAPPORT_BINARY;

@@ -126,7 +126,7 @@ Result<customer::ReadOptions> Call::AsOf() const {
 // ---- App -----------------------------------------------------------------------
 
 App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes, ingest::Tracker* tracker,
-         profile::ProfileStore* profile, int min_group_size, net::OutboundPolicy outbound)
+         profile::ProfileStore* profile, int min_group_size, net::OutboundPolicy outbound, AuthOptions auth)
     : store_(store),
       tracker_(tracker),
       db_(db),
@@ -134,8 +134,12 @@ App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_
       profile_(profile),
       min_group_size_(min_group_size),
       outbound_(std::move(outbound)),
-      keys_(db) {
+      keys_(db),
+      users_(std::make_unique<UserStore>(db, auth.clock ? auth.clock : SystemClock::Default(), auth.cost,
+                                         auth.policy)),
+      secure_cookies_(auth.secure_cookies) {
   RegisterRoutes();
+  RegisterSessionRoutes();
   if (tracker_) RegisterTrackingRoutes();
   RegisterIdentityRoutes();
   RegisterDecisionRoutes();
@@ -201,18 +205,22 @@ Response App::Dispatch(Request& req) {
     }
   }
   std::optional<Principal> who;
-  // Authentication comes before routing, so without a key nobody learns
-  // which routes exist.
-  if (match.route == nullptr || match.route->handler.permission) {
-    auto p = keys_.Verify(req.authorization);
+  // Authentication comes before routing, so without a key or a session
+  // nobody learns which routes exist.
+  if (match.route == nullptr || match.route->handler.permission || match.route->handler.signed_in) {
+    bool stale_cookie = false;
+    auto p = Authenticate(req, &stale_cookie);
     if (!p.ok()) {
       if (p.status().code() == StatusCode::kInternal) {
         spdlog::error("server.auth_error path={} error={}", req.path, p.status().message());
       }
-      return ProblemFromStatus(p.status(), req.path);
+      Response r = ProblemFromStatus(p.status(), req.path);
+      if (stale_cookie) r.headers.emplace_back("Set-Cookie", SessionCookie("", true));
+      return r;
     }
-    who = *p;
-    req.key_prefix = who->key_prefix;
+    who = std::move(*p);
+    // The access log names a person by id, never by the session's token.
+    req.key_prefix = who->user_id != 0 ? who->Actor() : who->key_prefix;
   }
   if (match.route == nullptr) {
     if (match.allowed.empty()) return ProblemFromStatus(Status::NotFound("no route " + req.path), req.path);
@@ -227,9 +235,13 @@ Response App::Dispatch(Request& req) {
   }
   req.params = std::move(match.params);
   const Endpoint& ep = match.route->handler;
+  if (ep.signed_in && !who->session) {
+    return ProblemFromStatus(Status::Unauthenticated("this route is for a signed-in user; sign in with POST /v1/session "
+                                                     "(an API key has no session)"),
+                             req.path);
+  }
   if (ep.permission && !who->Can(*ep.permission)) {
-    return ProblemFromStatus(Status::PermissionDenied("the " + std::string(RoleName(who->role)) +
-                                                      " role lacks the permission " +
+    return ProblemFromStatus(Status::PermissionDenied(who->Lacks() + " the permission " +
                                                       std::string(PermissionName(*ep.permission))),
                              req.path);
   }
@@ -318,9 +330,8 @@ void App::RegisterRoutes() {
           // phone finds someone is itself personal data.
           if (!c.who().Can(P::kPiiRead) && customer::SearchReadsPii(q.q)) {
             return Status(StatusCode::kPermissionDenied,
-                          "searching by name, e-mail or phone needs the permission pii:read, which the " +
-                              std::string(RoleName(c.who().role)) +
-                              " role lacks; search by another identifier (scheme:value) or list without q",
+                          "searching by name, e-mail or phone needs the permission pii:read, which " +
+                              c.who().Lacks() + "; search by another identifier (scheme:value) or list without q",
                           "q");
           }
           if (auto* s = c.Query("cursor")) q.cursor = *s;

@@ -79,6 +79,9 @@ struct Endpoint {
   bool accepts_xml = false;
   // kHeavy for reads that scan the profile store or many customers; see Lane.
   Lane lane = Lane::kRequest;
+  // The route is for a signed-in user's session, whatever the roles (GET
+  // and DELETE /v1/session): an API key is refused.
+  bool signed_in = false;
 };
 
 // Marks a route as a heavy read, where it is registered:
@@ -88,6 +91,14 @@ inline Endpoint Heavy(Endpoint e) {
   return e;
 }
 
+// Sign-in for App (ServerOptions' session and password settings).
+struct AuthOptions {
+  SessionPolicy policy;
+  PasswordCost cost;
+  bool secure_cookies = false;
+  const Clock* clock = nullptr;  // null: the system clock
+};
+
 class App {
  public:
   // tracker may be null: then the Segment tracking routes are not served.
@@ -96,7 +107,7 @@ class App {
   // URLs may point (ServerOptions::outbound_allow).
   App(customer::CustomerStore* store, storage::Database* db, size_t max_body_bytes,
       ingest::Tracker* tracker = nullptr, profile::ProfileStore* profile = nullptr, int min_group_size = 5,
-      net::OutboundPolicy outbound = {});
+      net::OutboundPolicy outbound = {}, AuthOptions auth = {});
   ~App();
 
   // Fills in req.route and req.key_prefix for the access log.
@@ -107,6 +118,14 @@ class App {
 
  private:
   void RegisterRoutes();
+  // Sign-in, users and API keys (session_routes.cc).
+  void RegisterSessionRoutes();
+  // The principal of a request: its API key when it has an Authorization
+  // header, else its session cookie (with the CSRF check for methods that
+  // change something). *stale_cookie: a session cookie was sent that is no
+  // longer valid (the answer then clears it).
+  Result<Principal> Authenticate(const Request& req, bool* stale_cookie);
+  std::string SessionCookie(const std::string& token, bool clear) const;
   void RegisterTrackingRoutes();  // tracking_routes.cc
   void RegisterIdentityRoutes();  // identity_routes.cc
   // Decisioning part 1 (decision_routes.cc): opens the decision engine,
@@ -131,6 +150,8 @@ class App {
   int min_group_size_;
   net::OutboundPolicy outbound_;
   KeyVerifier keys_;
+  std::unique_ptr<UserStore> users_;
+  bool secure_cookies_ = false;
   Router<Endpoint> router_;
   std::shared_ptr<identity::IdentityStore> identity_;  // null when its tables failed to open
   std::thread identity_loader_;  // trains the saved model at start; joined by ~App

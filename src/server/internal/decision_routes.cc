@@ -23,7 +23,10 @@ Response NoContent() {
   return r;
 }
 
-decision::Actor ActorOf(const Call& c) { return {c.who().key_prefix, c.who().role == Role::kAdmin}; }
+// A key acts under its prefix (as before users existed), a person as "user:<id>".
+decision::Actor ActorOf(const Call& c) {
+  return {c.who().user_id != 0 ? c.who().Actor() : c.who().key_prefix, c.who().Has(Role::kAdmin)};
+}
 
 Result<int> VersionParam(const Call& c, const std::string& name, const std::string& text) {
   int v = 0;

@@ -48,6 +48,8 @@ struct Request {
   // For the workspace's files (web_assets.h): content coding and revalidation.
   std::string accept_encoding;
   std::string if_none_match;
+  std::string cookie;      // the Cookie header, for the session (rapport_session)
+  std::string csrf_token;  // the X-CSRF-Token header
   std::string body;
   // Raised when the client goes away or the server stops while the request
   // is being served, so long work (a segment preview, an analytics query)
@@ -55,7 +57,8 @@ struct Request {
   std::shared_ptr<std::atomic<bool>> cancelled = std::make_shared<std::atomic<bool>>(false);
   // Filled in by the dispatcher for the access log: the matched route's
   // pattern ("/v1/customers/{id}", never the raw path with its ids; empty
-  // when nothing matched) and the API key's public prefix (empty when none).
+  // when nothing matched) and who asked: the API key's public prefix, or
+  // "user:<id>" for a signed-in user (empty when neither).
   std::string route;
   std::string key_prefix;
 };
@@ -123,6 +126,7 @@ class Router {
   void Post(std::string pattern, Handler h) { Add(Method::kPost, std::move(pattern), std::move(h)); }
   void Put(std::string pattern, Handler h) { Add(Method::kPut, std::move(pattern), std::move(h)); }
   void Patch(std::string pattern, Handler h) { Add(Method::kPatch, std::move(pattern), std::move(h)); }
+  void Delete(std::string pattern, Handler h) { Add(Method::kDelete, std::move(pattern), std::move(h)); }
 
   Match Find(Method m, std::string_view path) const {
     Match out;

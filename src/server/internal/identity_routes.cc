@@ -63,7 +63,7 @@ void WriteReview(json::Writer& w, const ReviewItem& v) {
 }
 
 // The actor recorded with a decision: the API key that made it.
-std::string Actor(const Call& c) { return "key:" + c.who().key_prefix; }
+std::string Actor(const Call& c) { return c.who().Actor(); }
 
 void WriteOutcome(json::Writer& w, const identity::MatchOutcome& o) {
   const char* action = o.action == identity::MatchOutcome::Action::kMerged   ? "merged"

@@ -18,6 +18,7 @@ std::string ProblemType(int http_status) {
     case 413: slug = "payload-too-large"; break;
     case 415: slug = "unsupported-media-type"; break;
     case 422: slug = "unprocessable"; break;
+    case 429: slug = "too-many-requests"; break;
     case 503: slug = "unavailable"; break;
     default: slug = "internal"; break;
   }

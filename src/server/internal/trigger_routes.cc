@@ -203,7 +203,7 @@ void App::RegisterTriggerRoutes() {
            RP_RETURN_IF_ERROR(c.AllowQuery({}));
            RP_RETURN_IF_ERROR(c.Body().status());
            RP_ASSIGN_OR_RETURN(auto k, decision::ParseNewCase(c.request().body));
-           k.created_by = "key:" + c.who().key_prefix;
+           k.created_by = c.who().Actor();
            RP_ASSIGN_OR_RETURN(auto created, e.CreateCase(std::move(k)));
            Response res = JsonText(201, decision::CaseToJson(created, !c.who().Can(P::kPiiRead)));
            res.headers.emplace_back("Location", UrlPath({"v1", "cases", std::to_string(created.id)}));
@@ -242,7 +242,7 @@ void App::RegisterTriggerRoutes() {
   r.Post("/v1/alerts/{id}/acknowledge", must(P::kCasesWrite, [](Call& c, Engine& e) -> Result<Response> {
            RP_RETURN_IF_ERROR(c.AllowQuery({}));
            RP_ASSIGN_OR_RETURN(int64_t id, c.PathId("id"));
-           RP_ASSIGN_OR_RETURN(auto a, e.AcknowledgeAlert(id, "key:" + c.who().key_prefix));
+           RP_ASSIGN_OR_RETURN(auto a, e.AcknowledgeAlert(id, c.who().Actor()));
            return JsonText(200, decision::AlertToJson(a, !c.who().Can(P::kPiiRead)));
          }));
 }
