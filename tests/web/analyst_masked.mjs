@@ -17,7 +17,7 @@ await journey('analyst_masked', async (j) => {
 
   const search = page.getByRole('combobox', { name: 'Search customers' });
   await search.fill('Bauer');
-  await page.getByText('Your role may search by id or by an identifier').waitFor();
+  await page.getByRole('listbox', { name: 'Customers found' }).getByText('Your role may search by id or by an identifier').waitFor();
   await search.fill('2');
   await page.getByRole('option', { name: /#2 / }).waitFor();
   await page.keyboard.press('ArrowDown');

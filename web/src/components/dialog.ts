@@ -34,7 +34,8 @@ export function signInAgain(onSignedIn: (s: Session) => void): Promise<void> {
     dialog.addEventListener('cancel', (e) => e.preventDefault());
     document.body.append(dialog);
     dialog.showModal();
-    form.querySelector<HTMLInputElement>('input[name="email"]')?.focus();
+    const email = form.querySelector<HTMLInputElement>('input[name="email"]');
+    (email?.value ? form.querySelector<HTMLInputElement>('input[name="password"]') : email)?.focus();
   });
   return pending;
 }
