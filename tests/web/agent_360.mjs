@@ -12,7 +12,15 @@ await journey('agent_360', async (j) => {
   // A person of the demo, found by name: the agent types it.
   const listing = await j.api('GET', '/v1/customers?kind=person&limit=50');
   check(listing.status === 200, `listing customers: ${listing.text}`);
-  const target = listing.json.items.find((c) => c.displayName && c.displayName.split(' ').length === 2);
+  // The one with the most to explain (offers made and left out), for the docs' pictures.
+  let target = null;
+  let best = -1;
+  for (const c of listing.json.items.filter((c) => c.displayName && c.displayName.split(' ').length === 2)) {
+    const d = await j.api('POST', '/v1/decide', { customerId: c.id, channel: 'web', decisionPoint: 'web-home', explain: true });
+    check(d.status === 200, `decide for #${c.id}: ${d.text}`);
+    const richness = d.json.actions.length * 10 + d.json.explanation.removed.length;
+    if (richness > best) [target, best] = [c, richness];
+  }
   check(target, 'the demo has no person with a two-word name');
 
   const page = await j.newPage();
@@ -66,7 +74,9 @@ await journey('agent_360', async (j) => {
   await nba.getByRole('heading', { name: 'Rules that matched' }).waitFor();
   check((await nba.locator('details.explanation').innerText()).includes('Next Offers'), 'the explanation does not name the decision');
   await j.axe(page, 'customer 360 with the explanation');
-  await nba.screenshot({ path: `${j.screens}/next-best-action.png` });
+  // The section alone, from the whole page (so the sticky banner does not cover it).
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: `${j.screens}/next-best-action.png`, fullPage: true, clip: await nba.boundingBox() });
 
   // The customer accepts: one click records it.
   await first.getByRole('group', { name: `Response to ${actionName}` }).getByRole('button', { name: 'Accepted' }).click();
