@@ -80,7 +80,12 @@ export function notificationTray(): HTMLElement {
       button.focus();
     }
   });
+  const tray = h('div', { class: 'tray' }, button, panel);
+  // A click elsewhere closes it, as a menu would.
+  document.addEventListener('click', (e) => {
+    if (!panel.hidden && !tray.contains(e.target as Node)) toggle(false);
+  });
   void refresh();
   window.setInterval(() => void refresh(), 60_000);
-  return h('div', { class: 'tray' }, button, panel);
+  return tray;
 }
