@@ -25,12 +25,12 @@ await journey('admin_shell', async (j) => {
   await nav.getByRole('link', { name: 'Users' }).click();
   await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
   await j.ready(page);
-  check(await page.getByRole('cell', { name: admin.email }).isVisible(), 'the users page does not list the admin');
+  check(await page.getByRole('cell', { name: admin.email, exact: true }).isVisible(), 'the users page does not list the admin');
   await j.axe(page, 'users');
   await nav.getByRole('link', { name: 'Decision rules' }).click();
   await page.getByRole('heading', { level: 2, name: 'offers' }).waitFor();
   await j.ready(page);
-  check(await page.getByRole('cell', { name: 'published' }).isVisible(), 'the rules page does not show the published version');
+  check(await page.getByRole('cell', { name: 'published', exact: true }).isVisible(), 'the rules page does not show the published version');
   await j.axe(page, 'decision rules');
 
   const tray = page.getByRole('button', { name: /^Notifications/ });
