@@ -154,7 +154,7 @@ export function customerSearch(): HTMLElement {
   });
   input.addEventListener('blur', () => window.setTimeout(close, 100));
   document.addEventListener('keydown', (e) => {
-    if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey || !input.isConnected) return;
     const target = e.target as HTMLElement | null;
     if (target && (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))) return;
     if (document.querySelector('dialog[open]')) return;

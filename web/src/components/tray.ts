@@ -18,7 +18,13 @@ export function notificationTray(): HTMLElement {
   );
   const panel = h('section', { id: panelId, class: 'tray-panel', 'aria-label': 'Notifications', hidden: true });
 
+  let timer = 0;
   const refresh = async () => {
+    // A shell drawn again (after signing out and in) has a tray of its own.
+    if (timer && !button.isConnected) {
+      window.clearInterval(timer);
+      return;
+    }
     const me = session()?.user;
     if (!me) return;
     const [alerts, open, progress] = await Promise.all([
@@ -86,6 +92,6 @@ export function notificationTray(): HTMLElement {
     if (!panel.hidden && !tray.contains(e.target as Node)) toggle(false);
   });
   void refresh();
-  window.setInterval(() => void refresh(), 60_000);
+  timer = window.setInterval(() => void refresh(), 60_000);
   return tray;
 }
