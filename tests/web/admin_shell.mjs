@@ -14,10 +14,14 @@ await journey('admin_shell', async (j) => {
 
   const page = await j.newPage();
   await page.goto(j.url + '/sign-in');
+  await j.ready(page);
+  await j.axe(page, 'sign-in');
   await page.getByLabel('E-mail').fill(admin.email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { level: 1, name: /Welcome, Ida Admin/ }).waitFor();
+  await j.ready(page);
+  await j.axe(page, 'home');
   const nav = page.getByRole('navigation', { name: 'Main' });
   for (const link of ['Home', 'Cases and alerts', 'Decision rules', 'Users']) {
     check(await nav.getByRole('link', { name: link }).isVisible(), `the admin's navigation lacks ${link}`);
@@ -45,5 +49,6 @@ await journey('admin_shell', async (j) => {
   await page.waitForURL(/\/customers\/2$/);
   await j.ready(page);
   check(await page.locator('#alerts-cases').getByText('Refund the double charge').isVisible(), 'the 360 page does not show the open case');
+  await j.axe(page, 'customer 360 from the tray');
   j.assertNoPageProblems(page);
 });

@@ -117,6 +117,8 @@ await journey('agent_360', async (j) => {
   j.assertNoPageProblems(page);
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.getByRole('heading', { level: 1, name: 'Sign in to the workspace' }).waitFor();
+  await j.ready(page);
+  await j.axe(page, 'sign-in after signing out');
   const after = await page.evaluate(async () => (await fetch('/v1/session')).status);
   check(after === 401, `after signing out GET /v1/session answered ${after}`);
 });

@@ -10,10 +10,14 @@ await journey('analyst_masked', async (j) => {
   await j.serve();
   const page = await j.newPage();
   await page.goto(j.url + '/sign-in');
+  await j.ready(page);
+  await j.axe(page, 'sign-in');
   await page.getByLabel('E-mail').fill(analyst.email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { level: 1, name: /Welcome/ }).waitFor();
+  await j.ready(page);
+  await j.axe(page, 'home');
 
   const search = page.getByRole('combobox', { name: 'Search customers' });
   await search.fill('Bauer');

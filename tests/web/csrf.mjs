@@ -10,6 +10,8 @@ await journey('csrf', async (j) => {
   const page = await j.newPage();
   await page.goto(j.url + '/customers/2');
   await page.waitForURL(/\/sign-in\?next=%2Fcustomers%2F2/);
+  await j.ready(page);
+  await j.axe(page, 'sign-in on the way to a customer');
   await page.getByLabel('E-mail').fill(user.email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();

@@ -9,6 +9,9 @@ await journey('session_expiry', async (j) => {
   await j.serve();
   const page = await j.newPage();
   await page.goto(j.url + '/customers/2');
+  await page.waitForURL(/\/sign-in/);
+  await j.ready(page);
+  await j.axe(page, 'sign-in');
   await page.getByLabel('E-mail').fill(user.email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -19,6 +22,7 @@ await journey('session_expiry', async (j) => {
   check((await nav.getByRole('link', { name: 'Decision rules' }).count()) === 1, 'a marketer is not offered the rules');
   check((await nav.getByRole('link', { name: 'Users' }).count()) === 0, 'a marketer is offered the users');
 
+  await j.axe(page, 'customer 360');
   const consents = page.locator('#consents');
   await consents.getByLabel('Channel', { exact: true }).fill('push');
   await consents.getByLabel('Consent', { exact: true }).selectOption('true');

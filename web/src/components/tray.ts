@@ -89,7 +89,7 @@ export function notificationTray(): HTMLElement {
   const tray = h('div', { class: 'tray' }, button, panel);
   // A click elsewhere closes it, as a menu would.
   document.addEventListener('click', (e) => {
-    if (!panel.hidden && !tray.contains(e.target as Node)) toggle(false);
+    if (tray.isConnected && !panel.hidden && !tray.contains(e.target as Node)) toggle(false);
   });
   void refresh();
   timer = window.setInterval(() => void refresh(), 60_000);
