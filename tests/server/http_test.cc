@@ -116,6 +116,30 @@ TEST(PermissionTest, RolesFollowTheTable) {
   EXPECT_FALSE(RoleAllows(Role::kService, P::kCatalogWrite));
   EXPECT_EQ(*ParseRole("marketing"), Role::kMarketing);
   EXPECT_FALSE(ParseRole("root").ok());
+  // Users and keys are the admin's alone.
+  EXPECT_TRUE(RoleAllows(Role::kAdmin, P::kUsersAdmin));
+  for (Role r : {Role::kMarketing, Role::kSales, Role::kService, Role::kAnalyst}) {
+    EXPECT_FALSE(RoleAllows(r, P::kUsersAdmin)) << RoleName(r);
+  }
+  EXPECT_EQ(PermissionName(P::kUsersAdmin), "users:admin");
+  EXPECT_EQ(AllPermissions().size(), 12u);
+}
+
+TEST(PermissionTest, AUserHasTheUnionOfTheirRoles) {
+  using P = Permission;
+  Principal p;
+  p.user_id = 7;
+  p.roles = {Role::kMarketing, Role::kSales};
+  EXPECT_TRUE(p.Can(P::kCommerceWrite));  // sales'
+  EXPECT_TRUE(p.Can(P::kRulesApprove));   // marketing's
+  EXPECT_FALSE(p.Can(P::kCatalogWrite));  // neither's
+  EXPECT_FALSE(p.Can(P::kUsersAdmin));
+  EXPECT_EQ(p.Actor(), "user:7");
+  EXPECT_EQ(p.Lacks(), "the marketing and sales roles lack");
+  Principal key = Principal::ForKey("ab12cd34ef56", Role::kAnalyst);
+  EXPECT_EQ(key.Actor(), "key:ab12cd34ef56");
+  EXPECT_EQ(key.Lacks(), "the analyst role lacks");
+  EXPECT_FALSE(key.Can(P::kPiiRead));
 }
 
 
