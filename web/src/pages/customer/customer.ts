@@ -183,8 +183,10 @@ function timelineEntries(view: CustomerView): Entry[] {
   return out.sort((a, b) => b.at.localeCompare(a.at));
 }
 
-function timeline(view: CustomerView): HTMLElement {
-  const entries = timelineEntries(view);
+// asOf: only what had happened by then (the decision and event sections are always today's).
+function timeline(view: CustomerView, asOf: string | null): HTMLElement {
+  const cutoff = asOf ? new Date(asOf).getTime() : Infinity;
+  const entries = timelineEntries(view).filter((e) => new Date(e.at).getTime() <= cutoff);
   const shown = new Set(timelineTypes.map((t) => t.type));
   // Scrolls on its own, so it takes the keyboard focus too.
   const list = h('ol', { class: 'timeline', tabindex: '0', 'aria-label': 'Timeline entries, newest first' });
@@ -512,7 +514,7 @@ export async function render(ctx: PageContext): Promise<void> {
       { class: 'grid' },
       profile(view),
       can('decide') ? nextBestActions(c.id, ctx.signal, asOf !== null, view.sections['nextBestActions']) : null,
-      timeline(view),
+      timeline(view, asOf),
       relations(view),
       consents(view, c.id, asOf !== null),
       accounts(view),
