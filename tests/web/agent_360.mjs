@@ -41,6 +41,15 @@ await journey('agent_360', async (j) => {
   check((await nav.getByRole('link', { name: 'Decision rules' }).count()) === 0, 'a service agent is offered the rules');
   check((await nav.getByRole('link', { name: 'Users' }).count()) === 0, 'a service agent is offered the users');
   await j.axe(page, 'home');
+  // The skip link leads past the banner to the page, without leaving it.
+  await page.evaluate(() => (document.activeElement instanceof HTMLElement ? document.activeElement.blur() : null));
+  await page.keyboard.press('Tab');
+  const skip = page.getByRole('link', { name: 'Skip to content' });
+  check(await skip.evaluate((el) => el === document.activeElement), 'the first Tab does not reach the skip link');
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(100);
+  const landed = await page.evaluate(() => [location.hash, document.activeElement?.id, document.activeElement?.tagName]);
+  check(landed[0] === '#main' && landed[1] === 'main', `the skip link does not lead to the page: ${JSON.stringify(landed)}`);
 
   // The keyboard search: "/" focuses it, arrow keys and Enter pick the customer.
   await page.keyboard.press('/');

@@ -44,21 +44,23 @@ export function matchRoute(routes: Route[], path: string): { route: Route; param
 
 type Listener = () => void;
 const listeners: Listener[] = [];
+// The page drawn last, so a change of the fragment alone (the skip link) draws nothing.
+let shown = '';
+const here = () => location.pathname + location.search;
 
 export function onNavigate(fn: Listener): void {
   listeners.push(fn);
 }
 
 export function navigate(to: string, options: { replace?: boolean } = {}): void {
-  if (to === location.pathname + location.search) {
-    listeners.forEach((fn) => fn());
-    return;
+  if (to !== here()) {
+    if (options.replace) {
+      history.replaceState(null, '', to);
+    } else {
+      history.pushState(null, '', to);
+    }
   }
-  if (options.replace) {
-    history.replaceState(null, '', to);
-  } else {
-    history.pushState(null, '', to);
-  }
+  shown = here();
   listeners.forEach((fn) => fn());
 }
 
@@ -72,8 +74,15 @@ export function interceptLinks(root: Document): void {
     if (!a || a.target || a.hasAttribute('download')) return;
     const url = new URL(a.href, location.href);
     if (url.origin !== location.origin || url.pathname.startsWith('/v1/')) return;
+    // In-page links (the skip link) move focus, not the page.
+    if (url.hash && url.pathname === location.pathname && url.search === location.search) return;
     event.preventDefault();
     navigate(url.pathname + url.search);
   });
-  window.addEventListener('popstate', () => listeners.forEach((fn) => fn()));
+  shown = here();
+  window.addEventListener('popstate', () => {
+    if (here() === shown) return;
+    shown = here();
+    listeners.forEach((fn) => fn());
+  });
 }
