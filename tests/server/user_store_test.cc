@@ -247,6 +247,17 @@ TEST_P(UserStoreTest, UnknownEmailsLockToo) {
   EXPECT_GT(r->retry_after_seconds, 0);
 }
 
+TEST_P(UserStoreTest, OverlongEmailsAreRefusedWithoutBeingStored) {
+  std::string huge(100'000, 'a');
+  huge += "@example.com";
+  for (int i = 0; i < 6; ++i) {
+    auto r = store_->SignIn(huge, "wrong password");
+    ASSERT_FALSE(r.ok());
+    EXPECT_EQ(r.status().code(), StatusCode::kUnauthenticated);
+  }
+  EXPECT_EQ(Text("SELECT COUNT(*) FROM server_sign_in_failures"), "0|\n");
+}
+
 TEST_P(UserStoreTest, DisablingAndResettingEndSessions) {
   UserInfo ana = Add("ana@example.com");
   Add("root@example.com", {Role::kAdmin});

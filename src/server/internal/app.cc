@@ -138,6 +138,7 @@ App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_
       users_(std::make_unique<UserStore>(db, auth.clock ? auth.clock : SystemClock::Default(), auth.cost,
                                          auth.policy)),
       secure_cookies_(auth.secure_cookies) {
+  users_->Prepare();
   RegisterRoutes();
   RegisterSessionRoutes();
   if (tracker_) RegisterTrackingRoutes();

@@ -2,6 +2,7 @@
 // cookie and its CSRF check in the authentication hook, the sign-in routes
 // under /v1/session, and the Admin page's users and API keys routes.
 #include <sodium.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 
@@ -250,6 +251,7 @@ void App::RegisterSessionRoutes() {
            auto created = users_->Create(u);
            sodium_memzero(u.password.data(), u.password.size());
            RP_RETURN_IF_ERROR(created.status());
+           spdlog::info("server.user_added user={} by={}", created->id, c.who().Actor());
            json::Writer w;
            WriteUser(w, *created);
            Response res = Response::Json(201, w.Take());
@@ -292,6 +294,8 @@ void App::RegisterSessionRoutes() {
             }
             RP_RETURN_IF_ERROR(reader.Finish());
             RP_ASSIGN_OR_RETURN(UserInfo u, users_->Update(id, patch));
+            spdlog::info("server.user_changed user={} by={}{}", id, c.who().Actor(),
+                         patch.disabled ? (*patch.disabled ? " disabled=true" : " disabled=false") : "");
             json::Writer w;
             WriteUser(w, u);
             return Response::Json(200, w.Take());
@@ -308,6 +312,7 @@ void App::RegisterSessionRoutes() {
           Status s = users_->SetPassword(id, password);
           sodium_memzero(password.data(), password.size());
           RP_RETURN_IF_ERROR(s);
+          spdlog::info("server.user_password_reset user={} by={}", id, c.who().Actor());
           return NoContent();
         }));
 
@@ -339,6 +344,7 @@ void App::RegisterSessionRoutes() {
            }
            Timestamp now = SystemClock::Default()->Now();
            RP_ASSIGN_OR_RETURN(CreatedKey k, CreateKey(*db_, *role, now, name));
+           spdlog::info("server.api_key_created prefix={} role={} by={}", k.prefix, RoleName(k.role), c.who().Actor());
            json::Writer w;
            w.StartObject()
                .Field("key", k.key)
@@ -357,6 +363,7 @@ void App::RegisterSessionRoutes() {
              const std::string& prefix = c.PathText("prefix");
              RP_RETURN_IF_ERROR(RevokeKey(*db_, prefix, SystemClock::Default()->Now()));
              keys_.Forget(prefix);
+             spdlog::info("server.api_key_revoked prefix={} by={}", prefix, c.who().Actor());
              return NoContent();
            }));
 }

@@ -1,6 +1,7 @@
 #include "server/internal/users.h"
 
 #include <sodium.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -12,6 +13,7 @@ namespace rapport::server::internal {
 namespace {
 
 constexpr size_t kTokenBytes = 32;
+constexpr size_t kMaxEmailBytes = 254;
 // Sessions are touched at most this often, so a page's many reads do not
 // each write; an idle deadline is therefore exact to within a minute.
 constexpr int64_t kTouchMicros = 60 * kMicrosPerSecond;
@@ -89,7 +91,7 @@ Result<std::string> NormalizeEmail(std::string_view email, std::string_view fiel
   if (e.empty()) return Status::Unprocessable("an e-mail address is required", std::string(field));
   RP_RETURN_IF_ERROR(Relabel(text::CheckIdentifier(e, field), field));
   size_t at = e.find('@');
-  if (e.size() > 254 || at == std::string::npos || at == 0 || at + 1 == e.size() ||
+  if (e.size() > kMaxEmailBytes || at == std::string::npos || at == 0 || at + 1 == e.size() ||
       e.find('@', at + 1) != std::string::npos || e.find(' ') != std::string::npos) {
     return Status::Unprocessable("expected an e-mail address such as ana@example.com", std::string(field));
   }
@@ -189,6 +191,15 @@ Timestamp UserStore::ExpiresAt(Timestamp created, Timestamp last_seen) const {
   int64_t absolute = created.micros + policy_.max_age.count() * kMicrosPerSecond;
   int64_t idle = last_seen.micros + policy_.idle.count() * kMicrosPerSecond;
   return Timestamp{std::min(absolute, idle)};
+}
+
+void UserStore::Prepare() {
+  std::call_once(dummy_once_, [&] {
+    unsigned char bytes[16];
+    randombytes_buf(bytes, sizeof bytes);
+    auto h = HashPassword(Hex(bytes, sizeof bytes));
+    dummy_hash_ = h.ok() ? *h : std::string();
+  });
 }
 
 Result<UserInfo> UserStore::Create(const NewUser& u) {
@@ -413,6 +424,13 @@ Status UserStore::ClearFailures(storage::Connection& c, const std::string& email
 
 Result<SignInResult> UserStore::SignIn(std::string_view email_text, std::string_view password) {
   std::string email = text::AsciiLower(text::Trim(email_text));
+  if (email.size() > kMaxEmailBytes) {
+    // No account has such an e-mail (Create refuses it), so nothing is
+    // counted or stored for it; the work is the same as for one that does.
+    Prepare();
+    if (!dummy_hash_.empty()) VerifyPassword(dummy_hash_, password);
+    return Status::Unauthenticated(std::string(kSignInFailed));
+  }
   Timestamp now = clock_->Now();
   SignInResult out;
   std::optional<UserInfo> user;
@@ -436,16 +454,19 @@ Result<SignInResult> UserStore::SignIn(std::string_view email_text, std::string_
   } else {
     // The same work as for a real account, so the answer's timing does not
     // tell which e-mails have one.
-    std::call_once(dummy_once_, [&] {
-      auto h = HashPassword("rapport-dummy-password-never-valid");
-      dummy_hash_ = h.ok() ? *h : std::string();
-    });
+    Prepare();
     if (!dummy_hash_.empty()) VerifyPassword(dummy_hash_, password);
     ok = false;
   }
   if (!ok || user->disabled) {
     RP_ASSIGN_OR_RETURN(out.retry_after_seconds, RecordFailure(email, now));
-    if (out.retry_after_seconds > 0) return out;
+    if (out.retry_after_seconds > 0) {
+      // For operators watching for password guessing; the e-mail is personal
+      // data and stays out of the log.
+      spdlog::warn("server.sign_in_locked user={} seconds={}", user ? std::to_string(user->id) : "-",
+                   out.retry_after_seconds);
+      return out;
+    }
     return Status::Unauthenticated(std::string(kSignInFailed));
   }
   std::optional<std::string> rehash;
