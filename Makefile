@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc)
 DEMO_DATA  ?= ./demo-data
 LISTEN     ?= 127.0.0.1:8080
 
-.PHONY: deps configure build build-asan test test-asan demo bench clean npm fuzz
+.PHONY: deps configure build build-asan test test-asan demo bench clean npm fuzz browser-deps
 
 deps:
 	@scripts/install-deps.sh
@@ -28,20 +28,29 @@ npm:
 	@if command -v npm >/dev/null; then cd tests/ingest/segment-sdk && npm ci --no-audit --no-fund --silent; \
 	 else echo "npm not found: the Segment SDK test will be skipped"; fi
 
-test: build npm
+# The browser tests (tests/web/, label "browser") drive Debian's headless
+# Chromium with playwright-core from web/node_modules (the build's npm ci).
+browser-deps:
+	@[ -x /usr/bin/chromium ] || { echo "installing chromium for the browser tests"; \
+	  SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+
+test: build npm browser-deps
 	@scripts/with-postgres.sh ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
 
+# The browser tests exercise the UI, not the sanitizers: they run in `make test` only.
 test-asan: build-asan npm
-	@ASAN_OPTIONS=detect_leaks=1 scripts/with-postgres.sh ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS)
+	@ASAN_OPTIONS=detect_leaks=1 scripts/with-postgres.sh ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS) -LE browser
 
 # Builds only the binary it serves, not the tests, benchmarks and fuzzers.
 demo: configure
 	@cmake --build $(BUILD) -j $(JOBS) --target rapport
 	@$(BUILD)/rapport demo --data $(DEMO_DATA) --listen $(LISTEN)
 
-bench: build
+bench: build browser-deps
 	@cd bench/duckdb && npm ci --no-audit --no-fund >/dev/null
 	@for b in $(BUILD)/bench/*_bench; do echo "== $$b"; $$b; done
+	@echo "== bench/web_bench.mjs"; node bench/web_bench.mjs --rapport $(BUILD)/rapport --source .
 
 # libFuzzer binaries built with clang (ASan+UBSan), each run for
 # FUZZ_SECONDS over its committed and generated seeds and its dictionary;

@@ -10,6 +10,8 @@ packages=(
   libnlopt-dev libxgboost-dev
   postgresql curl python3 tzdata
 )
+# The web workspace is built with Node and npm (web/); Debian's unless a node is installed already.
+command -v node >/dev/null || packages+=(nodejs npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -145,6 +145,7 @@ App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_
   RegisterIdentityRoutes();
   RegisterDecisionRoutes();
   RegisterTriggerRoutes();
+  web_ = std::make_unique<WebWorkspace>(EmbeddedWebAssets());
 }
 
 App::~App() {
@@ -196,6 +197,14 @@ Lane App::LaneOf(const Request& req) const {
 Response App::Dispatch(Request& req) {
   auto match = router_.Find(req.method, RoutedPath(req));
   if (match.route) req.route = match.route->pattern;
+  // The workspace's pages and files are public, so the sign-in page loads;
+  // /v1/ stays behind authentication below.
+  if (match.route == nullptr && match.allowed.empty() && web_) {
+    if (std::optional<Response> page = web_->Serve(req)) {
+      req.route = req.path.rfind("/assets/", 0) == 0 ? "/assets/{file}" : "/{page}";
+      return std::move(*page);
+    }
+  }
   std::optional<Principal> who;
   // Authentication comes before routing, so without a key or a session
   // nobody learns which routes exist.

@@ -24,6 +24,7 @@
 #include "server/internal/auth.h"
 #include "server/internal/codec.h"
 #include "server/internal/http.h"
+#include "server/internal/web_assets.h"
 
 namespace rapport::server::internal {
 
@@ -169,6 +170,9 @@ class App {
   // The trigger engine behind the trigger, case and alert routes; null when
   // its tables failed to open (the routes then answer 503).
   std::unique_ptr<decision::TriggerEngine> triggers_;
+  // The browser workspace's files, answered for GET paths outside /v1/ that
+  // no route matches (web_assets.h).
+  std::unique_ptr<WebWorkspace> web_;
 };
 
 }  // namespace rapport::server::internal

@@ -350,6 +350,8 @@ class Session : public std::enable_shared_from_this<Session> {
     req->target = std::string(msg.target());
     req->content_type = std::string(msg[http::field::content_type]);
     req->authorization = std::string(msg[http::field::authorization]);
+    req->accept_encoding = std::string(msg[http::field::accept_encoding]);
+    req->if_none_match = std::string(msg[http::field::if_none_match]);
     req->cookie = std::string(msg[http::field::cookie]);
     req->csrf_token = std::string(msg["X-CSRF-Token"]);
     req->body = std::move(msg.body());

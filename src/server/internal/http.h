@@ -45,6 +45,9 @@ struct Request {
   std::map<std::string, std::string> params;  // path parameters filled in by the router
   std::string content_type;
   std::string authorization;
+  // For the workspace's files (web_assets.h): content coding and revalidation.
+  std::string accept_encoding;
+  std::string if_none_match;
   std::string cookie;      // the Cookie header, for the session (rapport_session)
   std::string csrf_token;  // the X-CSRF-Token header
   std::string body;
