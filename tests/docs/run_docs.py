@@ -158,6 +158,8 @@ def main():
 
         work = os.path.join(tmp, "work")
         os.mkdir(work)
+        # The examples run where `make demo` leaves ./demo-data (demo-key, demo-password).
+        os.symlink(data, os.path.join(work, "demo-data"))
         os.makedirs(os.path.join(work, "src", "demo"))
         shutil.copy(os.path.join(src, "src", "demo", "offers.dmn"), os.path.join(work, "src", "demo", "offers.dmn"))
         shutil.copy(os.path.join(src, "tests", "docs", "people-model.json"), os.path.join(work, "people-model.json"))

@@ -3,8 +3,10 @@
 // port of 127.0.0.1, an admin API key to check results through the API, and
 // Debian's headless Chromium driven by playwright-core (web/node_modules; no
 // browser download). Each page a journey visits is checked with axe-core
-// (a critical violation fails the journey) and may be saved as a screenshot
-// into docs/images/workspace/, the pictures of docs/workspace.md.
+// (a critical violation fails the journey) and may be saved as a screenshot:
+// into --screens DIR (CTest passes one in the build tree), or, with
+// RAPPORT_UPDATE_SCREENSHOTS=1, into docs/images/workspace/, the pictures of
+// docs/workspace.md, so that a test run leaves the checkout as it was.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -20,7 +22,8 @@ export function parseArgs() {
     if (i < 0 || !args[i + 1]) throw new Error(`usage: node JOURNEY.mjs --rapport BINARY --source DIR (missing ${name})`);
     return args[i + 1];
   };
-  return { rapport: value('--rapport'), source: path.resolve(value('--source')) };
+  const screens = args.indexOf('--screens') >= 0 ? path.resolve(value('--screens')) : null;
+  return { rapport: value('--rapport'), source: path.resolve(value('--source')), screens };
 }
 
 function run(binary, args, input) {
@@ -32,10 +35,11 @@ function run(binary, args, input) {
 export class Journey {
   constructor(name) {
     this.name = name;
-    const { rapport, source } = parseArgs();
+    const { rapport, source, screens } = parseArgs();
     this.rapport = rapport;
     this.source = source;
-    this.screens = path.join(source, 'docs', 'images', 'workspace');
+    const docs = path.join(source, 'docs', 'images', 'workspace');
+    this.screens = process.env.RAPPORT_UPDATE_SCREENSHOTS === '1' || !screens ? docs : screens;
     this.dir = mkdtempSync(path.join(os.tmpdir(), `rapport-web-${name}-`));
     this.data = path.join(this.dir, 'data');
     this.server = null;
