@@ -622,6 +622,17 @@ Result<std::vector<Transaction>> LoadRecentTransactions(Connection& c, CustomerI
   return out;
 }
 
+Result<Interaction> CustomerStore::GetInteraction(int64_t id) {
+  Interaction out;
+  RP_RETURN_IF_ERROR(impl_->db->WithConnection([&](Connection& c) -> Status {
+    RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(sql::kInteractionById, {id}));
+    if (r.empty()) return Status::NotFound("interaction " + std::to_string(id) + " does not exist", "id");
+    out = InteractionFromRow(r.rows[0]);
+    return Status::Ok();
+  }));
+  return out;
+}
+
 Result<std::vector<Interaction>> LoadRecentInteractions(Connection& c, CustomerId id, Timestamp at, int64_t limit) {
   RP_ASSIGN_OR_RETURN(QueryResult r, c.Query(sql::kRecentInteractions, {id, at.micros, limit}));
   std::vector<Interaction> out;

@@ -327,6 +327,9 @@ class CustomerStore {
   Result<Account> UpsertAccount(Account a);
   Result<Transaction> AddTransaction(Transaction t);   // idempotent on (source, source_key)
   Result<Interaction> AddInteraction(Interaction i);   // idempotent on (source, source_key)
+  // One stored interaction by id (the key of its interaction.added change);
+  // NotFound when there is none.
+  Result<Interaction> GetInteraction(int64_t id);
   Result<Consent> SetConsent(Consent c);
 
   Result<CustomerView> View(CustomerId id, const ReadOptions& opt = {});

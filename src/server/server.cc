@@ -166,6 +166,8 @@ Result<std::unique_ptr<Server>> Server::Open(ServerOptions options) {
   impl->app = std::make_unique<internal::App>(impl->store.get(), impl->db.get(), options.max_body_bytes,
                                               impl->tracker.get(), impl->profile.get(), options.min_group_size,
                                               std::move(*outbound), auth);
+  // Identity matching and interactions for triggers follow the durable feed.
+  RP_RETURN_IF_ERROR(impl->app->FollowChanges(impl->feed.get()));
   impl->options = std::move(options);
   return std::unique_ptr<Server>(new Server(std::move(impl)));
 }

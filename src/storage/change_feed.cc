@@ -503,8 +503,11 @@ Status ChangeFeed::Subscribe(std::string name, ChangeHandler handler, SubscribeO
   RP_RETURN_IF_ERROR(impl_->db->WithTransaction([&](Connection& c) -> Status {
     RP_ASSIGN_OR_RETURN(QueryResult r, c.Query("SELECT mark FROM change_subscribers WHERE name = ?", {name}));
     if (r.empty()) {
+      if (options.new_starts_at_head) {
+        RP_ASSIGN_OR_RETURN(mark, HeadOn(c));
+      }
       RP_RETURN_IF_ERROR(c.Execute("INSERT INTO change_subscribers (name, mark, seen_at, updated_at) "
-                                   "VALUES (?, 0, ?, ?)", {name, now, now}).status());
+                                   "VALUES (?, ?, ?, ?)", {name, mark, now, now}).status());
     } else {
       mark = r.rows[0][0].AsInt();
     }

@@ -117,6 +117,11 @@ struct SubscribeOptions {
   // was just built from the store after reading Head()): the mark is raised
   // to it when lower. Unset: resume from the stored mark (0 when new).
   std::optional<int64_t> start_after;
+  // A subscriber with no stored mark yet starts after the feed's head rather
+  // than at its first change: for follow-ups that act on what happens from
+  // now on (triggers firing on new interactions), not on history written
+  // before they existed. Later starts resume from the stored mark as usual.
+  bool new_starts_at_head = false;
   // Called when changes the subscriber never acknowledged were deleted by
   // retention: rebuild the state from the store. The feed reads Head()
   // first and continues after it once rebuild returns OK (a failure is

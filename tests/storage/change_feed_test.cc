@@ -325,6 +325,31 @@ TEST_P(ChangeFeedTest, StartAfterSkipsWhatTheSubscribersStateHoldsAlready) {
   EXPECT_EQ(seen.Get(), (std::vector<int64_t>{3}));
 }
 
+TEST_P(ChangeFeedTest, ANewSubscriberMayStartAtTheHeadAndThenResumesFromItsMark) {
+  ASSERT_TRUE(Append({Record(1, "1"), Record(2, "2")}).ok());  // history before it existed
+  Seen first, second;
+  SubscribeOptions so;
+  so.new_starts_at_head = true;
+  {
+    auto feed = OpenFeed();
+    ASSERT_TRUE(feed->Subscribe("triggers", [&](const std::vector<Change>& b) {
+                      first.Add(b);
+                      return Status::Ok();
+                    }, so).ok());
+    ASSERT_TRUE(Append({Record(3, "3")}).ok());
+    ASSERT_TRUE(feed->WaitUntil("triggers", 3, kWait).ok());
+  }
+  ASSERT_TRUE(Append({Record(4, "4")}).ok());  // while it is away: not skipped
+  auto feed = OpenFeed();
+  ASSERT_TRUE(feed->Subscribe("triggers", [&](const std::vector<Change>& b) {
+                    second.Add(b);
+                    return Status::Ok();
+                  }, so).ok());
+  ASSERT_TRUE(feed->CatchUp("triggers", kWait).ok());
+  EXPECT_EQ(first.Get(), (std::vector<int64_t>{3}));
+  EXPECT_EQ(second.Get(), (std::vector<int64_t>{4}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Database, ChangeFeedTest, ::testing::Values(false, true),
                          [](const ::testing::TestParamInfo<bool>& info) {
                            return std::string(info.param ? "Postgres" : "Sqlite");

@@ -67,6 +67,7 @@ inline constexpr std::string_view kTopItems =
 
 inline constexpr std::string_view kInteractionBySourceKey =
     RP_INTERACTION_COLUMNS "WHERE source = ? AND source_key = ?";
+inline constexpr std::string_view kInteractionById = RP_INTERACTION_COLUMNS "WHERE id = ?";
 inline constexpr std::string_view kRecentInteractions =
     RP_INTERACTION_COLUMNS "WHERE customer_id = ? AND occurred_at <= ? ORDER BY occurred_at DESC, id DESC LIMIT ?";
 
@@ -103,7 +104,7 @@ inline constexpr std::string_view kIndexedReads[] = {
     kCustomerById,       kSummaryById,        kIdentifiersOfCustomer, kIdentifierOwner,     kHistoryUpTo,
     kHistoryAll,         kRelationshipById,   kRelationshipsFrom,     kRelationshipsTo,     kAccountBySourceKey,
     kAccountsOfCustomer, kTransactionBySourceKey, kRecentTransactions, kTransactionTotals,  kTopItems,
-    kInteractionBySourceKey, kRecentInteractions, kConsentsUpTo, kSearchTokens, kSearchTokensUnbounded,
+    kInteractionBySourceKey, kInteractionById, kRecentInteractions, kConsentsUpTo, kSearchTokens, kSearchTokensUnbounded,
     kSearchIdentifiers, kSearchIdentifiersUnbounded,
 };
 

@@ -149,14 +149,37 @@ App::App(customer::CustomerStore* store, storage::Database* db, size_t max_body_
 }
 
 App::~App() {
-  if (feed_handle_ != 0) tracker_->Unsubscribe(feed_handle_);
-  {
-    std::lock_guard<std::mutex> lock(arrivals_mu_);
-    stopping_ = true;
+  if (feed_ != nullptr) {
+    feed_->Unsubscribe("identity");
+    feed_->Unsubscribe("triggers.interactions");
   }
-  arrivals_cv_.notify_all();
-  if (arrivals_thread_.joinable()) arrivals_thread_.join();
   if (identity_loader_.joinable()) identity_loader_.join();
+}
+
+Status App::FollowChanges(storage::ChangeFeed* feed) {
+  if (feed_ != nullptr) return Status::Conflict("the app follows the change feed already");
+  feed_ = feed;
+  if (identity_) {
+    storage::SubscribeOptions o;
+    o.batch_size = 1000;
+    // A model saved later indexes every customer then; what was written
+    // before it needs no matching now.
+    o.new_starts_at_head = true;
+    RP_RETURN_IF_ERROR(feed->Subscribe(
+        "identity", [this](const std::vector<storage::Change>& batch) { return MatchChanged(batch); }, o));
+  }
+  if (tracker_ && triggers_) {
+    storage::SubscribeOptions o;
+    // Triggers act on interactions from now on, not on the history an
+    // upgrade finds in the store.
+    o.new_starts_at_head = true;
+    RP_RETURN_IF_ERROR(feed->Subscribe("triggers.interactions",
+                                       [this](const std::vector<storage::Change>& batch) {
+                                         return PublishInteractions(batch);
+                                       },
+                                       o));
+  }
+  return Status::Ok();
 }
 
 std::vector<std::string> App::Routes() const {
@@ -314,7 +337,6 @@ void App::RegisterRoutes() {
            RP_ASSIGN_OR_RETURN(auto body, c.Body());
            RP_ASSIGN_OR_RETURN(auto nc, DecodeNewCustomer(*body));
            RP_ASSIGN_OR_RETURN(auto created, store_->Create(nc));
-           MatchArrival(created.id);
            RP_ASSIGN_OR_RETURN(Mask m, MaskFor(c.who()));
            json::Writer w;
            WriteCustomer(w, created, m);
@@ -408,7 +430,6 @@ void App::RegisterRoutes() {
           WriteCustomer(w, stored, m);
           Response res = JsonResponse(result.created > 0 ? 201 : 200, w);
           res.headers.emplace_back("Location", UrlPath({"v1", "customers", std::to_string(*id)}));
-          if (result.created > 0) MatchArrival(*id);
           return res;
         }));
 
@@ -548,7 +569,6 @@ void App::RegisterRoutes() {
            RP_ASSIGN_OR_RETURN(auto i, DecodeInteraction(*body, &ref));
            RP_ASSIGN_OR_RETURN(i.customer_id, Resolve(ref));
            RP_ASSIGN_OR_RETURN(auto stored, store_->AddInteraction(i));
-           PublishInteraction(stored);
            json::Writer w;
            RP_ASSIGN_OR_RETURN(Mask m, MaskFor(c.who()));
            WriteInteraction(w, stored, m);

@@ -5,10 +5,8 @@
 // Thread-safe once constructed.
 
 #include <functional>
-#include <unordered_set>
 #include <mutex>
-#include <deque>
-#include <condition_variable>
+#include <atomic>
 #include <optional>
 #include <string>
 #include <thread>
@@ -25,6 +23,7 @@
 #include "server/internal/codec.h"
 #include "server/internal/http.h"
 #include "server/internal/web_assets.h"
+#include "storage/change_feed.h"
 
 namespace rapport::server::internal {
 
@@ -116,6 +115,15 @@ class App {
   Lane LaneOf(const Request& req) const;
   std::vector<std::string> Routes() const;  // "GET /v1/customers/{id}"
 
+  // Subscribes the follow-ups of writes that the App's engines own to the
+  // durable change feed, each from its own mark, so that whatever writes
+  // (a route, a bulk upsert, an import by another process, a merge) they
+  // see it, and routes only write: "identity" matches customers created or
+  // changed against the loaded model; "triggers.interactions" puts every
+  // interaction added onto the tracker's feed as interaction.created for
+  // triggers. Call once after construction; feed must outlive the App.
+  Status FollowChanges(storage::ChangeFeed* feed);
+
  private:
   void RegisterRoutes();
   // Sign-in, users and API keys (session_routes.cc).
@@ -134,11 +142,11 @@ class App {
   void RegisterDecisionRoutes();
   // Triggers, cases and tasks, alerts (trigger_routes.cc).
   void RegisterTriggerRoutes();
-  // Puts an interaction written through the API onto the change feed as
-  // interaction.created, for triggers (trigger_routes.cc).
-  void PublishInteraction(const customer::Interaction& i);
   // Real-time identity matching of a customer just written (when a model is loaded).
   void MatchArrival(customer::CustomerId id);
+  // The feed subscribers' handlers (identity_routes.cc, trigger_routes.cc).
+  Status MatchChanged(const std::vector<storage::Change>& batch);
+  Status PublishInteractions(const std::vector<storage::Change>& batch);
   Result<Mask> MaskFor(const Principal& who);
   Result<customer::CustomerId> Resolve(const CustomerRef& ref);
 
@@ -155,16 +163,10 @@ class App {
   Router<Endpoint> router_;
   std::shared_ptr<identity::IdentityStore> identity_;  // null when its tables failed to open
   std::thread identity_loader_;  // trains the saved model at start; joined by ~App
-  // Customers identified through the tracking API, matched off the tracker's
-  // writer thread: the change feed queues them, one thread matches them.
-  void MatchArrivals();
-  std::mutex arrivals_mu_;
-  std::condition_variable arrivals_cv_;
-  std::deque<customer::CustomerId> arrivals_;             // guarded by arrivals_mu_
-  std::unordered_set<customer::CustomerId> queued_once_;  // guarded by arrivals_mu_
-  bool stopping_ = false;                                 // guarded by arrivals_mu_
-  int64_t feed_handle_ = 0;
-  std::thread arrivals_thread_;
+  // The saved identity model is trained at start in the background; until
+  // it is indexed, "identity" retries its batch instead of skipping it.
+  std::atomic<bool> identity_loading_{false};
+  storage::ChangeFeed* feed_ = nullptr;  // set by FollowChanges
   // Null when its tables failed to open; then its routes answer 503.
   std::shared_ptr<decision::DecisionEngine> decision_;
   // The trigger engine behind the trigger, case and alert routes; null when

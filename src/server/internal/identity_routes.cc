@@ -3,6 +3,8 @@
 // RegisterIdentityRoutes; the decisions live in identity::IdentityStore.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "identity/store.h"
 #include "server/internal/app.h"
 
@@ -94,17 +96,28 @@ void App::MatchArrival(CustomerId id) {
   }
 }
 
-void App::MatchArrivals() {
-  std::unique_lock<std::mutex> lock(arrivals_mu_);
-  while (true) {
-    arrivals_cv_.wait(lock, [this] { return stopping_ || !arrivals_.empty(); });
-    if (stopping_) return;
-    CustomerId id = arrivals_.front();
-    arrivals_.pop_front();
-    lock.unlock();
-    MatchArrival(id);
-    lock.lock();
+// The "identity" feed subscriber: customers created or changed are matched
+// against the loaded model, whoever wrote them (an API call, a bulk source
+// upsert, an import, tracking). Matching again is harmless: an indexed
+// customer is a re-match, an open review pair is not queued twice.
+Status App::MatchChanged(const std::vector<storage::Change>& batch) {
+  if (!identity_) return Status::Ok();
+  std::vector<CustomerId> ids;
+  for (const storage::Change& c : batch) {
+    if (c.customer_id > 0 && (c.kind == "customer.created" || c.kind == "customer.updated")) {
+      ids.push_back(c.customer_id);
+    }
   }
+  if (ids.empty()) return Status::Ok();
+  if (!identity_->has_index()) {
+    // The saved model is still being trained at start: come back to these.
+    if (identity_loading_.load()) return Status::Unavailable("the identity model is still being indexed");
+    return Status::Ok();
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  for (CustomerId id : ids) MatchArrival(id);
+  return Status::Ok();
 }
 
 void App::RegisterIdentityRoutes() {
@@ -148,7 +161,8 @@ void App::RegisterIdentityRoutes() {
   if (identity_) {
     auto saved = identity_->SavedModel();
     if (saved.ok() && *saved) {
-      identity_loader_ = std::thread([s = identity_, text = **saved] {
+      identity_loading_ = true;
+      identity_loader_ = std::thread([this, s = identity_, text = **saved] {
         auto config = identity::ParseModelConfig(text);
         Status st = config.ok() ? s->TrainAndIndex(*config).status() : config.status();
         if (st.ok()) {
@@ -156,30 +170,9 @@ void App::RegisterIdentityRoutes() {
         } else {
           spdlog::error("identity.model_load_failed error={}", st.ToString());
         }
+        identity_loading_ = false;
       });
     }
-  }
-  // Customers the tracking API identifies are matched as they arrive, once
-  // per customer and process (their traits are written before the feed).
-  if (identity_ && tracker_) {
-    constexpr size_t kMaxQueued = 100000;
-    arrivals_thread_ = std::thread([this] { MatchArrivals(); });
-    feed_handle_ = tracker_->Subscribe([this](const std::vector<ingest::StoredEvent>& events) {
-      if (!identity_->has_index()) return;
-      bool added = false;
-      {
-        std::lock_guard<std::mutex> lock(arrivals_mu_);
-        for (const ingest::StoredEvent& e : events) {
-          if (e.event.type != ingest::EventType::kIdentify || e.customer_id == 0) continue;
-          if (arrivals_.size() >= kMaxQueued) break;  // matching is behind: skip, never block the writer
-          if (queued_once_.size() > 1'000'000) queued_once_.clear();
-          if (!queued_once_.insert(e.customer_id).second) continue;
-          arrivals_.push_back(e.customer_id);
-          added = true;
-        }
-      }
-      if (added) arrivals_cv_.notify_one();
-    });
   }
   auto ids = [this]() -> Result<identity::IdentityStore*> {
     if (!identity_) return Status::Unavailable("identity resolution is not available (its tables did not open)");

@@ -1,6 +1,6 @@
 // Routes of triggers, cases and tasks, and alerts (decision/triggers.h), and
-// the interaction.created events that POST /v1/interactions puts on the
-// change feed for them.
+// the interaction.created events that the durable change feed's
+// interaction.added changes become for them.
 
 #include <spdlog/spdlog.h>
 
@@ -38,32 +38,50 @@ Status FromQuery(Status s) {
 
 }  // namespace
 
-void App::PublishInteraction(const customer::Interaction& i) {
-  if (tracker_ == nullptr) return;
-  ingest::StoredEvent e;
-  e.customer_id = i.customer_id;
-  e.event.type = ingest::EventType::kTrack;
-  e.event.event = "interaction.created";
-  e.event.message_id = std::to_string(i.id);  // the key of at-most-once: a repeated post is the same interaction
-  json::Writer w;
-  w.StartObject()
-      .Field("interactionId", i.id)
-      .Field("type", i.type)
-      .Field("channel", i.channel)
-      .Field("department", i.department)
-      .Field("direction", i.direction)
-      .Field("purpose", i.purpose)
-      .Field("reason", i.reason)
-      .Field("outcome", i.outcome)
-      .Field("source", i.source)
-      .Field("agent", i.agent)
-      .Key("properties")
-      .Raw(i.properties_json.empty() ? "{}" : i.properties_json)
-      .EndObject();
-  e.event.properties_json = w.Take();
-  e.event.timestamp = i.occurred_at;
-  e.event.received_at = store_->clock().Now();
-  tracker_->Publish({e});
+// The "triggers.interactions" feed subscriber: every interaction added, by
+// the API, a bulk upsert or an import, goes onto the tracker's feed as
+// interaction.created, keyed by its id, so a batch delivered twice after a
+// crash fires each trigger once.
+Status App::PublishInteractions(const std::vector<storage::Change>& batch) {
+  std::vector<ingest::StoredEvent> events;
+  for (const storage::Change& c : batch) {
+    if (c.kind != "interaction.added") continue;
+    int64_t id = 0;
+    auto [end, ec] = std::from_chars(c.key.data(), c.key.data() + c.key.size(), id);
+    if (ec != std::errc() || end != c.key.data() + c.key.size()) continue;
+    auto got = store_->GetInteraction(id);
+    if (!got.ok()) {
+      if (got.status().code() == StatusCode::kNotFound) continue;  // gone with its customer
+      return got.status();                                          // retried with backoff
+    }
+    const customer::Interaction& i = *got;
+    ingest::StoredEvent e;
+    e.customer_id = i.customer_id;
+    e.event.type = ingest::EventType::kTrack;
+    e.event.event = "interaction.created";
+    e.event.message_id = std::to_string(i.id);  // the firing key: the same interaction fires once
+    json::Writer w;
+    w.StartObject()
+        .Field("interactionId", i.id)
+        .Field("type", i.type)
+        .Field("channel", i.channel)
+        .Field("department", i.department)
+        .Field("direction", i.direction)
+        .Field("purpose", i.purpose)
+        .Field("reason", i.reason)
+        .Field("outcome", i.outcome)
+        .Field("source", i.source)
+        .Field("agent", i.agent)
+        .Key("properties")
+        .Raw(i.properties_json.empty() ? "{}" : i.properties_json)
+        .EndObject();
+    e.event.properties_json = w.Take();
+    e.event.timestamp = i.occurred_at;
+    e.event.received_at = c.committed_at;
+    events.push_back(std::move(e));
+  }
+  if (!events.empty()) tracker_->Publish(events);
+  return Status::Ok();
 }
 
 void App::RegisterTriggerRoutes() {
