@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <utility>
@@ -19,7 +20,11 @@ namespace {
 // recursive reader or writer, nor rapidjson 1.1's full-precision number
 // parser with a fraction of more than ~340 leading zeros ("0.000...01"),
 // which reads outside its table of powers of ten. No real number needs more
-// than a few dozen characters.
+// than a few dozen characters. Three more of that parser's faults are
+// stepped around by rewriting the literal in place (same length, so error
+// offsets hold): zeros with large exponents, values below 1e-325, and
+// significands that wrap its uint64 (ZeroLiteralLength, TinyLiteralLength,
+// WrappingDigit).
 struct Unsafe {
   enum class What { kNone, kTooDeep, kNumberTooLong } what = What::kNone;
   size_t offset = 0;
@@ -27,6 +32,7 @@ struct Unsafe {
   // after parsing, since rapidjson lets both through (a lone surrogate
   // becomes ill-formed UTF-8). Rare, so the common document is not walked.
   bool suspicious_escape = false;
+  std::vector<size_t> wrapping_digits;  // offsets of digits to lower (see WrappingDigit)
 };
 
 bool IsSuspiciousEscape(std::string_view text, size_t backslash) {
@@ -71,6 +77,77 @@ size_t ZeroLiteralLength(std::string_view text) {
   return frac || exp ? j : 0;
 }
 
+// The offset of the digit to lower in the number literal that starts text,
+// or npos. rapidjson 1.1's full-precision parser takes up to 20 significant
+// digits into a uint64 and rounds it up when the next digit is 5 or more; with
+// the digits 18446744073709551615 (2^64 - 1) the increment wraps to 0, which
+// reaches the same __builtin_clzll(0) (fixed upstream after 1.1). Lowering
+// that 21st digit to 4 changes the value by less than 1e-20 of itself, far
+// below a double's precision, and keeps every offset.
+size_t WrappingDigit(std::string_view text) {
+  static constexpr std::string_view kMax = "18446744073709551615";
+  size_t j = 0, significant = 0;
+  if (j < text.size() && text[j] == '-') ++j;
+  for (; j < text.size() && (IsDigit(text[j]) || text[j] == '.'); ++j) {
+    if (text[j] == '.') continue;
+    if (significant == 0 && text[j] == '0') continue;  // leading zeros
+    if (significant == kMax.size()) return text[j] >= '5' ? j : std::string_view::npos;
+    if (text[j] != kMax[significant]) return std::string_view::npos;
+    ++significant;
+  }
+  return std::string_view::npos;
+}
+
+// The length of the number literal that starts text when its value is below
+// 1e-325 in magnitude (a double rounds it to zero), or 0. rapidjson 1.1's
+// full-precision parser looks such a number's power of ten up below its
+// table (10^-348) when it has many digits ("1.0999...9e-333"): an index that
+// wraps and reads outside the table. It is rewritten as a zero instead.
+size_t TinyLiteralLength(std::string_view text) {
+  size_t j = 0;
+  if (j < text.size() && text[j] == '-') ++j;
+  size_t int_begin = j;
+  while (j < text.size() && IsDigit(text[j])) ++j;
+  size_t int_end = j;
+  if (int_end == int_begin) return 0;
+  int64_t first = INT64_MIN;  // the power of ten of the first nonzero digit
+  for (size_t k = int_begin; k < int_end; ++k) {
+    if (text[k] != '0') {
+      first = static_cast<int64_t>(int_end - k) - 1;
+      break;
+    }
+  }
+  if (j < text.size() && text[j] == '.') {
+    size_t frac = ++j;
+    while (j < text.size() && IsDigit(text[j])) ++j;
+    if (j == frac) return 0;  // malformed: rapidjson rejects it
+    if (first == INT64_MIN) {
+      for (size_t k = frac; k < j; ++k) {
+        if (text[k] != '0') {
+          first = -static_cast<int64_t>(k - frac) - 1;
+          break;
+        }
+      }
+    }
+  }
+  if (first == INT64_MIN) return 0;  // a zero: see ZeroLiteralLength
+  int64_t exp = 0;
+  if (j < text.size() && (text[j] == 'e' || text[j] == 'E')) {
+    size_t k = j + 1;
+    bool minus = k < text.size() && text[k] == '-';
+    if (k < text.size() && (text[k] == '+' || text[k] == '-')) ++k;
+    size_t digits = k;
+    while (k < text.size() && IsDigit(text[k])) {
+      if (exp < 1'000'000) exp = exp * 10 + (text[k] - '0');
+      ++k;
+    }
+    if (k == digits) return 0;
+    if (minus) exp = -exp;
+    j = k;
+  }
+  return first + exp < -325 ? j : 0;
+}
+
 // One pass over the text, outside strings: brackets nested deeper than
 // max_depth, number literals longer than max_number_chars, and zero literals
 // to rewrite (see ZeroLiteralLength), as (offset, length).
@@ -95,14 +172,21 @@ Unsafe FindUnsafe(std::string_view text, int max_depth, size_t max_number_chars,
       if (run == 0 && (c == '-' || c == '0')) {
         if (size_t n = ZeroLiteralLength(text.substr(i, max_number_chars + 1)); n > 3) zeros->emplace_back(i, n);
       }
-      if (++run > max_number_chars) return {Unsafe::What::kNumberTooLong, i + 1 - run, false};
+      if (run == 0 && (c == '-' || IsDigit(c))) {
+        if (size_t n = TinyLiteralLength(text.substr(i, max_number_chars + 1)); n > 3) {
+          zeros->emplace_back(i, n);
+        } else if (size_t d = WrappingDigit(text.substr(i, max_number_chars + 1)); d != std::string_view::npos) {
+          found.wrapping_digits.push_back(i + d);
+        }
+      }
+      if (++run > max_number_chars) return {Unsafe::What::kNumberTooLong, i + 1 - run, false, {}};
       continue;
     }
     run = 0;
     if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return {Unsafe::What::kTooDeep, i, false};
+      if (++depth > max_depth) return {Unsafe::What::kTooDeep, i, false, {}};
     } else if (c == ']' || c == '}') {
       --depth;
     }
@@ -158,7 +242,7 @@ Result<std::unique_ptr<rapidjson::Document>> Parse(std::string_view text, const 
   constexpr unsigned kFlags =
       rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag;
   std::string rewritten;
-  if (!zeros.empty()) {
+  if (!zeros.empty() || !unsafe.wrapping_digits.empty()) {
     // Each zero becomes "0.0" or "-0.0" padded with spaces: the same value,
     // still a double, and every offset in an error message unchanged.
     rewritten.assign(text);
@@ -166,6 +250,7 @@ Result<std::unique_ptr<rapidjson::Document>> Parse(std::string_view text, const 
       std::string_view zero = rewritten[at] == '-' ? "-0.0" : "0.0";
       rewritten.replace(at, n, std::string(zero) + std::string(n - zero.size(), ' '));
     }
+    for (size_t at : unsafe.wrapping_digits) rewritten[at] = '4';
     text = rewritten;
   }
   doc->Parse<kFlags>(text.data(), text.size());
