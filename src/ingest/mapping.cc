@@ -69,6 +69,9 @@ Status ReadRule(const std::string& field, const JsonValue& v, FieldRule* rule) {
   rule->field = field;
   if (v.IsString()) {
     rule->column.assign(v.GetString(), v.GetStringLength());
+    // An empty name is neither a column nor a constant (the import then read
+    // a constant that was never given; found by the csv_import fuzzer).
+    if (rule->column.empty()) return Status::InvalidArgument("a column name cannot be empty", where);
     return Status::Ok();
   }
   if (!v.IsObject()) return Status::InvalidArgument("must be a column name or an object", where);

@@ -64,6 +64,8 @@ TEST(MappingTest, RejectsMistakesWithThePlace) {
     const char* field;
   } cases[] = {
       {R"({"fields": {"x": 3}})", "/fields/x"},
+      {R"({"fields": {"x": ""}})", "/fields/x"},
+      {R"({"fields": {"x": {"column": ""}}})", "/fields/x"},
       {R"({"fields": {"x": {"column": "a", "type": "money"}}})", "/fields/x/type"},
       {R"({"fields": {"x": {"colum": "a"}}})", "/fields/x"},
       {R"({"delimiter": ";;"})", "/delimiter"},
