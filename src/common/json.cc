@@ -23,8 +23,7 @@ namespace {
 // than a few dozen characters. Three more of that parser's faults are
 // stepped around by rewriting the literal in place (same length, so error
 // offsets hold): zeros with large exponents, values below 1e-325, and
-// significands that wrap its uint64 (ZeroLiteralLength, TinyLiteralLength,
-// WrappingDigit).
+// significands that wrap its uint64 (ZeroRewriteLength, WrappingDigit).
 struct Unsafe {
   enum class What { kNone, kTooDeep, kNumberTooLong } what = What::kNone;
   size_t offset = 0;
@@ -46,35 +45,54 @@ bool IsSuspiciousEscape(std::string_view text, size_t backslash) {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
-// The length of the zero number literal with a fraction or an exponent
-// ("0.0e140", "-0.000", "0e-30") that starts text, or 0. rapidjson 1.1's
-// full-precision parser hands such a zero to a normalization that passes 0 to
-// __builtin_clzll (undefined behaviour) when its decimal exponent is beyond
-// the fast path's +-22. A malformed fraction or exponent is left alone:
-// rapidjson rejects it before converting.
-size_t ZeroLiteralLength(std::string_view text) {
+// The length of the number literal that starts text when json::Parse reads
+// it as a zero ("0.0" or "-0.0" padded with spaces, the same length), or 0.
+// rapidjson 1.1's full-precision parser mishandles two kinds of literal:
+// - a zero with a fraction or an exponent ("0.0e140", "-0.000", "0e-30"): it
+//   is handed to a normalization that passes 0 to __builtin_clzll (undefined
+//   behaviour) when its decimal exponent is beyond the fast path's +-22;
+// - a value below 1e-325 in magnitude, which a double rounds to zero: with
+//   many digits ("1.0999...9e-333") its power of ten is looked up below the
+//   table (10^-348), an index that wraps and reads outside it.
+// A malformed literal (no digits after '.' or 'e', a leading zero before
+// more digits) is left alone: rapidjson rejects it before converting.
+size_t ZeroRewriteLength(std::string_view text) {
   size_t j = 0;
   if (j < text.size() && text[j] == '-') ++j;
-  if (j >= text.size() || text[j] != '0') return 0;
-  ++j;
+  size_t int_begin = j;
+  while (j < text.size() && IsDigit(text[j])) ++j;
+  size_t int_end = j;
+  if (int_end == int_begin || (text[int_begin] == '0' && int_end - int_begin > 1)) return 0;
+  int64_t first = INT64_MIN;  // the power of ten of the first nonzero digit
+  for (size_t k = int_begin; k < int_end && first == INT64_MIN; ++k) {
+    if (text[k] != '0') first = static_cast<int64_t>(int_end - k) - 1;
+  }
   bool frac = false, exp = false;
   if (j < text.size() && text[j] == '.') {
-    size_t k = j + 1;
-    while (k < text.size() && text[k] == '0') ++k;
-    if (k == j + 1 || (k < text.size() && IsDigit(text[k]))) return 0;  // no digits, or not zero
+    size_t begin = ++j;
+    while (j < text.size() && IsDigit(text[j])) ++j;
+    if (j == begin) return 0;
+    for (size_t k = begin; k < j && first == INT64_MIN; ++k) {
+      if (text[k] != '0') first = -static_cast<int64_t>(k - begin) - 1;
+    }
     frac = true;
-    j = k;
   }
+  int64_t e = 0;
   if (j < text.size() && (text[j] == 'e' || text[j] == 'E')) {
     size_t k = j + 1;
+    bool minus = k < text.size() && text[k] == '-';
     if (k < text.size() && (text[k] == '+' || text[k] == '-')) ++k;
     size_t digits = k;
-    while (k < text.size() && IsDigit(text[k])) ++k;
+    for (; k < text.size() && IsDigit(text[k]); ++k) {
+      if (e < 1'000'000) e = e * 10 + (text[k] - '0');
+    }
     if (k == digits) return 0;
+    if (minus) e = -e;
     exp = true;
     j = k;
   }
-  return frac || exp ? j : 0;
+  if (first == INT64_MIN) return frac || exp ? j : 0;
+  return first + e < -325 ? j : 0;
 }
 
 // The offset of the digit to lower in the number literal that starts text,
@@ -98,59 +116,9 @@ size_t WrappingDigit(std::string_view text) {
   return std::string_view::npos;
 }
 
-// The length of the number literal that starts text when its value is below
-// 1e-325 in magnitude (a double rounds it to zero), or 0. rapidjson 1.1's
-// full-precision parser looks such a number's power of ten up below its
-// table (10^-348) when it has many digits ("1.0999...9e-333"): an index that
-// wraps and reads outside the table. It is rewritten as a zero instead.
-size_t TinyLiteralLength(std::string_view text) {
-  size_t j = 0;
-  if (j < text.size() && text[j] == '-') ++j;
-  size_t int_begin = j;
-  while (j < text.size() && IsDigit(text[j])) ++j;
-  size_t int_end = j;
-  if (int_end == int_begin) return 0;
-  int64_t first = INT64_MIN;  // the power of ten of the first nonzero digit
-  for (size_t k = int_begin; k < int_end; ++k) {
-    if (text[k] != '0') {
-      first = static_cast<int64_t>(int_end - k) - 1;
-      break;
-    }
-  }
-  if (j < text.size() && text[j] == '.') {
-    size_t frac = ++j;
-    while (j < text.size() && IsDigit(text[j])) ++j;
-    if (j == frac) return 0;  // malformed: rapidjson rejects it
-    if (first == INT64_MIN) {
-      for (size_t k = frac; k < j; ++k) {
-        if (text[k] != '0') {
-          first = -static_cast<int64_t>(k - frac) - 1;
-          break;
-        }
-      }
-    }
-  }
-  if (first == INT64_MIN) return 0;  // a zero: see ZeroLiteralLength
-  int64_t exp = 0;
-  if (j < text.size() && (text[j] == 'e' || text[j] == 'E')) {
-    size_t k = j + 1;
-    bool minus = k < text.size() && text[k] == '-';
-    if (k < text.size() && (text[k] == '+' || text[k] == '-')) ++k;
-    size_t digits = k;
-    while (k < text.size() && IsDigit(text[k])) {
-      if (exp < 1'000'000) exp = exp * 10 + (text[k] - '0');
-      ++k;
-    }
-    if (k == digits) return 0;
-    if (minus) exp = -exp;
-    j = k;
-  }
-  return first + exp < -325 ? j : 0;
-}
-
 // One pass over the text, outside strings: brackets nested deeper than
 // max_depth, number literals longer than max_number_chars, and zero literals
-// to rewrite (see ZeroLiteralLength), as (offset, length).
+// to rewrite (see ZeroRewriteLength), as (offset, length).
 Unsafe FindUnsafe(std::string_view text, int max_depth, size_t max_number_chars,
                   std::vector<std::pair<size_t, size_t>>* zeros) {
   Unsafe found;
@@ -169,11 +137,8 @@ Unsafe FindUnsafe(std::string_view text, int max_depth, size_t max_number_chars,
       continue;
     }
     if (IsDigit(c) || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-') {
-      if (run == 0 && (c == '-' || c == '0')) {
-        if (size_t n = ZeroLiteralLength(text.substr(i, max_number_chars + 1)); n > 3) zeros->emplace_back(i, n);
-      }
       if (run == 0 && (c == '-' || IsDigit(c))) {
-        if (size_t n = TinyLiteralLength(text.substr(i, max_number_chars + 1)); n > 3) {
+        if (size_t n = ZeroRewriteLength(text.substr(i, max_number_chars + 1)); n > 3) {
           zeros->emplace_back(i, n);
         } else if (size_t d = WrappingDigit(text.substr(i, max_number_chars + 1)); d != std::string_view::npos) {
           found.wrapping_digits.push_back(i + d);
